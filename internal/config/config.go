@@ -1,0 +1,287 @@
+// Package config holds updraft's configuration: one struct nested by area,
+// its documented defaults, binding to command-line flags with UPDRAFT_*
+// environment equivalents, and validation that reports every problem at
+// once. It is read once at start-up and passed down as values; no other
+// package reads the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Auth modes.
+const (
+	AuthSigV4 = "sigv4"
+	AuthNone  = "none"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Server  Server
+	Store   Store
+	Pool    Pool
+	Sandbox Sandbox
+	Async   Async
+	Log     Log
+}
+
+// Server configures the HTTP listener and identity.
+type Server struct {
+	// Listen is the API address, host:port.
+	Listen string
+	// Region and AccountID appear in ARNs and the function environment.
+	Region    string
+	AccountID string
+	// Auth is "sigv4" (default) or "none"; none is refused unless every
+	// listener is on loopback.
+	Auth string
+	// AccessKeyID and SecretAccessKey, when both set, are the credentials
+	// clients sign with; otherwise a pair is generated in the data dir.
+	AccessKeyID     string
+	SecretAccessKey string
+	// ShutdownGrace bounds how long in-flight work may run after SIGTERM.
+	ShutdownGrace time.Duration
+}
+
+// Store configures JetStream.
+type Store struct {
+	// DataDir holds the embedded JetStream, unpacked code and credentials.
+	DataDir string
+	// NatsURL, when set, uses an external NATS (JetStream) instead of the
+	// embedded server.
+	NatsURL string
+	// NatsListen, when set, exposes the embedded NATS on this address so
+	// another updraft process can join with --nats-url.
+	NatsListen string
+	// Replicas is the replica count of every JetStream object (cluster mode).
+	Replicas int
+}
+
+// Pool configures execution environments.
+type Pool struct {
+	// IdleTTL is how long a warm environment may sit unused before eviction.
+	IdleTTL time.Duration
+	// MaxEnvironments caps busy environments across all functions (the
+	// account concurrency limit); past it invokes get 429.
+	MaxEnvironments int
+	// InitTimeout is the init-phase budget (Lambda: 10 s).
+	InitTimeout time.Duration
+}
+
+// Sandbox configures process isolation.
+type Sandbox struct {
+	// Isolation is "auto" (best available), "full" or "basic".
+	Isolation string
+}
+
+// Async configures asynchronous invocation.
+type Async struct {
+	// MaxPayloadBytes is the Event payload limit (Lambda: 1 MB).
+	MaxPayloadBytes int
+	// RetryDelay is the first retry delay after a function error; it
+	// doubles after each attempt (Lambda: about one minute).
+	RetryDelay time.Duration
+	// RecordTTL is how long invocation records and batch results are kept.
+	RecordTTL time.Duration
+}
+
+// Log configures the server's own logs (not function logs).
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string
+	// Format is text or json.
+	Format string
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Listen:        "127.0.0.1:9321",
+			Region:        "us-east-1",
+			AccountID:     "000000000000",
+			Auth:          AuthSigV4,
+			ShutdownGrace: 30 * time.Second,
+		},
+		Store: Store{
+			DataDir:  DefaultDataDir(),
+			Replicas: 1,
+		},
+		Pool: Pool{
+			IdleTTL:         10 * time.Minute,
+			MaxEnvironments: 1000,
+			InitTimeout:     10 * time.Second,
+		},
+		Sandbox: Sandbox{Isolation: "auto"},
+		Async: Async{
+			MaxPayloadBytes: 1 << 20,
+			RetryDelay:      time.Minute,
+			RecordTTL:       12 * time.Hour,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/updraft, else ~/.local/share/updraft,
+// else ./.updraft.
+func DefaultDataDir() string {
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "updraft")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "share", "updraft")
+	}
+	return ".updraft"
+}
+
+// BindServerFlags registers the server's flags on fs with defaults taken
+// from cfg, overridden by UPDRAFT_* environment variables (flags win over
+// the environment, which wins over defaults).
+func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
+	str := func(p *string, name, env, usage string) {
+		fs.StringVar(p, name, envString(env, *p), usage+" (env "+env+")")
+	}
+	dur := func(p *time.Duration, name, env, usage string) {
+		fs.DurationVar(p, name, envDuration(env, *p), usage+" (env "+env+")")
+	}
+	num := func(p *int, name, env, usage string) {
+		fs.IntVar(p, name, envInt(env, *p), usage+" (env "+env+")")
+	}
+	str(&cfg.Server.Listen, "listen", "UPDRAFT_LISTEN", "API listen address")
+	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
+	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
+	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join")
+	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
+	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
+	str(&cfg.Server.Auth, "auth", "UPDRAFT_AUTH", "request authentication: sigv4 or none (none only on loopback)")
+	dur(&cfg.Server.ShutdownGrace, "shutdown-grace", "UPDRAFT_SHUTDOWN_GRACE", "how long in-flight invocations may finish on shutdown")
+	dur(&cfg.Pool.IdleTTL, "idle-ttl", "UPDRAFT_IDLE_TTL", "evict an execution environment after this long unused")
+	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
+	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")
+	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
+	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
+	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
+	str(&cfg.Log.Level, "log-level", "UPDRAFT_LOG_LEVEL", "server log level: debug, info, warn, error")
+	str(&cfg.Log.Format, "log-format", "UPDRAFT_LOG_FORMAT", "server log format: text or json")
+	cfg.Server.AccessKeyID = os.Getenv("UPDRAFT_ACCESS_KEY_ID")
+	cfg.Server.SecretAccessKey = os.Getenv("UPDRAFT_SECRET_ACCESS_KEY")
+}
+
+func envString(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// Validate reports every problem with cfg at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Server.Listen, err))
+	}
+	switch c.Server.Auth {
+	case AuthSigV4:
+	case AuthNone:
+		if !IsLoopback(c.Server.Listen) {
+			errs = append(errs, fmt.Errorf("--auth none is refused: --listen %s is not a loopback address", c.Server.Listen))
+		}
+		if c.Store.NatsListen != "" && !IsLoopback(c.Store.NatsListen) {
+			errs = append(errs, fmt.Errorf("--auth none is refused: --nats-listen %s is not a loopback address", c.Store.NatsListen))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Server.Auth))
+	}
+	if (c.Server.AccessKeyID == "") != (c.Server.SecretAccessKey == "") {
+		errs = append(errs, errors.New("UPDRAFT_ACCESS_KEY_ID and UPDRAFT_SECRET_ACCESS_KEY must be set together"))
+	}
+	if len(c.Server.AccountID) != 12 || strings.Trim(c.Server.AccountID, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("--account-id %q: want 12 digits", c.Server.AccountID))
+	}
+	if c.Server.Region == "" || strings.ContainsAny(c.Server.Region, " :/") {
+		errs = append(errs, fmt.Errorf("--region %q: want a region name such as us-east-1", c.Server.Region))
+	}
+	if c.Store.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.Store.NatsListen != "" {
+		if _, _, err := net.SplitHostPort(c.Store.NatsListen); err != nil {
+			errs = append(errs, fmt.Errorf("--nats-listen %q: %w", c.Store.NatsListen, err))
+		}
+		if c.Store.NatsURL != "" {
+			errs = append(errs, errors.New("--nats-listen and --nats-url exclude each other: only the embedded server can listen"))
+		}
+	}
+	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
+	}
+	if c.Pool.MaxEnvironments < 1 {
+		errs = append(errs, fmt.Errorf("--max-concurrency %d: want at least 1", c.Pool.MaxEnvironments))
+	}
+	if c.Pool.IdleTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--idle-ttl %s: want a positive duration", c.Pool.IdleTTL))
+	}
+	switch c.Sandbox.Isolation {
+	case "auto", "full", "basic":
+	default:
+		errs = append(errs, fmt.Errorf("--isolation %q: want auto, full or basic", c.Sandbox.Isolation))
+	}
+	if c.Async.MaxPayloadBytes < 1 {
+		errs = append(errs, fmt.Errorf("--async-max-payload %d: want a positive size", c.Async.MaxPayloadBytes))
+	}
+	if c.Async.RetryDelay <= 0 {
+		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether a host:port address binds only loopback.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
