@@ -1,0 +1,32 @@
+// Package store owns updraft's only state: NATS JetStream.
+//
+// # Lifecycle
+//
+// [Open] runs once at start-up, before anything else that keeps state. It
+// either starts an embedded nats-server with JetStream in-process (the
+// default: data in <data-dir>/jetstream, no network listener unless
+// config.Store.NatsListen asks for one so that other nodes can join) or
+// connects to an external NATS cluster named by config.Store.NatsURL
+// (reconnecting forever once connected; the first connection is bounded).
+// Either way it then creates or updates every JetStream object updraft
+// uses, with the configured replica count, so that the rest of the
+// program can assume they exist. The objects are declared in one place,
+// objects.go: add a new stream or bucket there.
+//
+// A [Store] hands out the JetStream context, the raw connection and typed
+// handles to the well-known objects. It does not interpret what is stored:
+// the registry owns the layout of the functions bucket, fnlog owns the log
+// stream, and so on.
+//
+// [Store.Close] drains the connection and, in embedded mode, shuts the
+// server down; it is idempotent and is the last thing the daemon calls.
+// Killing the process instead is safe: JetStream recovers its files on the
+// next Open.
+//
+// # What it must never do
+//
+// Store never decides policy (retention beyond the object definitions,
+// retries, key layout) and never logs at Info on a hot path. Its methods
+// are safe for concurrent use; it holds no locks of its own beyond the
+// close guard.
+package store

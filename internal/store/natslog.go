@@ -1,0 +1,38 @@
+package store
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+// natsLogger sends the embedded nats-server's logs to slog. The server's
+// notices are lifecycle detail, so they go out at Debug; warnings and
+// errors keep their level. Fatal is logged as an error and never exits:
+// the daemon decides what a failed store means.
+type natsLogger struct {
+	logger *slog.Logger
+}
+
+func (l *natsLogger) Noticef(format string, v ...any) {
+	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server")
+}
+
+func (l *natsLogger) Warnf(format string, v ...any) {
+	l.logger.Warn(fmt.Sprintf(format, v...), "source", "nats-server")
+}
+
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	l.logger.Error(fmt.Sprintf(format, v...), "source", "nats-server", "fatal", true)
+}
+
+func (l *natsLogger) Errorf(format string, v ...any) {
+	l.logger.Error(fmt.Sprintf(format, v...), "source", "nats-server")
+}
+
+func (l *natsLogger) Debugf(format string, v ...any) {
+	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server")
+}
+
+func (l *natsLogger) Tracef(format string, v ...any) {
+	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server", "trace", true)
+}
