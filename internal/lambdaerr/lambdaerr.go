@@ -111,6 +111,7 @@ const (
 	TypeInvalidSignature       = "InvalidSignatureException"
 	TypeRecursiveInvocation    = "RecursiveInvocationException"
 	TypeSerializedRequestLarge = "SerializedRequestEntityTooLargeException"
+	TypeValidation             = "ValidationException"
 )
 
 // Throttle reasons sent with TooManyRequestsException.
@@ -205,4 +206,11 @@ func CodeStorageExceeded(format string, args ...any) *Error {
 // UnknownOperation is a path or method that no API operation serves (404).
 func UnknownOperation(format string, args ...any) *Error {
 	return newf(TypeUnknownOperation, http.StatusNotFound, format, args...)
+}
+
+// Validation is a request member that breaks a constraint of Lambda's API
+// model (400), in Lambda's words: "1 validation error detected: Value '1000'
+// at 'timeout' failed to satisfy constraint: ...".
+func Validation(format string, args ...any) *Error {
+	return newf(TypeValidation, http.StatusBadRequest, format, args...)
 }
