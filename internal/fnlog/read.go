@@ -1,0 +1,149 @@
+package fnlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultReadLimit is the number of records [Read] returns when
+// ReadOptions.Limit is 0.
+const DefaultReadLimit = 100
+
+// ReadOptions selects the records [Read] returns.
+type ReadOptions struct {
+	// Since drops records older than this; zero means from the start of the
+	// stream. Read walks every record of the function since then, so callers
+	// showing recent logs should set it.
+	Since time.Time
+	// Limit is how many of the newest matching records to return; 0 means
+	// DefaultReadLimit.
+	Limit int
+}
+
+// Read returns the last opts.Limit records of function stored in the
+// [LogsStream] stream, oldest first, no newer than the newest one when Read
+// started. A function without records yields none and no error.
+func Read(ctx context.Context, js jetstream.JetStream, function string, opts ReadOptions) ([]Record, error) {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = DefaultReadLimit
+	}
+	stream, err := js.Stream(ctx, LogsStream)
+	if err != nil {
+		return nil, fmt.Errorf("fnlog: read %s: %w", function, err)
+	}
+	subject := Subject(function)
+	last, err := stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fnlog: read %s: last record: %w", function, err)
+	}
+	if !opts.Since.IsZero() && last.Time.Before(opts.Since) {
+		return nil, nil
+	}
+	cons, err := stream.OrderedConsumer(ctx, consumerConfig(subject, opts.Since, jetstream.DeliverAllPolicy))
+	if err != nil {
+		return nil, fmt.Errorf("fnlog: read %s: consumer: %w", function, err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, fmt.Errorf("fnlog: read %s: consume: %w", function, err)
+	}
+	defer it.Stop()
+
+	// Keep the newest limit records: append, and cut back to limit whenever
+	// the slice reaches twice that.
+	var recs []Record
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("fnlog: read %s: %w", function, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("fnlog: read %s: metadata: %w", function, err)
+		}
+		if rec, ok := decode(msg.Data(), opts.Since); ok {
+			recs = append(recs, rec)
+			if len(recs) >= 2*limit {
+				recs = append(recs[:0], recs[len(recs)-limit:]...)
+			}
+		}
+		if meta.Sequence.Stream >= last.Sequence || meta.NumPending == 0 {
+			break
+		}
+	}
+	if len(recs) > limit {
+		recs = recs[len(recs)-limit:]
+	}
+	return recs, nil
+}
+
+// Follow calls fn for each record of function stored from now on, in order,
+// or from since when it is not zero (so a caller can show [Read]'s result,
+// then follow from just after its last record's Time). It uses an ordered
+// consumer, which recovers from gaps and reconnects by itself, and blocks
+// until ctx ends (then returns nil) or fn returns an error (returned as is).
+func Follow(ctx context.Context, js jetstream.JetStream, function string, since time.Time, fn func(Record) error) error {
+	stream, err := js.Stream(ctx, LogsStream)
+	if err != nil {
+		return fmt.Errorf("fnlog: follow %s: %w", function, err)
+	}
+	cons, err := stream.OrderedConsumer(ctx, consumerConfig(Subject(function), since, jetstream.DeliverNewPolicy))
+	if err != nil {
+		return fmt.Errorf("fnlog: follow %s: consumer: %w", function, err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("fnlog: follow %s: consume: %w", function, err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fnlog: follow %s: %w", function, err)
+		}
+		if rec, ok := decode(msg.Data(), since); ok {
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// consumerConfig returns the ordered consumer of subject starting at since,
+// or with policy when since is zero.
+func consumerConfig(subject string, since time.Time, policy jetstream.DeliverPolicy) jetstream.OrderedConsumerConfig {
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject},
+		DeliverPolicy:  policy,
+	}
+	if !since.IsZero() {
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		cfg.OptStartTime = &since
+	}
+	return cfg
+}
+
+// decode parses a stored record, skipping malformed ones and those timed
+// before since (JetStream selects by storage time, a little later).
+func decode(data []byte, since time.Time) (Record, bool) {
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return Record{}, false
+	}
+	if !since.IsZero() && rec.Time.Before(since) {
+		return Record{}, false
+	}
+	return rec, true
+}
