@@ -3,15 +3,17 @@ package fnlog
 import (
 	"strings"
 	"time"
+
+	"github.com/updraft/updraft/internal/store"
 )
 
 // Sizes and names of the log pipeline.
 const (
 	// LogsStream is the JetStream stream holding function logs. The store
-	// package creates it with the subjects SubjectPrefix + ">".
-	LogsStream = "UPDRAFT_LOGS"
+	// package defines and creates it with the subjects SubjectPrefix + ">".
+	LogsStream = store.StreamLogs
 	// SubjectPrefix is followed by the function name in a record's subject.
-	SubjectPrefix = "updraft.logs."
+	SubjectPrefix = store.SubjectLogsPrefix
 	// TailSize is the size of the LogType: Tail excerpt: Lambda returns the
 	// last 4 KB of the execution log in X-Amz-Log-Result.
 	TailSize = 4096
