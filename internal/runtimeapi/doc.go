@@ -1,0 +1,116 @@
+// Package runtimeapi serves Lambda's Runtime API to the runtime process of one
+// execution environment and turns it into a plain Go call: [Server.Invoke]
+// hands an event to the runtime and returns what the runtime posted back.
+//
+// # Who calls it
+//
+// The pool builds one [Server] per execution environment with [New], puts
+// [Server.Addr] into the runtime's AWS_LAMBDA_RUNTIME_API, starts the
+// process (package sandbox), waits for [Server.WaitInit], and from then on
+// calls [Server.Invoke] once per invocation. After Invoke returns it may wait
+// for [Server.Parked] (or [Server.WaitParked]) before freezing the
+// environment, and it calls [Server.Close] when the environment dies. The package knows nothing about
+// processes, freezing, logs or the Lambda REST API; it only speaks the
+// protocol documented in "AWS Lambda runtime API" (runtimes-api.html), paths
+// under /2018-06-01/runtime/.
+//
+// # The protocol story
+//
+// The runtime drives everything with four calls on one keep-alive HTTP
+// connection:
+//
+//  1. GET /runtime/invocation/next long-polls for an event. The first call
+//     ends the init phase ([Server.WaitInit] returns nil). The response is
+//     200 with the payload as body (bytes passed through untouched) and the
+//     Lambda-Runtime-* headers: request id, deadline in Unix milliseconds,
+//     invoked function ARN, X-Ray trace header, and client context and
+//     Cognito identity when present. There is no server-side timeout: the
+//     environment is usually frozen while the runtime sits here.
+//  2. POST /runtime/invocation/{id}/response posts the result: 202
+//     {"status":"OK"}. A body over [Config.MaxResponseBytes] gets 413
+//     RequestEntityTooLarge and the invocation completes as the function
+//     error Function.ResponseSizeTooLarge, as in Lambda. A runtime that
+//     declares the trailers Lambda-Runtime-Function-Error-Type/-Body (the Go
+//     runtime client always does) and fills them in has reported a
+//     mid-stream error; the invocation then completes as that error.
+//  3. POST /runtime/invocation/{id}/error reports a function error: 202, and
+//     the invocation completes with [Response.FunctionError] set.
+//  4. POST /runtime/init/error reports a failed init before the first /next:
+//     202, [Server.WaitInit] returns an [*InitError], and every later call
+//     gets 403 (the runtime is expected to exit).
+//
+// Anything else under the prefix is 404; a known path with the wrong method
+// is 405 with an Allow header. Error bodies are always
+// {"errorMessage":"…","errorType":"…"} with the types and messages of the
+// AWS Runtime Interface Emulator (RIE): InvalidStateTransition (403, e.g. a
+// second answer), InvalidRequestID (400, answer for an id that is not the
+// outstanding invocation), InvalidFunctionResponseMode (400),
+// RequestEntityTooLarge (413), TruncatedHTTPRequest (400).
+//
+// # States of one environment
+//
+// The server tracks at most one invocation at a time (Lambda's "one
+// invocation at a time per execution environment"):
+//
+//	Started --/next--> Ready (parked) --Invoke--> Running --/response|/error--> ResponseSent --/next--> Ready …
+//	Started --/init/error--> InitError (terminal)
+//
+// Invoke may also be called before the runtime's first /next (the event
+// waits and is delivered by that /next) or while the runtime has not yet
+// come back to /next (delivered by the next /next). A second concurrent
+// Invoke fails with [ErrBusy].
+//
+// Choices where Lambda leaves room, written down so nobody re-derives them:
+//
+//   - /next while an invocation is outstanding re-delivers that same
+//     invocation. This is what the RIE does (its RuntimeRunningState.Ready is
+//     a no-op and the current InvokeRenderer renders the event again), and it
+//     is also what makes a lost delivery harmless: if the runtime's
+//     connection broke after the event was written into the socket, the
+//     runtime reconnects, calls /next and gets the event again. While an
+//     answer is being read, /next gets 403 InvalidStateTransition.
+//   - A /next whose connection closes while parked takes nothing with it:
+//     invocations are handed only to the one registered waiter, under the
+//     lock, and a waiter that finds its request context done puts an event it
+//     was handed back in the queue. An event whose write or flush fails is
+//     put back too. When a new /next arrives while an older one is still
+//     parked (the old connection is dead but not yet noticed), the newer one
+//     wins and the older one gets 403.
+//   - An answer for an id other than the outstanding one is 400
+//     InvalidRequestID and leaves the invocation outstanding (the RIE moves
+//     its state machine first and then fails, which wedges the invocation).
+//     An answer when nothing is outstanding is 403 InvalidStateTransition,
+//     checked before the id, as in the RIE.
+//   - Lambda-Runtime-Function-Error-Type is kept only when the whole value
+//     matches (Runtime|Function)\.[A-Z][a-zA-Z]+ (the RIE matches a
+//     substring; anchoring keeps odd header values out of logs and
+//     reports). Otherwise the error document's errorType is used, and failing
+//     that Function.Unknown (header started with "Function.") or
+//     Runtime.Unknown. An empty or non-JSON error body is replaced by a
+//     synthesized {"errorMessage","errorType"} document.
+//   - Streaming (Lambda-Runtime-Function-Response-Mode: streaming) is
+//     accepted and buffered under the same limit, which is what Lambda does
+//     for a RequestResponse Invoke of a streaming function. Any other mode is
+//     400 InvalidFunctionResponseMode and the invocation fails with
+//     Runtime.InvalidResponseModeHeader. InvokeWithResponseStream will add a
+//     sink to [Invocation]; readAnswer is the one place that then changes.
+//
+// # Warm-invoke hot path
+//
+// A warm invoke costs two loopback round trips (the pending /next response
+// and the runtime's POST) plus two goroutine hand-offs. The package adds no
+// goroutines of its own per invocation, logs nothing above Debug on that
+// path, never parses or re-encodes payloads, hands *call pointers over
+// channels, builds all /next header values once per invocation before the
+// hand-off, and relies on the runtime's keep-alive connection.
+// BenchmarkInvoke measures it against BenchmarkLoopbackRoundTrip.
+//
+// # Concurrency
+//
+// One mutex, Server.mu, guards the server state and the mutable fields of
+// the current call; it is never held across I/O, and no other lock is taken
+// while it is held. Goroutines: one http.Server Serve loop owned by the
+// Server and net/http's per-connection goroutines; [Server.Close] stops the
+// listener, closes connections and waits for both the Serve loop and every
+// handler to return.
+package runtimeapi
