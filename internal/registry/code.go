@@ -1,0 +1,154 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/updraft/updraft/internal/lambdaerr"
+)
+
+// unpackTempPrefix names the temporary directories CodeDir unpacks into
+// before renaming them into place.
+const unpackTempPrefix = ".unpack-"
+
+// storeCode puts a validated zip into the object store under its hex
+// sha256, once: an object already there is the same bytes.
+func (r *Registry) storeCode(ctx context.Context, zi *zipInfo, data []byte) error {
+	_, err := r.code.GetInfo(ctx, zi.sha256Hex)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("registry: look up code %s: %w", zi.sha256Hex, err)
+	}
+	if _, err := r.code.PutBytes(ctx, zi.sha256Hex, data); err != nil {
+		return fmt.Errorf("registry: store code %s: %w", zi.sha256Hex, err)
+	}
+	return nil
+}
+
+// CodeZip opens the deployment package with the given hex sha256, as
+// GetFunction's Code.Location serves it. The caller must close it.
+func (r *Registry) CodeZip(ctx context.Context, sha string) (io.ReadCloser, error) {
+	if !validSHA(sha) {
+		return nil, lambdaerr.ResourceNotFound("Code not found: %s", sha)
+	}
+	obj, err := r.code.Get(ctx, sha)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, lambdaerr.ResourceNotFound("Code not found: %s", sha)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: open code %s: %w", sha, err)
+	}
+	return obj, nil
+}
+
+// unpackCall is one unpack in progress that concurrent callers share.
+type unpackCall struct {
+	done chan struct{} // closed when path and err are set
+	path string
+	err  error
+}
+
+// CodeDir returns the directory holding the unpacked zip with the given
+// hex sha256, unpacking it on first use into CodeCacheDir/<sha>. The
+// unpack happens once per node: concurrent callers wait for the same one,
+// and it writes to a temporary directory renamed into place, so a
+// directory under its final name is always complete. A caller whose ctx
+// ends stops waiting; the unpack itself runs on until Close.
+func (r *Registry) CodeDir(ctx context.Context, shaHex string) (string, error) {
+	if !validSHA(shaHex) {
+		return "", fmt.Errorf("registry: code dir: bad sha256 %q", shaHex)
+	}
+	final := filepath.Join(r.cfg.CodeCacheDir, shaHex)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+	r.unpackMu.Lock()
+	c, ok := r.unpacking[shaHex]
+	if !ok {
+		if r.ctx.Err() != nil {
+			r.unpackMu.Unlock()
+			return "", errors.New("registry: closed")
+		}
+		c = &unpackCall{done: make(chan struct{})}
+		r.unpacking[shaHex] = c
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			c.path, c.err = r.unpack(r.ctx, shaHex, final)
+			r.unpackMu.Lock()
+			delete(r.unpacking, shaHex)
+			r.unpackMu.Unlock()
+			close(c.done)
+		}()
+	}
+	r.unpackMu.Unlock()
+	select {
+	case <-c.done:
+		return c.path, c.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("registry: wait for unpack of %s: %w", shaHex, context.Cause(ctx))
+	}
+}
+
+// unpack fetches the zip, checks its digest and extracts it into final.
+func (r *Registry) unpack(ctx context.Context, shaHex, final string) (string, error) {
+	if _, err := os.Stat(final); err == nil {
+		return final, nil // another process got there
+	}
+	data, err := r.code.GetBytes(ctx, shaHex)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return "", fmt.Errorf("registry: code %s not in the object store: %w", shaHex, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("registry: fetch code %s: %w", shaHex, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != shaHex {
+		return "", fmt.Errorf("registry: code %s: stored bytes have another digest", shaHex)
+	}
+	tmp, err := os.MkdirTemp(r.cfg.CodeCacheDir, unpackTempPrefix+shaHex[:16]+"-")
+	if err != nil {
+		return "", fmt.Errorf("registry: unpack %s: %w", shaHex, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("registry: unpack %s: %w", shaHex, err)
+	}
+	r.unpacks.Add(1)
+	if err := extractZip(data, tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("registry: unpack %s: %w", shaHex, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		_ = os.RemoveAll(tmp)
+		if _, serr := os.Stat(final); serr == nil {
+			return final, nil // lost a race with another process
+		}
+		return "", fmt.Errorf("registry: unpack %s: %w", shaHex, err)
+	}
+	r.logger.Debug("code unpacked", "sha256", shaHex, "dir", final)
+	return final, nil
+}
+
+// validSHA reports whether s is 64 lower-case hex digits.
+func validSHA(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

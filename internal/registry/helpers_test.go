@@ -1,0 +1,168 @@
+package registry
+
+import (
+	"archive/zip"
+	"bytes"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/lambdaapi"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/store"
+)
+
+const (
+	testRegion  = "us-east-1"
+	testAccount = "000000000000"
+	testRole    = "arn:aws:iam::000000000000:role/lambda-role"
+)
+
+// testLogger writes to t.Log and goes quiet once the test ends.
+func testLogger(t testing.TB) *slog.Logger {
+	t.Helper()
+	w := &tWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// newStore opens an embedded store in a temporary directory.
+func newStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), config.Store{DataDir: t.TempDir(), Replicas: 1}, testLogger(t))
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// newRegistry opens a registry on st with its own code cache.
+func newRegistry(t testing.TB, st *store.Store) *Registry {
+	t.Helper()
+	r, err := New(t.Context(), st, Config{Region: testRegion, AccountID: testAccount, CodeCacheDir: t.TempDir()}, testLogger(t))
+	if err != nil {
+		t.Fatalf("registry.New: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	r.SetCodeBaseURL("http://127.0.0.1:9321")
+	return r
+}
+
+// zentry is one entry of a test zip.
+type zentry struct {
+	name string
+	body string
+	mode fs.FileMode // 0 means a 0644 file (or a directory for names ending in /)
+}
+
+// makeZip builds a zip in memory.
+func makeZip(t testing.TB, entries ...zentry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		switch {
+		case e.mode != 0:
+			h.SetMode(e.mode)
+		case strings.HasSuffix(e.name, "/"):
+			h.SetMode(fs.ModeDir | 0o755)
+		default:
+			h.SetMode(0o644)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatalf("zip entry %s: %v", e.name, err)
+		}
+		if _, err := w.Write([]byte(e.body)); err != nil {
+			t.Fatalf("zip entry %s: %v", e.name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatalf("zip close: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// helloZip is a small valid package.
+func helloZip(t testing.TB, body string) []byte {
+	return makeZip(t,
+		zentry{name: "bootstrap", body: "#!/bin/sh\necho " + body + "\n", mode: 0o755},
+		zentry{name: "lib/", mode: fs.ModeDir | 0o755},
+		zentry{name: "lib/data.txt", body: body},
+	)
+}
+
+func createReq(t testing.TB, name string) *lambdaapi.CreateFunctionRequest {
+	return &lambdaapi.CreateFunctionRequest{
+		FunctionName: name,
+		Runtime:      "provided.al2023",
+		Role:         testRole,
+		Handler:      "bootstrap",
+		Code:         &lambdaapi.FunctionCode{ZipFile: helloZip(t, name)},
+	}
+}
+
+func mustCreate(t testing.TB, r *Registry, name string) *lambdaapi.FunctionConfiguration {
+	t.Helper()
+	fc, err := r.CreateFunction(t.Context(), createReq(t, name))
+	if err != nil {
+		t.Fatalf("CreateFunction(%s): %v", name, err)
+	}
+	return fc
+}
+
+// wantType fails unless err is a *lambdaerr.Error of type typ.
+func wantType(t testing.TB, err error, typ string) *lambdaerr.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s", typ)
+	}
+	e, ok := lambdaerr.As(err)
+	if !ok || e.Type != typ {
+		t.Fatalf("got %v, want %s", err, typ)
+	}
+	return e
+}
+
+// waitFor polls cond until it returns nil or the timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after %s: %v", timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

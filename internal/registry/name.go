@@ -1,0 +1,219 @@
+package registry
+
+import (
+	"strings"
+
+	"github.com/updraft/updraft/internal/lambdaerr"
+)
+
+// Name limits from Lambda's API reference (FunctionName, Qualifier).
+const (
+	maxBareNameLen  = 64
+	maxFullNameLen  = 170
+	maxQualifierLen = 128
+)
+
+// functionNamePattern is the regular expression Lambda quotes when a
+// FunctionName is malformed.
+const functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`
+
+// FunctionRef is a parsed FunctionName parameter. The strings are slices
+// of the input: parsing does not allocate unless it fails.
+type FunctionRef struct {
+	// Name is the bare function name.
+	Name string
+	// Qualifier is the version or alias embedded in the name ("" if none).
+	Qualifier string
+	// Region and AccountID are set only when the name was an ARN (Region
+	// only for a full ARN).
+	Region    string
+	AccountID string
+}
+
+// ParseFunctionName parses every form Lambda accepts for a FunctionName
+// (Lambda API reference, "Invoke", FunctionName): a bare name
+// ("my-function"), a name with a qualifier ("my-function:v1"), a full ARN
+// ("arn:aws:lambda:us-west-2:123456789012:function:my-function[:v1]") and
+// a partial ARN ("123456789012:function:my-function[:v1]"). A malformed
+// name is a ValidationException quoting Lambda's pattern.
+func ParseFunctionName(s string) (FunctionRef, error) {
+	ref, ok := parseFunctionName(s)
+	if !ok {
+		return FunctionRef{}, badFunctionName(s)
+	}
+	return ref, nil
+}
+
+func parseFunctionName(s string) (FunctionRef, bool) {
+	if s == "" || len(s) > maxFullNameLen {
+		return FunctionRef{}, false
+	}
+	var ref FunctionRef
+	rest := s
+	if strings.HasPrefix(s, "arn:") {
+		// arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUAL]
+		var part, svc, region, account, kind string
+		var ok bool
+		rest = s[len("arn:"):]
+		if part, rest, ok = strings.Cut(rest, ":"); !ok || !validPartition(part) {
+			return FunctionRef{}, false
+		}
+		if svc, rest, ok = strings.Cut(rest, ":"); !ok || svc != "lambda" {
+			return FunctionRef{}, false
+		}
+		if region, rest, ok = strings.Cut(rest, ":"); !ok || !validRegion(region) {
+			return FunctionRef{}, false
+		}
+		if account, rest, ok = strings.Cut(rest, ":"); !ok || !validAccount(account) {
+			return FunctionRef{}, false
+		}
+		if kind, rest, ok = strings.Cut(rest, ":"); !ok || kind != "function" {
+			return FunctionRef{}, false
+		}
+		ref.Region, ref.AccountID = region, account
+	} else if first, after, ok := strings.Cut(s, ":"); ok && strings.HasPrefix(after, "function:") {
+		// ACCOUNT:function:NAME[:QUAL]
+		if !validAccount(first) {
+			return FunctionRef{}, false
+		}
+		ref.AccountID = first
+		rest = after[len("function:"):]
+	}
+	name, qual, hasQual := strings.Cut(rest, ":")
+	if !validName(name) {
+		return FunctionRef{}, false
+	}
+	if hasQual && !validQualifier(qual) {
+		return FunctionRef{}, false
+	}
+	ref.Name, ref.Qualifier = name, qual
+	return ref, true
+}
+
+func badFunctionName(s string) error {
+	return lambdaerr.Validation("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", s, functionNamePattern)
+}
+
+// mergeQualifier combines the qualifier embedded in a name with the
+// Qualifier parameter: either may be empty, but two different ones are an
+// error (Lambda answers the same way).
+func mergeQualifier(embedded, param string) (string, error) {
+	if param != "" && !validQualifier(param) {
+		return "", lambdaerr.Validation("1 validation error detected: Value '%s' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)", param)
+	}
+	switch {
+	case embedded == "":
+		return param, nil
+	case param == "" || param == embedded:
+		return embedded, nil
+	default:
+		return "", lambdaerr.InvalidParameterValue("The derived qualifier from the function name does not match the specified qualifier.")
+	}
+}
+
+// validName reports whether s may be a function name in a lookup:
+// [a-zA-Z0-9-_.]+, at most 64 characters. CreateFunction is stricter (no
+// dots), see validNewName.
+func validName(s string) bool {
+	if s == "" || len(s) > maxBareNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// validNewName reports whether s may name a new function: [a-zA-Z0-9-_]+,
+// at most 64 characters.
+func validNewName(s string) bool {
+	if s == "" || len(s) > maxBareNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validQualifier reports whether s is "$LATEST" or [a-zA-Z0-9-_]{1,128}.
+func validQualifier(s string) bool {
+	if s == "$LATEST" {
+		return true
+	}
+	if s == "" || len(s) > maxQualifierLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isVersionNumber reports whether s is a published version number: digits
+// without a leading zero.
+func isVersionNumber(s string) bool {
+	if s == "" || len(s) > 10 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// validPartition: aws[a-zA-Z-]* (Lambda's pattern allows it to be empty).
+func validPartition(s string) bool {
+	if s == "" {
+		return true
+	}
+	if !strings.HasPrefix(s, "aws") {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRegion: lower-case letters, digits and dashes, such as us-east-1.
+func validRegion(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validAccount: exactly twelve digits.
+func validAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
