@@ -62,7 +62,9 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	c.CodeSha256Hex, c.CodeSize = zi.sha256Hex, zi.size
 
 	r.mu.RLock()
-	exists := r.view.live(name) != nil
+	f := r.view.fns[name]
+	exists := f != nil && f.rec != nil
+	leftovers := f != nil && (len(f.versions) > 0 || len(f.aliases) > 0)
 	r.mu.RUnlock()
 	if exists {
 		return nil, errFunctionExists(name)
@@ -72,8 +74,10 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	}
 	// A function of the same name deleted half-way (a crash between its
 	// keys) may have left versions or aliases: they must not reappear.
-	if err := r.deleteChildren(ctx, name); err != nil {
-		return nil, err
+	if leftovers {
+		if err := r.deleteChildren(ctx, name); err != nil {
+			return nil, err
+		}
 	}
 	rec := &functionRecord{Name: name, Config: *c, Tags: maps.Clone(req.Tags)}
 	if _, err := r.put(ctx, functionKey(name), rec, 0); err != nil {

@@ -13,26 +13,32 @@ type natsLogger struct {
 	logger *slog.Logger
 }
 
+// Noticef logs a server notice at Debug.
 func (l *natsLogger) Noticef(format string, v ...any) {
 	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server")
 }
 
+// Warnf logs a server warning.
 func (l *natsLogger) Warnf(format string, v ...any) {
 	l.logger.Warn(fmt.Sprintf(format, v...), "source", "nats-server")
 }
 
+// Fatalf logs a fatal server error as an error; it does not exit.
 func (l *natsLogger) Fatalf(format string, v ...any) {
 	l.logger.Error(fmt.Sprintf(format, v...), "source", "nats-server", "fatal", true)
 }
 
+// Errorf logs a server error.
 func (l *natsLogger) Errorf(format string, v ...any) {
 	l.logger.Error(fmt.Sprintf(format, v...), "source", "nats-server")
 }
 
+// Debugf logs server debug output.
 func (l *natsLogger) Debugf(format string, v ...any) {
 	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server")
 }
 
+// Tracef logs server protocol traces at Debug.
 func (l *natsLogger) Tracef(format string, v ...any) {
 	l.logger.Debug(fmt.Sprintf(format, v...), "source", "nats-server", "trace", true)
 }

@@ -256,6 +256,14 @@ func (s *Store) Functions() jetstream.KeyValue { return s.kvs[BucketFunctions] }
 // Code returns the object store of code zips.
 func (s *Store) Code() jetstream.ObjectStore { return s.objs[BucketCode] }
 
+// KeyValue returns the KV bucket with the given name, one of those
+// declared in objects.go; nil for any other name.
+func (s *Store) KeyValue(bucket string) jetstream.KeyValue { return s.kvs[bucket] }
+
+// ObjectStore returns the object store with the given name, one of those
+// declared in objects.go; nil for any other name.
+func (s *Store) ObjectStore(bucket string) jetstream.ObjectStore { return s.objs[bucket] }
+
 // Mode returns ModeEmbedded or ModeExternal.
 func (s *Store) Mode() string { return s.mode }
 

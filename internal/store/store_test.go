@@ -130,6 +130,15 @@ func TestObjectsHaveTheirLimits(t *testing.T) {
 	if c.Replicas != 1 {
 		t.Errorf("embedded replicas = %d, want 1 (clamped)", c.Replicas)
 	}
+	if st.KeyValue(BucketFunctions) == nil || st.ObjectStore(BucketCode) == nil || st.KeyValue("nope") != nil {
+		t.Error("KeyValue/ObjectStore accessors do not match objects.go")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Healthy(t.Context()); err == nil {
+		t.Error("Healthy after Close reported no problem")
+	}
 }
 
 func TestExternalSeesTheEmbeddedStore(t *testing.T) {
