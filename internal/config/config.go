@@ -74,6 +74,9 @@ type Pool struct {
 	MaxEnvironments int
 	// InitTimeout is the init-phase budget (Lambda: 10 s).
 	InitTimeout time.Duration
+	// FreezeDelay is how long a parked runtime stays thawed before it is
+	// frozen; see pool.Config.
+	FreezeDelay time.Duration
 }
 
 // Sandbox configures process isolation.
@@ -164,6 +167,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
 	str(&cfg.Server.Auth, "auth", "UPDRAFT_AUTH", "request authentication: sigv4 or none (none only on loopback)")
 	dur(&cfg.Server.ShutdownGrace, "shutdown-grace", "UPDRAFT_SHUTDOWN_GRACE", "how long in-flight invocations may finish on shutdown")
+	dur(&cfg.Pool.FreezeDelay, "freeze-delay", "UPDRAFT_FREEZE_DELAY", "how long an idle environment stays thawed before it is frozen")
 	dur(&cfg.Pool.IdleTTL, "idle-ttl", "UPDRAFT_IDLE_TTL", "evict an execution environment after this long unused")
 	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
 	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")

@@ -1,0 +1,185 @@
+// Package api is updraft's HTTP surface: Lambda's REST paths and JSON
+// shapes for the control plane and the invoke path, updraft's own
+// endpoints under /updraft/v1, /healthz and /metrics. It authenticates
+// requests (SigV4), decodes them, calls the registry and the invoke
+// service, and is the only place that turns errors into Lambda's wire
+// shape: X-Amzn-ErrorType plus {"Type","Message"} with the right status.
+// Errors that are not *lambdaerr.Error become ServiceException with an
+// error id that is logged beside the internal cause.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/lambdaapi"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/registry"
+)
+
+// MaxControlBodyBytes bounds control-plane bodies: a 50 MB zip grows by a
+// third in base64, plus the JSON around it.
+const MaxControlBodyBytes = 70 << 20
+
+// Authenticator verifies a request; nil means every request is accepted.
+type Authenticator interface {
+	Middleware(next http.Handler) http.Handler
+}
+
+// LogReader serves function logs for `updraft logs`.
+type LogReader interface {
+	// WriteLogs writes NDJSON records of function to w; with follow it
+	// keeps writing new ones until ctx ends.
+	WriteLogs(ctx context.Context, w io.Writer, function string, q LogQuery) error
+}
+
+// LogQuery selects log records.
+type LogQuery struct {
+	Limit  int
+	Since  string // RFC 3339 or a Go duration such as 10m
+	Follow bool
+}
+
+// Deps are what the API serves.
+type Deps struct {
+	Logger   *slog.Logger
+	Registry *registry.Registry
+	Invoker  *invoke.Service
+	Auth     Authenticator
+	Logs     LogReader
+	// Health returns the health document and whether the server is healthy.
+	Health func(ctx context.Context) (any, bool)
+	// Metrics serves /metrics.
+	Metrics http.Handler
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	deps    Deps
+	logger  *slog.Logger
+	handler http.Handler
+}
+
+// New builds the handler tree.
+func New(deps Deps) *Server {
+	s := &Server{deps: deps, logger: deps.Logger.With("component", "api")}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	var authed http.Handler = mux
+	if deps.Auth != nil {
+		authed = deps.Auth.Middleware(mux)
+	}
+	open := http.NewServeMux()
+	open.HandleFunc("GET /healthz", s.healthz)
+	if deps.Metrics != nil {
+		open.Handle("GET /metrics", deps.Metrics)
+	}
+	open.Handle("/", authed)
+	s.handler = open
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// handlerFunc is a handler that returns its error for one place to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// writeError renders err in Lambda's shape.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	le, ok := lambdaerr.As(err)
+	if !ok {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		s.logger.Error("internal error", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		le = lambdaerr.Service("An internal error occurred (error id %s).", id)
+	} else if le.Status >= 500 {
+		s.logger.Warn("service error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	h := w.Header()
+	for k, v := range le.Header() {
+		h[k] = v
+	}
+	h.Set(lambdaapi.HeaderErrorType, le.Type)
+	if h.Get(lambdaapi.HeaderRequestID) == "" {
+		h.Set(lambdaapi.HeaderRequestID, uuid.NewString())
+	}
+	writeJSON(w, le.Status, le.Body())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"Type":"Service","Message":"response encoding failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get(lambdaapi.HeaderRequestID) == "" {
+		w.Header().Set(lambdaapi.HeaderRequestID, uuid.NewString())
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decodeJSON reads a control-plane body into v.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxControlBodyBytes+1))
+	if err != nil {
+		return lambdaerr.InvalidRequestContent("Could not read request body.")
+	}
+	if len(body) > MaxControlBodyBytes {
+		return lambdaerr.RequestTooLarge("Request must be smaller than %d bytes.", MaxControlBodyBytes)
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return lambdaerr.InvalidParameterValue("Could not parse request body: field %s has the wrong type.", te.Field)
+		}
+		return lambdaerr.InvalidRequestContent("Could not parse request body into json: %s", sanitize(err.Error()))
+	}
+	return nil
+}
+
+// sanitize keeps parser messages short.
+func sanitize(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Health == nil {
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+		return
+	}
+	doc, ok := s.deps.Health(r.Context())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, doc)
+}

@@ -1,0 +1,218 @@
+// Package daemon wires updraft's subsystems together and owns their start
+// and stop order. Run starts, in dependency order, the sandbox manager,
+// the store (embedded JetStream or an external NATS), credentials, the
+// registry, the function log sink, the pool, the invoke service and the
+// HTTP listener; it prints where it listens and how to deploy a first
+// function; and on context cancellation (SIGINT/SIGTERM in main) it stops
+// them in reverse: stop accepting requests, let in-flight invocations
+// finish within the grace period, destroy environments, flush logs, close
+// the store.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/updraft/updraft/internal/api"
+	"github.com/updraft/updraft/internal/auth"
+	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/fnlog"
+	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/metrics"
+	"github.com/updraft/updraft/internal/pool"
+	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/sandbox"
+	"github.com/updraft/updraft/internal/store"
+)
+
+// Run runs the server until ctx ends. out receives the start-up banner
+// meant for people (addresses, credentials, the first command to type).
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer) (err error) {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if err := os.MkdirAll(cfg.Store.DataDir, 0o700); err != nil {
+		return fmt.Errorf("daemon: data dir: %w", err)
+	}
+	var closers []func(context.Context) error
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace+5*time.Second)
+		defer cancel()
+		for i := len(closers) - 1; i >= 0; i-- {
+			if cerr := closers[i](sctx); cerr != nil {
+				logger.Warn("shutdown step failed", "err", cerr)
+			}
+		}
+	}()
+
+	isolation := sandbox.Config{ForceBasic: cfg.Sandbox.Isolation == "basic"}
+	sb, err := sandbox.New(isolation, logger)
+	if err != nil {
+		return fmt.Errorf("daemon: sandbox: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { return sb.Close() })
+	if cfg.Sandbox.Isolation == "full" && sb.Level() != sandbox.LevelFull {
+		return errors.New("daemon: --isolation full requested but not available (run as root with writable cgroups)")
+	}
+
+	st, err := store.Open(ctx, cfg.Store, logger)
+	if err != nil {
+		return fmt.Errorf("daemon: store: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { return st.Close() })
+
+	creds, created, err := auth.LoadOrCreate(cfg.Store.DataDir, auth.Credentials{
+		AccessKeyID: cfg.Server.AccessKeyID, SecretAccessKey: cfg.Server.SecretAccessKey,
+	})
+	if err != nil {
+		return fmt.Errorf("daemon: credentials: %w", err)
+	}
+
+	reg, err := registry.New(ctx, st, registry.Config{
+		Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
+		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
+		AccountConcurrency: cfg.Pool.MaxEnvironments,
+	}, logger)
+	if err != nil {
+		return fmt.Errorf("daemon: registry: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { return reg.Close() })
+
+	sink := fnlog.NewJetStreamSink(st.JetStream(), logger)
+	closers = append(closers, func(context.Context) error { return sink.Close() })
+
+	promReg := metrics.NewRegistry()
+	invokeMetrics := metrics.NewInvoke(promReg)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("daemon: listen %s: %w", cfg.Server.Listen, err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	reg.SetCodeBaseURL(endpoint)
+
+	pl, err := pool.New(pool.Config{
+		IdleTTL:         cfg.Pool.IdleTTL,
+		MaxEnvironments: cfg.Pool.MaxEnvironments,
+		InitTimeout:     cfg.Pool.InitTimeout,
+		FreezeDelay:     cfg.Pool.FreezeDelay,
+		Region:          cfg.Server.Region,
+		AccountID:       cfg.Server.AccountID,
+		EndpointURL:     endpoint,
+		AccessKeyID:     creds.AccessKeyID,
+		SecretAccessKey: creds.SecretAccessKey,
+		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
+	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("daemon: pool: %w", err)
+	}
+	closers = append(closers, pl.Close)
+	reg.Subscribe(func(function string) {
+		pl.EvictStale(function, func(version, revision string) bool {
+			t, err := reg.Resolve(function, version)
+			return err == nil && t.Version.RevisionID == revision
+		})
+	})
+
+	inv := invoke.New(reg, pl, invokeMetrics, logger)
+
+	var authn api.Authenticator
+	if cfg.Server.Auth == config.AuthSigV4 {
+		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(filepath.Join(cfg.Store.DataDir, "spool")))
+		if err != nil {
+			pl.Close(ctx)
+			ln.Close()
+			return fmt.Errorf("daemon: auth: %w", err)
+		}
+		authn = v
+	}
+	handler := api.New(api.Deps{
+		Logger:   logger,
+		Registry: reg,
+		Invoker:  inv,
+		Auth:     authn,
+		Logs:     &logReader{js: st.JetStream()},
+		Metrics:  promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
+		Health: func(ctx context.Context) (any, bool) {
+			storeErr := st.Healthy(ctx)
+			doc := map[string]any{
+				"status":    "ok",
+				"store":     map[string]any{"mode": st.Mode(), "healthy": storeErr == nil},
+				"isolation": sb.Status(),
+				"pool":      pl.Stats(),
+			}
+			if storeErr != nil {
+				doc["status"] = "degraded"
+				doc["store"].(map[string]any)["error"] = storeErr.Error()
+			}
+			return doc, storeErr == nil
+		},
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	closers = append(closers, func(ctx context.Context) error {
+		gctx, cancel := context.WithTimeout(ctx, cfg.Server.ShutdownGrace)
+		defer cancel()
+		return srv.Shutdown(gctx)
+	})
+	_ = os.WriteFile(filepath.Join(cfg.Store.DataDir, "endpoint"), []byte(endpoint+"\n"), 0o600)
+
+	status := sb.Status()
+	logger.Info("updraft started", "listen", endpoint, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
+	printBanner(out, banner{
+		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, StoreMode: st.Mode(),
+		NatsURL: st.ClientURL(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
+		Creds: creds, CredsCreated: created,
+	})
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		return nil
+	case err := <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("daemon: serve: %w", err)
+	}
+}
+
+type banner struct {
+	Endpoint, Isolation, StoreMode, NatsURL, DataDir, Auth string
+	Status                                                 sandbox.Status
+	Creds                                                  auth.Credentials
+	CredsCreated                                           bool
+}
+
+func printBanner(out io.Writer, b banner) {
+	fmt.Fprintf(out, "updraft listening on %s\n", b.Endpoint)
+	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
+	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
+	if b.NatsURL != "" {
+		fmt.Fprintf(out, "other nodes can join with: updraft server --nats-url %s\n", b.NatsURL)
+	}
+	if b.Auth == config.AuthNone {
+		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")
+	} else {
+		if b.CredsCreated {
+			fmt.Fprintln(out, "generated credentials (kept in the data dir, mode 0600):")
+		} else {
+			fmt.Fprintln(out, "clients sign requests with:")
+		}
+		fmt.Fprint(out, auth.ExportLines(b.Creds))
+	}
+	fmt.Fprintf(out, "deploy the example:  go run ./cmd/updraft function create hello --runtime provided.al2023 --handler bootstrap --code examples/hello-go --endpoint-url %s\n", b.Endpoint)
+	fmt.Fprintf(out, "then invoke it:      go run ./cmd/updraft invoke hello --payload '{\"name\":\"world\"}' --log --endpoint-url %s\n", b.Endpoint)
+}

@@ -1,0 +1,441 @@
+package pool
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/updraft/updraft/internal/fnlog"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/runtimeapi"
+	"github.com/updraft/updraft/internal/sandbox"
+)
+
+// env is one execution environment.
+type env struct {
+	id      string
+	key     envKey
+	version *registry.Version
+	pool    *Pool
+	proc    *sandbox.Process
+	rt      *runtimeapi.Server
+	logs    *fnlog.Env
+	tmpDir  string
+
+	// procDone is cancelled when the process tree has exited, which ends
+	// any invocation in progress.
+	procDone context.Context
+
+	initDuration time.Duration // reported on the first invocation only
+	lastUsed     time.Time     // guarded by pool.mu
+
+	mu     sync.Mutex // guards frozen, busy and gen
+	frozen bool
+	busy   bool   // an invocation is running
+	gen    uint64 // bumped on every invocation; the freezer skips stale releases
+
+	released    chan uint64 // wakes the freezer with the generation released
+	destroyOnce sync.Once
+	dead        atomic.Bool
+}
+
+// initFailure carries the function-error result of a failed init.
+type initFailure struct{ result *Result }
+
+func (f *initFailure) Error() string { return "pool: init failed" }
+
+func newEnvID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// startEnv creates an environment, runs its init phase and registers it as
+// busy with the caller.
+func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*env, error) {
+	start := time.Now()
+	codeDir, err := p.deps.Code.CodeDir(ctx, v.CodeSha256Hex)
+	if err != nil {
+		return nil, fmt.Errorf("pool: unpack code of %s: %w", v.FunctionName, err)
+	}
+	e := &env{
+		id:       newEnvID(),
+		key:      key,
+		version:  v,
+		pool:     p,
+		released: make(chan uint64, 1),
+	}
+	e.rt, err = runtimeapi.New(runtimeapi.Config{
+		FunctionName:    v.FunctionName,
+		FunctionVersion: v.Version,
+		Handler:         v.Handler,
+	}, p.logger.With("env_id", e.id))
+	if err != nil {
+		return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
+	}
+	e.logs = fnlog.NewEnv(p.deps.Logs, v.FunctionName, v.Version)
+	logStream := e.logs.Stream()
+
+	spec := sandbox.Spec{
+		ID:            e.id,
+		CodeDir:       codeDir,
+		TmpSizeMB:     v.EphemeralMB,
+		MemoryLimitMB: v.MemoryMB,
+	}
+	if p.cfg.TmpRoot != "" {
+		spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
+		if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
+			e.rt.Close()
+			return nil, fmt.Errorf("pool: tmp dir: %w", err)
+		}
+		_ = os.Chmod(spec.TmpDir, 0o1777)
+		e.tmpDir = spec.TmpDir
+	}
+	layout := p.deps.Sandbox.Layout(spec)
+	cmdPath, err := bootstrapPath(v, codeDir, layout)
+	if err != nil {
+		e.cleanupFiles()
+		e.rt.Close()
+		return nil, &initFailure{result: functionErrorResult(v, "Runtime.InvalidEntrypoint", err.Error())}
+	}
+	// The function writes into pipes whose read ends fnlog owns, so that
+	// End can drain what the function printed before it answered.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		e.cleanupFiles()
+		e.rt.Close()
+		return nil, fmt.Errorf("pool: stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		e.cleanupFiles()
+		e.rt.Close()
+		return nil, fmt.Errorf("pool: stderr pipe: %w", err)
+	}
+	e.logs.Attach(outR)
+	e.logs.Attach(errR)
+	spec.Main = sandbox.Command{
+		Path:   cmdPath,
+		Env:    p.functionEnv(v, layout, e.rt.Addr(), logStream),
+		Stdout: outW,
+		Stderr: errW,
+	}
+	e.proc, err = p.deps.Sandbox.Start(ctx, spec)
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		e.logs.Close()
+		e.cleanupFiles()
+		e.rt.Close()
+		return nil, fmt.Errorf("pool: start %s: %w", v.FunctionName, err)
+	}
+	procDone, cancel := context.WithCancel(context.Background())
+	e.procDone = procDone
+	go func() { <-e.proc.Done(); cancel() }()
+
+	if !p.register(e) {
+		e.destroy("shutdown")
+		return nil, lambdaerr.ServiceUnavailable("The server is shutting down.")
+	}
+
+	budget := p.cfg.InitTimeout
+	if v.Timeout > budget {
+		budget = v.Timeout
+	}
+	ictx, icancel := context.WithTimeout(ctx, budget)
+	stop := context.AfterFunc(procDone, icancel)
+	err = e.rt.WaitInit(ictx)
+	stop()
+	icancel()
+	e.initDuration = time.Since(start)
+	if err != nil {
+		res := e.initErrorResult(err, budget)
+		p.forget(e)
+		e.destroy("init failed")
+		return nil, &initFailure{result: res}
+	}
+	go e.runFreezer()
+	if o := p.deps.Observer; o != nil {
+		o.ColdStart(v.FunctionName, v.Version, e.initDuration)
+	}
+	return e, nil
+}
+
+// forget removes e from its version pool without touching busy counts.
+func (p *Pool) forget(e *env) {
+	p.mu.Lock()
+	if vp := p.versions[e.key]; vp != nil {
+		delete(vp.all, e)
+		if len(vp.all) == 0 {
+			delete(p.versions, e.key)
+		}
+	}
+	p.mu.Unlock()
+}
+
+// initErrorResult turns an init failure into the function error Lambda
+// returns for it.
+func (e *env) initErrorResult(err error, budget time.Duration) *Result {
+	var ie *runtimeapi.InitError
+	switch {
+	case errors.As(err, &ie):
+		payload := ie.Payload
+		if !json.Valid(payload) || len(payload) == 0 {
+			payload = errorDocument(ie.ErrorType, "init failed")
+		}
+		e.logs.Line(string(payload))
+		return &Result{Payload: payload, FunctionError: "Unhandled", ErrorType: ie.ErrorType, ExecutedVersion: e.version.Version, InitDuration: e.initDuration}
+	case e.procDone.Err() != nil:
+		<-e.proc.Done()
+		msg := "Runtime exited with error: " + e.proc.ExitReason()
+		typ := "Runtime.ExitError"
+		if e.proc.OOMKilled() {
+			typ = "Runtime.OutOfMemory"
+		}
+		e.logs.Line(msg)
+		return &Result{Payload: errorDocument(typ, msg), FunctionError: "Unhandled", ErrorType: typ, ExecutedVersion: e.version.Version, InitDuration: e.initDuration}
+	default:
+		msg := fmt.Sprintf("Init timed out after %.2f seconds", budget.Seconds())
+		e.logs.Line(msg)
+		return &Result{Payload: errorDocument("Sandbox.Timedout", msg), FunctionError: "Unhandled", ErrorType: "Sandbox.Timedout", ExecutedVersion: e.version.Version, InitDuration: e.initDuration}
+	}
+}
+
+type invokeOutcome struct {
+	Result
+	broken bool // the environment must be destroyed
+}
+
+// invoke runs one invocation in e, which the caller has acquired.
+func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
+	v := e.version
+	e.mu.Lock()
+	e.gen++
+	e.busy = true
+	if e.frozen {
+		if err := e.proc.Thaw(); err != nil {
+			e.mu.Unlock()
+			return invokeOutcome{Result: *functionErrorResult(v, "Sandbox.Failure", "thaw: "+err.Error()), broken: true}
+		}
+		e.frozen = false
+	}
+	e.mu.Unlock()
+
+	start := time.Now()
+	deadline := start.Add(v.Timeout)
+	e.logs.Begin(req.RequestID, v.Version)
+	ictx, cancel := context.WithDeadline(ctx, deadline)
+	stop := context.AfterFunc(e.procDone, cancel)
+	resp, err := e.rt.Invoke(ictx, &runtimeapi.Invocation{
+		RequestID:          req.RequestID,
+		Payload:            req.Payload,
+		Deadline:           deadline,
+		InvokedFunctionARN: req.InvokedARN,
+		TraceID:            req.TraceID,
+		ClientContext:      req.ClientContext,
+	})
+	stop()
+	cancel()
+	duration := time.Since(start)
+
+	out := invokeOutcome{Result: Result{ExecutedVersion: v.Version, Duration: duration}}
+	status := ""
+	switch {
+	case err == nil:
+		out.Payload = resp.Payload
+		if resp.FunctionError {
+			out.FunctionError = "Unhandled"
+			out.ErrorType = resp.ErrorType
+			status = "error"
+		}
+	case e.procDone.Err() != nil:
+		<-e.proc.Done()
+		typ := "Runtime.ExitError"
+		if e.proc.OOMKilled() {
+			typ = "Runtime.OutOfMemory"
+		}
+		msg := "RequestId: " + req.RequestID + " Error: Runtime exited with error: " + e.proc.ExitReason()
+		e.logs.Line(msg + " " + typ)
+		out.Payload = errorDocument(typ, msg)
+		out.FunctionError, out.ErrorType, out.broken, status = "Unhandled", typ, true, "error"
+	case errors.Is(err, context.DeadlineExceeded) || ictx.Err() != nil:
+		secs := strconv.FormatFloat(v.Timeout.Seconds(), 'f', 2, 64)
+		e.logs.Line(fnlog.TimeoutLine(time.Now(), req.RequestID, v.Timeout))
+		out.Payload = errorDocument("Sandbox.Timedout", "RequestId: "+req.RequestID+" Error: Task timed out after "+secs+" seconds")
+		out.FunctionError, out.ErrorType, out.broken, status = "Unhandled", "Sandbox.Timedout", true, "timeout"
+	default:
+		out.Payload = errorDocument("Sandbox.Failure", "RequestId: "+req.RequestID+" Error: "+err.Error())
+		out.FunctionError, out.ErrorType, out.broken, status = "Unhandled", "Sandbox.Failure", true, "error"
+	}
+	if out.broken {
+		// Kill before reporting so Max Memory Used and the tail are final.
+		e.proc.Kill()
+	}
+	init := e.initDuration
+	e.initDuration = 0
+	out.InitDuration = init
+	out.LogTail = e.logs.End(fnlog.Report{
+		RequestID:       req.RequestID,
+		Duration:        duration,
+		MemorySizeMB:    v.MemoryMB,
+		MaxMemoryUsedMB: int((e.proc.MaxMemoryUsedBytes() + (1<<20 - 1)) >> 20),
+		InitDuration:    init,
+		Status:          status,
+	})
+	return out
+}
+
+// parkAndFreeze marks e idle and hands the released generation to the
+// freezer goroutine. It must run before e is visible on the idle list.
+func (e *env) parkAndFreeze() {
+	e.mu.Lock()
+	e.busy = false
+	g := e.gen
+	e.mu.Unlock()
+	select {
+	case e.released <- g:
+	default:
+		// A release is already pending; the freezer reads the newest gen.
+		select {
+		case <-e.released:
+		default:
+		}
+		e.released <- g
+	}
+}
+
+// runFreezer freezes e once its runtime is parked in /next after a
+// release, unless e was acquired again meanwhile. It exits when the
+// process does.
+func (e *env) runFreezer() {
+	for {
+		var g uint64
+		select {
+		case <-e.procDone.Done():
+			return
+		case g = <-e.released:
+		}
+		if err := e.rt.WaitParked(e.procDone); err != nil {
+			return
+		}
+		if d := e.pool.cfg.FreezeDelay; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-e.procDone.Done():
+				t.Stop()
+				return
+			}
+		}
+		e.mu.Lock()
+		if e.gen == g && !e.busy && !e.frozen && !e.dead.Load() {
+			if err := e.proc.Freeze(); err == nil {
+				e.frozen = true
+			} else {
+				e.pool.logger.Warn("freeze failed", "env_id", e.id, "err", err)
+			}
+		}
+		e.mu.Unlock()
+	}
+}
+
+// destroy kills the process tree and releases every resource; idempotent.
+func (e *env) destroy(reason string) {
+	e.destroyOnce.Do(func() {
+		e.dead.Store(true)
+		e.pool.logger.Debug("destroy environment", "env_id", e.id, "function", e.key.function, "reason", reason)
+		if e.proc != nil {
+			_ = e.proc.Terminate(0)
+			<-e.proc.Done()
+		}
+		e.rt.Close()
+		_ = e.logs.Close()
+		e.cleanupFiles()
+	})
+}
+
+func (e *env) cleanupFiles() {
+	if e.tmpDir != "" {
+		_ = os.RemoveAll(e.tmpDir)
+	}
+}
+
+// bootstrapPath finds the executable to start, as Lambda does for custom
+// runtimes: bootstrap in the code, then in a layer.
+func bootstrapPath(v *registry.Version, codeDir string, layout sandbox.Layout) (string, error) {
+	if strings.HasPrefix(v.Runtime, "provided") {
+		if st, err := os.Stat(filepath.Join(codeDir, "bootstrap")); err == nil && st.Mode()&0o111 != 0 {
+			return filepath.Join(layout.TaskRoot, "bootstrap"), nil
+		}
+		return "", fmt.Errorf("Couldn't find valid bootstrap(s): [%s/bootstrap /opt/bootstrap]", layout.TaskRoot)
+	}
+	return "", fmt.Errorf("runtime %s is not available on this server yet", v.Runtime)
+}
+
+// functionEnv builds the environment variables of the function process.
+func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string) []string {
+	envs := make([]string, 0, 32+len(v.Env))
+	for k, val := range v.Env {
+		envs = append(envs, k+"="+val)
+	}
+	add := func(k, val string) { envs = append(envs, k+"="+val) }
+	add("_HANDLER", v.Handler)
+	add("AWS_REGION", p.cfg.Region)
+	add("AWS_DEFAULT_REGION", p.cfg.Region)
+	add("AWS_LAMBDA_FUNCTION_NAME", v.FunctionName)
+	add("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(v.MemoryMB))
+	add("AWS_LAMBDA_FUNCTION_VERSION", v.Version)
+	add("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+	add("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/"+v.FunctionName)
+	add("AWS_LAMBDA_LOG_STREAM_NAME", logStream)
+	add("AWS_LAMBDA_RUNTIME_API", runtimeAPI)
+	add("LAMBDA_TASK_ROOT", layout.TaskRoot)
+	add("LAMBDA_RUNTIME_DIR", "/var/runtime")
+	add("TZ", ":UTC")
+	add("LANG", "en_US.UTF-8")
+	add("PATH", "/usr/local/bin:/usr/bin/:/bin:"+layout.OptRoot+"/bin")
+	add("LD_LIBRARY_PATH", "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"+layout.TaskRoot+":"+layout.TaskRoot+"/lib:"+layout.OptRoot+"/lib")
+	add("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+	if !strings.HasPrefix(v.Runtime, "provided") {
+		add("AWS_EXECUTION_ENV", "AWS_Lambda_"+v.Runtime)
+	}
+	if layout.TmpDir != "/tmp" {
+		add("TMPDIR", layout.TmpDir)
+	}
+	if p.cfg.AccessKeyID != "" {
+		add("AWS_ACCESS_KEY_ID", p.cfg.AccessKeyID)
+		add("AWS_SECRET_ACCESS_KEY", p.cfg.SecretAccessKey)
+		add("AWS_SESSION_TOKEN", "")
+	}
+	if p.cfg.EndpointURL != "" {
+		add("AWS_ENDPOINT_URL", p.cfg.EndpointURL)
+		add("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
+	}
+	return envs
+}
+
+// errorDocument is Lambda's function error body.
+func errorDocument(typ, msg string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}{typ, msg})
+	return b
+}
+
+func functionErrorResult(v *registry.Version, typ, msg string) *Result {
+	return &Result{Payload: errorDocument(typ, msg), FunctionError: "Unhandled", ErrorType: typ, ExecutedVersion: v.Version}
+}

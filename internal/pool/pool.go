@@ -1,0 +1,391 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/updraft/updraft/internal/fnlog"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/sandbox"
+)
+
+// Config configures the pool.
+type Config struct {
+	// IdleTTL evicts environments unused for this long.
+	IdleTTL time.Duration
+	// MaxEnvironments is the account concurrency limit: busy environments
+	// across all functions.
+	MaxEnvironments int
+	// InitTimeout is the init-phase budget (Lambda: 10 s). A function whose
+	// timeout is longer gets that instead, standing in for Lambda's retry of
+	// a slow init under the function timeout.
+	InitTimeout time.Duration
+	// FreezeDelay is how long a parked runtime stays thawed before its
+	// environment is frozen; zero freezes as soon as the runtime is back in
+	// /next. A short delay spares back-to-back invocations a freeze and a
+	// thaw each.
+	FreezeDelay time.Duration
+	// Region and AccountID go into the function environment.
+	Region, AccountID string
+	// EndpointURL is this server's API URL, given to functions as
+	// AWS_ENDPOINT_URL so that an SDK inside a function reaches updraft.
+	EndpointURL string
+	// AccessKeyID and SecretAccessKey are the credentials functions get.
+	AccessKeyID, SecretAccessKey string
+	// TmpRoot holds per-environment /tmp directories when the sandbox cannot
+	// mount a private tmpfs.
+	TmpRoot string
+}
+
+// CodeSource unpacks a code blob and returns its directory.
+type CodeSource interface {
+	CodeDir(ctx context.Context, shaHex string) (string, error)
+}
+
+// Deps are the pool's collaborators.
+type Deps struct {
+	Logger  *slog.Logger
+	Sandbox *sandbox.Manager
+	Code    CodeSource
+	Logs    fnlog.Sink
+	// Observer, when set, is told about cold starts and concurrency.
+	Observer Observer
+}
+
+// Observer receives pool events for metrics. Calls are made on the invoke
+// path and must not block.
+type Observer interface {
+	ColdStart(function, version string, init time.Duration)
+	Concurrency(function string, busy int)
+}
+
+// Request is one invocation to run.
+type Request struct {
+	Version             *registry.Version
+	ReservedConcurrency *int
+	RequestID           string
+	Payload             []byte
+	InvokedARN          string
+	ClientContext       string
+	TraceID             string
+}
+
+// Result is the outcome of an invocation that ran. A function error is a
+// Result with FunctionError set, not an error.
+type Result struct {
+	Payload []byte
+	// FunctionError is "Unhandled" when the function failed, else "".
+	FunctionError string
+	// ErrorType is the function error's type (for metrics and records).
+	ErrorType string
+	// LogTail is the last 4 KB of this invocation's log.
+	LogTail         []byte
+	ExecutedVersion string
+	Duration        time.Duration
+	// InitDuration is non-zero on a cold start.
+	InitDuration time.Duration
+}
+
+type envKey struct {
+	function, version, revision string
+}
+
+// versionPool is the environments of one function version.
+type versionPool struct {
+	idle []*env // most recently used last
+	all  map[*env]struct{}
+}
+
+// Pool runs invocations in execution environments.
+type Pool struct {
+	cfg    Config
+	deps   Deps
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	closed   bool                    // guarded by mu
+	versions map[envKey]*versionPool // guarded by mu
+	busyByFn map[string]int          // guarded by mu
+	busy     int                     // guarded by mu
+	inflight sync.WaitGroup
+
+	stop      chan struct{}
+	closeOnce sync.Once
+	janitor   sync.WaitGroup
+}
+
+// New builds a pool and starts its janitor.
+func New(cfg Config, deps Deps) (*Pool, error) {
+	if deps.Sandbox == nil || deps.Code == nil || deps.Logs == nil {
+		return nil, errors.New("pool: sandbox, code source and log sink are required")
+	}
+	if cfg.InitTimeout <= 0 {
+		cfg.InitTimeout = 10 * time.Second
+	}
+	if cfg.IdleTTL <= 0 {
+		cfg.IdleTTL = 10 * time.Minute
+	}
+	if cfg.MaxEnvironments <= 0 {
+		cfg.MaxEnvironments = 1000
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pool{
+		cfg:      cfg,
+		deps:     deps,
+		logger:   logger.With("component", "pool"),
+		versions: make(map[envKey]*versionPool),
+		busyByFn: make(map[string]int),
+		stop:     make(chan struct{}),
+	}
+	p.janitor.Add(1)
+	go p.runJanitor()
+	return p, nil
+}
+
+// Invoke runs req in a warm or new environment. It returns an error only
+// when the platform could not run the function (throttle, shutdown, setup
+// failure); function failures are Results.
+func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	v := req.Version
+	key := envKey{v.FunctionName, v.Version, v.RevisionID}
+	e, err := p.acquire(key, req.ReservedConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer p.inflight.Done()
+	// An invocation runs to its end even if the caller goes away, as on
+	// Lambda; only its own timeout stops it.
+	ctx = context.WithoutCancel(ctx)
+	if e == nil {
+		e, err = p.startEnv(ctx, key, v)
+		if err != nil {
+			p.releaseSlot(key.function)
+			var initErr *initFailure
+			if errors.As(err, &initErr) {
+				return initErr.result, nil
+			}
+			return nil, err
+		}
+	}
+	res := e.invoke(ctx, req)
+	p.release(e, res.broken)
+	return &res.Result, nil
+}
+
+// acquire admits the call and returns an idle environment, or nil when the
+// caller must start one. On success the caller holds one slot of inflight
+// and of the busy counts.
+func (p *Pool) acquire(key envKey, reserved *int) (*env, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, lambdaerr.ServiceUnavailable("The server is shutting down.")
+	}
+	if reserved != nil && p.busyByFn[key.function] >= *reserved {
+		p.mu.Unlock()
+		return nil, lambdaerr.TooManyRequests(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimitExceeded, "Rate Exceeded.")
+	}
+	if p.busy >= p.cfg.MaxEnvironments {
+		p.mu.Unlock()
+		return nil, lambdaerr.TooManyRequests(lambdaerr.ReasonConcurrentInvocationLimitExceeded, "Rate Exceeded.")
+	}
+	p.busy++
+	p.busyByFn[key.function]++
+	busy := p.busyByFn[key.function]
+	p.inflight.Add(1)
+	var e *env
+	if vp := p.versions[key]; vp != nil && len(vp.idle) > 0 {
+		e = vp.idle[len(vp.idle)-1]
+		vp.idle = vp.idle[:len(vp.idle)-1]
+	}
+	p.mu.Unlock()
+	if o := p.deps.Observer; o != nil {
+		o.Concurrency(key.function, busy)
+	}
+	return e, nil
+}
+
+func (p *Pool) releaseSlot(function string) {
+	p.mu.Lock()
+	p.busy--
+	p.busyByFn[function]--
+	busy := p.busyByFn[function]
+	if busy == 0 {
+		delete(p.busyByFn, function)
+	}
+	p.mu.Unlock()
+	if o := p.deps.Observer; o != nil {
+		o.Concurrency(function, busy)
+	}
+}
+
+// release returns e to its idle list, or destroys it when broken or when
+// the pool is closing.
+func (p *Pool) release(e *env, broken bool) {
+	p.mu.Lock()
+	vp := p.versions[e.key]
+	if broken || p.closed || vp == nil {
+		if vp != nil {
+			delete(vp.all, e)
+			if len(vp.all) == 0 {
+				delete(p.versions, e.key)
+			}
+		}
+		p.mu.Unlock()
+		p.releaseSlot(e.key.function)
+		e.destroy("release")
+		return
+	}
+	e.parkAndFreeze()
+	e.lastUsed = time.Now()
+	vp.idle = append(vp.idle, e)
+	p.mu.Unlock()
+	p.releaseSlot(e.key.function)
+}
+
+func (p *Pool) register(e *env) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	vp := p.versions[e.key]
+	if vp == nil {
+		vp = &versionPool{all: make(map[*env]struct{})}
+		p.versions[e.key] = vp
+	}
+	vp.all[e] = struct{}{}
+	return true
+}
+
+// EvictStale destroys idle environments of function for which keep returns
+// false (for example because $LATEST changed); busy ones are destroyed when
+// they finish.
+func (p *Pool) EvictStale(function string, keep func(version, revision string) bool) {
+	var victims []*env
+	p.mu.Lock()
+	for k, vp := range p.versions {
+		if k.function != function || keep(k.version, k.revision) {
+			continue
+		}
+		victims = append(victims, vp.idle...)
+		for _, e := range vp.idle {
+			delete(vp.all, e)
+		}
+		vp.idle = nil
+		delete(p.versions, k) // busy environments see a missing pool and go
+	}
+	p.mu.Unlock()
+	for _, e := range victims {
+		e.destroy("stale")
+	}
+}
+
+// Stats is a snapshot for health reporting.
+type Stats struct {
+	Environments int `json:"environments"`
+	Idle         int `json:"idle"`
+	Busy         int `json:"busy"`
+}
+
+// Stats returns current counts.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var s Stats
+	for _, vp := range p.versions {
+		s.Environments += len(vp.all)
+		s.Idle += len(vp.idle)
+	}
+	s.Busy = p.busy
+	return s
+}
+
+func (p *Pool) runJanitor() {
+	defer p.janitor.Done()
+	interval := p.cfg.IdleTTL / 4
+	if interval > 10*time.Second {
+		interval = 10 * time.Second
+	}
+	if interval < 50*time.Millisecond {
+		interval = 50 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.evictIdle(now)
+		}
+	}
+}
+
+func (p *Pool) evictIdle(now time.Time) {
+	var victims []*env
+	p.mu.Lock()
+	for k, vp := range p.versions {
+		kept := vp.idle[:0]
+		for _, e := range vp.idle {
+			if now.Sub(e.lastUsed) >= p.cfg.IdleTTL {
+				victims = append(victims, e)
+				delete(vp.all, e)
+			} else {
+				kept = append(kept, e)
+			}
+		}
+		vp.idle = kept
+		if len(vp.all) == 0 {
+			delete(p.versions, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, e := range victims {
+		e.destroy("idle")
+	}
+}
+
+// Close stops admitting invocations, waits (bounded by ctx) for in-flight
+// ones and destroys every environment. It is idempotent.
+func (p *Pool) Close(ctx context.Context) error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		close(p.stop)
+		p.janitor.Wait()
+		done := make(chan struct{})
+		go func() { p.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("pool: close: in-flight invocations still running: %w", ctx.Err())
+		}
+		var all []*env
+		p.mu.Lock()
+		for _, vp := range p.versions {
+			for e := range vp.all {
+				all = append(all, e)
+			}
+		}
+		p.versions = map[envKey]*versionPool{}
+		p.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, e := range all {
+			wg.Add(1)
+			go func() { defer wg.Done(); e.destroy("shutdown") }()
+		}
+		wg.Wait()
+	})
+	return err
+}
