@@ -1,0 +1,22 @@
+# Plain go commands are the interface; these targets only name them.
+GO ?= go
+
+.PHONY: run test check bench build
+
+build: ## build ./updraft
+	CGO_ENABLED=0 $(GO) build -o updraft ./cmd/updraft
+
+run: ## run the server with the embedded store on 127.0.0.1:9321
+	$(GO) run ./cmd/updraft server
+
+test: ## vet, then every test (unit, integration, end-to-end) with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 18m ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/...
+
+check: ## formatting and vet
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) vet ./...
+
+bench: ## the performance benchmark: ratios against a loopback HTTP floor
+	$(GO) run ./bench

@@ -1,0 +1,118 @@
+// Command testfn is the function the integration tests deploy: one
+// aws-lambda-go binary whose behaviour the event picks, so that each test
+// drives a real function through the real server.
+//
+// Actions: echo (default), env, write-tmp, read-tmp, start-counter,
+// read-counter, sleep (ms), alloc (mb), exit (code), panic, error, big
+// (bytes), version. Setting FAIL_INIT=1 makes the process exit before
+// the handler starts; FAIL_INIT=post posts an init error instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Event selects the behaviour.
+type Event struct {
+	Action string `json:"action"`
+	Value  string `json:"value"`
+	N      int    `json:"n"`
+	Echo   any    `json:"echo,omitempty"`
+}
+
+var counter atomic.Int64
+var counterStarted atomic.Bool
+
+// codeVersion is replaced with -ldflags to tell builds apart.
+var codeVersion = "v1"
+
+func handle(ctx context.Context, e Event) (any, error) {
+	lc, _ := lambdacontext.FromContext(ctx)
+	fmt.Printf("action=%s request=%s\n", e.Action, lc.AwsRequestID)
+	switch e.Action {
+	case "", "echo":
+		return map[string]any{"echo": e.Echo, "requestId": lc.AwsRequestID, "arn": lc.InvokedFunctionArn, "version": os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"), "code": codeVersion}, nil
+	case "version":
+		return codeVersion, nil
+	case "env":
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		wd, _ := os.Getwd()
+		deadline, _ := ctx.Deadline()
+		cc := map[string]any{}
+		if lc.ClientContext.Custom != nil {
+			cc["custom"] = lc.ClientContext.Custom
+		}
+		return map[string]any{"env": env, "uid": os.Getuid(), "cwd": wd, "remainingMs": time.Until(deadline).Milliseconds(), "clientContext": cc}, nil
+	case "write-tmp":
+		return "ok", os.WriteFile(filepath.Join(os.TempDir(), "updraft-test"), []byte(e.Value), 0o644)
+	case "read-tmp":
+		b, err := os.ReadFile(filepath.Join(os.TempDir(), "updraft-test"))
+		return string(b), err
+	case "write-task":
+		return "written", os.WriteFile(filepath.Join(os.Getenv("LAMBDA_TASK_ROOT"), "x"), []byte("x"), 0o644)
+	case "start-counter":
+		if counterStarted.CompareAndSwap(false, true) {
+			go func() {
+				for {
+					time.Sleep(time.Millisecond)
+					counter.Add(1)
+				}
+			}()
+		}
+		time.Sleep(50 * time.Millisecond)
+		return counter.Load(), nil
+	case "read-counter":
+		return counter.Load(), nil
+	case "sleep":
+		time.Sleep(time.Duration(e.N) * time.Millisecond)
+		return "slept", nil
+	case "alloc":
+		var keep [][]byte
+		for i := 0; i < e.N; i++ {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				b[j] = byte(j)
+			}
+			keep = append(keep, b)
+		}
+		return len(keep), nil
+	case "exit":
+		os.Exit(e.N)
+	case "panic":
+		panic("testfn panic")
+	case "error":
+		return nil, errors.New("testfn failed: " + e.Value)
+	case "big":
+		return strings.Repeat("x", e.N), nil
+	}
+	return nil, fmt.Errorf("unknown action %q", e.Action)
+}
+
+func main() {
+	switch os.Getenv("FAIL_INIT") {
+	case "1":
+		fmt.Println("init failing")
+		os.Exit(3)
+	case "post":
+		// Report an init error through the Runtime API, as a runtime
+		// whose handler cannot load would.
+		api := os.Getenv("AWS_LAMBDA_RUNTIME_API")
+		postInitError(api)
+		os.Exit(4)
+	}
+	lambda.Start(handle)
+}

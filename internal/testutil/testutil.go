@@ -1,0 +1,289 @@
+// Package testutil is the integration-test harness: it builds the real
+// updraft binary and test functions, starts servers on loopback ports the
+// OS picks with a data dir in t.TempDir(), and hands tests a base URL,
+// credentials and an aws-sdk-go-v2 Lambda client. Everything it starts is
+// stopped by t.Cleanup.
+package testutil
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// ModuleRoot returns the repository root (the directory of go.mod).
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testutil: cannot locate source")
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	buildMu    sync.Mutex
+	buildCache = map[string]string{}
+	buildDir   string
+)
+
+// BuildBinary builds a Go main package of this module (path relative to
+// the module root, e.g. "./cmd/updraft") once per test process, for linux
+// without cgo, with optional ldflags, and returns the binary's path.
+func BuildBinary(t testing.TB, pkg string, ldflags string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	key := pkg + "|" + ldflags
+	if p, ok := buildCache[key]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "updraft-test-bin-")
+		if err != nil {
+			t.Fatalf("testutil: %v", err)
+		}
+		_ = os.Chmod(d, 0o755)
+		buildDir = d
+	}
+	out := filepath.Join(buildDir, fmt.Sprintf("bin%d", len(buildCache)))
+	args := []string{"build", "-o", out}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	args = append(args, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ModuleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testutil: go build %s: %v\n%s", pkg, err, b)
+	}
+	buildCache[key] = out
+	return out
+}
+
+// FunctionZip builds the Go function package pkg as `bootstrap` and
+// returns a deployment zip holding it.
+func FunctionZip(t testing.TB, pkg string, ldflags string) []byte {
+	t.Helper()
+	bin := BuildBinary(t, pkg, ldflags)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("testutil: %v", err)
+	}
+	return ZipFiles(t, map[string]ZipEntry{"bootstrap": {Data: data, Mode: 0o755}})
+}
+
+// ZipEntry is one file of a zip made by ZipFiles.
+type ZipEntry struct {
+	Data []byte
+	Mode os.FileMode
+}
+
+// ZipFiles makes a zip archive in memory.
+func ZipFiles(t testing.TB, files map[string]ZipEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, f := range files {
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h.SetMode(mode)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatalf("testutil: zip: %v", err)
+		}
+		if _, err := w.Write(f.Data); err != nil {
+			t.Fatalf("testutil: zip: %v", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatalf("testutil: zip: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// Server is a running updraft process.
+type Server struct {
+	URL             string
+	DataDir         string
+	AccessKeyID     string
+	SecretAccessKey string
+	Cmd             *exec.Cmd
+	// Output holds everything the process printed so far.
+	Output *SyncBuffer
+	done   chan struct{}
+}
+
+// Options configure StartServer.
+type Options struct {
+	// Args are extra server flags, e.g. "--auth", "none".
+	Args []string
+	// DataDir, when set, is reused (restart tests); otherwise a temp dir.
+	DataDir string
+	// Env adds environment variables.
+	Env []string
+}
+
+// StartServer builds and starts `updraft server` on 127.0.0.1:0 and
+// waits until it listens. The server is stopped (SIGTERM, then SIGKILL)
+// when the test ends.
+func StartServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	bin := BuildBinary(t, "./cmd/updraft", "")
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	args := append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, opts.Args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "UPDRAFT_ACCESS_KEY_ID=AKIAUPDRAFTTEST00001", "UPDRAFT_SECRET_ACCESS_KEY=updraft-test-secret-key-0123456789abcdefg")
+	cmd.Env = append(cmd.Env, opts.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &SyncBuffer{}
+	pr, pw := io.Pipe()
+	cmd.Stdout = io.MultiWriter(out, pw)
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testutil: start server: %v", err)
+	}
+	s := &Server{DataDir: dataDir, Cmd: cmd, Output: out, done: make(chan struct{}),
+		AccessKeyID: "AKIAUPDRAFTTEST00001", SecretAccessKey: "updraft-test-secret-key-0123456789abcdefg"}
+	go func() {
+		_ = cmd.Wait()
+		pw.Close()
+		close(s.done)
+	}()
+	urlCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "updraft listening on "); ok {
+				urlCh <- strings.TrimSpace(u)
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	t.Cleanup(func() { s.Stop(t) })
+	select {
+	case s.URL = <-urlCh:
+	case <-s.done:
+		t.Fatalf("testutil: server exited early:\n%s", out.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("testutil: server did not start within 60s:\n%s", out.String())
+	}
+	return s
+}
+
+// Stop sends SIGTERM and waits up to 30 s, then SIGKILLs the process group.
+func (s *Server) Stop(t testing.TB) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		t.Logf("testutil: server ignored SIGTERM for 30s; killing\n%s", s.Output.String())
+		_ = syscall.Kill(-s.Cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// Kill sends SIGKILL to the server process only (environments it started
+// are left to its successor or reaped by the OS).
+func (s *Server) Kill() {
+	_ = s.Cmd.Process.Kill()
+	<-s.done
+}
+
+// Done is closed when the process has exited.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Lambda returns an aws-sdk-go-v2 Lambda client for the server, with
+// retries off so that tests see every error.
+func (s *Server) Lambda() *lambda.Client {
+	return lambda.New(lambda.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(s.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// AWSEnv is the environment for running the aws CLI against the server.
+func (s *Server) AWSEnv() []string {
+	return append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+s.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+s.SecretAccessKey,
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	)
+}
+
+// SyncBuffer is a goroutine-safe bytes.Buffer.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns the contents.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// WaitFor polls cond every 20 ms until it returns nil or timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = cond(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testutil: condition not met within %s: %v", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Context returns a context bounded by d and cancelled with the test.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,82 @@
+package updraft_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// forbidden lists import edges the architecture does not allow: the
+// layers of STYLE.md §2 (cmd → daemon → api → invoke → pool → sandbox,
+// runtimeapi, fnlog → registry → store; config, lambdaapi, lambdaerr
+// leaves). A package may not import anything listed for it.
+var forbidden = map[string][]string{
+	"internal/sandbox":    {"internal/runtimeapi", "internal/pool", "internal/registry", "internal/store", "internal/api", "internal/fnlog"},
+	"internal/runtimeapi": {"internal/sandbox", "internal/pool", "internal/registry", "internal/store", "internal/api"},
+	"internal/fnlog":      {"internal/pool", "internal/registry", "internal/api", "internal/sandbox"},
+	"internal/registry":   {"internal/pool", "internal/invoke", "internal/api", "internal/sandbox", "internal/runtimeapi"},
+	"internal/store":      {"internal/registry", "internal/pool", "internal/api"},
+	"internal/pool":       {"internal/invoke", "internal/api", "internal/daemon"},
+	"internal/invoke":     {"internal/api", "internal/daemon"},
+	"internal/lambdaerr":  {"internal/"},
+	"internal/lambdaapi":  {"internal/"},
+	"internal/config":     {"internal/"},
+}
+
+// neverImported may only be imported by the layer above them.
+var neverImported = map[string]string{
+	"internal/api":    "internal/daemon",
+	"internal/daemon": "cmd/updraft",
+}
+
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const mod = "github.com/updraft/updraft/"
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(p.ImportPath, mod)
+		for _, dep := range p.Deps {
+			if !strings.HasPrefix(dep, mod) {
+				continue // the standard library has internal/ packages too
+			}
+			d := strings.TrimPrefix(dep, mod)
+			for _, bad := range forbidden[rel] {
+				if strings.HasPrefix(d, bad) && d != rel {
+					t.Errorf("%s depends on %s, which the layering forbids", rel, d)
+				}
+			}
+		}
+		for _, imp := range p.Imports {
+			d := strings.TrimPrefix(imp, mod)
+			if allowed, ok := neverImported[d]; ok && rel != allowed && !strings.HasSuffix(rel, "_test") {
+				t.Errorf("%s imports %s; only %s may", rel, d, allowed)
+			}
+		}
+	}
+}
+
+// TestPackageDocs fails when a package has no package comment.
+func TestPackageDocs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}\t{{.Doc}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, doc, _ := strings.Cut(line, "\t")
+		if strings.TrimSpace(doc) == "" {
+			t.Errorf("package %s has no package doc comment", path)
+		}
+	}
+}
