@@ -1,0 +1,91 @@
+// Package sandbox runs the process tree of one execution environment: it
+// spawns the commands, confines them as far as the host allows, freezes and
+// thaws them between invocations, measures their memory and kills them. It
+// knows nothing about Lambda protocols; internal/pool composes it with
+// internal/runtimeapi into an environment.
+//
+// # Isolation levels
+//
+// [New] detects once what the host allows and reports it through
+// [Manager.Status] (shown on /healthz and logged at start-up):
+//
+//   - [LevelFull]: the server runs as root, a cgroup hierarchy (v1 or v2) is
+//     writable and new namespaces can be created. Every environment gets its
+//     own cgroup (memory limit with swap off, pids limit, freezer), new
+//     mount, pid, ipc and uts namespaces, the code directory read-only at
+//     /var/task, the layers directory read-only at /opt, a private tmpfs at
+//     /tmp, and runs as uid/gid 65534 (nobody).
+//   - [LevelBasic]: anything less, or [Config.ForceBasic]. Each environment
+//     is one process group running as the server's user, sees its
+//     directories at their host paths, gets a private TMPDIR, has its memory
+//     watched by polling /proc (and is SIGKILLed past its limit), and is
+//     frozen with SIGSTOP/SIGCONT.
+//
+// The caller asks [Manager.Layout] where the process will find its code,
+// layers and temporary directory, builds the environment variables and the
+// command path from that, and then calls [Manager.Start].
+//
+// # Lifecycle of a Process
+//
+// Start spawns the [Spec.Extras] (future Lambda extensions) and then
+// [Spec.Main] (the runtime) and returns once all of them were executed. The
+// context given to Start bounds only that start-up; the process then lives
+// until its main command exits or it is killed. Between invocations the
+// caller [Process.Freeze]s it and [Process.Thaw]s it again on the next
+// invocation; Thaw is on the warm-invoke path and costs one or two system
+// calls. [Process.Terminate] asks politely (SIGTERM) and [Process.Kill] does
+// not ask. When the main command exits, every other process of the sandbox
+// is killed, output is drained, resource figures are collected, the cgroups
+// are removed and [Process.Done] is closed; then [Process.ExitReason],
+// [Process.OOMKilled] and [Process.MaxMemoryUsedBytes] hold their final
+// values.
+//
+// # How full mode starts a sandbox
+//
+// Namespaces and mounts need code that runs between clone and exec, which
+// Go's os/exec cannot run. Full mode therefore re-executes the server's own
+// binary (/proc/self/exe) with argv[0] set to "updraft-sandbox-init" in new
+// mount, pid, ipc and uts namespaces. Every binary that may start full-mode
+// sandboxes must call [RunInitIfRequested] first thing in main (tests: in
+// TestMain); New falls back to basic when it was not called, so a binary
+// that forgets it never re-executes itself as a server.
+//
+// The init is pid 1 of the new pid namespace. It reads its JSON setup from
+// an inherited pipe (fd 3), makes all mounts private, bind-mounts the code
+// and layers read-only, mounts /tmp, /dev/shm and a fresh /proc, moves
+// itself into the environment's cgroups (so the memory it allocated during
+// its own start-up stays charged to the server), starts the commands with
+// uid/gid 65534 and no_new_privs, and reports their start on a second pipe
+// (fd 4). It forwards SIGTERM, reaps orphans, and when the main command
+// exits it reports the wait status on fd 4 and exits; the kernel then kills
+// whatever remains in the pid namespace. The commands' output descriptors
+// are passed to the init as fds 5 and up: the caller's *os.File as is, or a
+// pipe the Process copies to the [Command]'s writer.
+//
+// Two kernel details shape the hot path. The cgroup v1 freezer flips a
+// kernel static key whenever the number of freezing cgroups moves between
+// zero and one, which costs milliseconds; the Manager keeps an empty cgroup
+// frozen for its lifetime so Freeze and Thaw never pay that. The init runs
+// with GOMAXPROCS=1 so it adds few threads to wake on every Thaw.
+//
+// # What full mode does not hide
+//
+// Outside /var/task, /opt, /tmp, /dev/shm and /proc the sandbox sees the
+// host's file system (there is no pivot_root into a minimal root): it can
+// read what uid 65534 may read and write nowhere that nobody may write.
+// There is no network namespace, since the runtime reaches its Runtime API
+// on the host's loopback. Pages written to the /tmp tmpfs are charged to the
+// sandbox's memory cgroup, so /tmp and memory share MemoryLimitMB, unlike on
+// Lambda. Basic mode isolates nothing; it only keeps sandboxes apart in
+// process groups and bounds their memory.
+//
+// # Concurrency
+//
+// A Manager is safe for concurrent use. A Process's methods are safe for
+// concurrent use; the caller is expected to serialise Freeze and Thaw (one
+// invocation at a time), and Kill may be called at any moment, including
+// during a Freeze. Lock order, where two are held at once: Manager.mu before
+// memWatcher.mu, and Process.freezeMu before Process.sigMu.
+//
+// The package never logs function output; that is data for internal/fnlog.
+package sandbox

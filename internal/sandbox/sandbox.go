@@ -1,0 +1,233 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Level is the isolation level a [Manager] provides to every sandbox.
+type Level string
+
+const (
+	// LevelFull confines each sandbox with cgroups, namespaces, read-only
+	// bind mounts and an unprivileged uid.
+	LevelFull Level = "full"
+	// LevelBasic runs each sandbox as a process group of the server's user,
+	// with memory watched from /proc and freezing by signals.
+	LevelBasic Level = "basic"
+)
+
+// Fixed paths a sandbox sees in full mode.
+const (
+	// TaskRootFull is where the code directory appears in full mode.
+	TaskRootFull = "/var/task"
+	// OptRootFull is where the layers directory appears in full mode.
+	OptRootFull = "/opt"
+	// TmpDirFull is the private tmpfs of a full-mode sandbox.
+	TmpDirFull = "/tmp"
+)
+
+// Defaults applied by [New] and [Manager.Start].
+const (
+	// DefaultCgroupName names the parent cgroup of all sandboxes.
+	DefaultCgroupName = "updraft"
+	// DefaultMemoryPollInterval is how often memory is sampled where the
+	// kernel does not track the peak itself.
+	DefaultMemoryPollInterval = 50 * time.Millisecond
+	// DefaultPidsLimit is the process/thread limit when [Spec.PidsLimit] is
+	// 0; Lambda allows 1,024.
+	DefaultPidsLimit = 1024
+	// DefaultTmpSizeMB is the /tmp size when [Spec.TmpSizeMB] is 0; Lambda's
+	// default ephemeral storage is 512 MB.
+	DefaultTmpSizeMB = 512
+	// UnprivilegedID is the uid and gid sandboxes run as in full mode
+	// (nobody/nogroup).
+	UnprivilegedID = 65534
+)
+
+// Errors returned by this package; test with errors.Is.
+var (
+	// ErrClosed is returned by [Manager.Start] after [Manager.Close].
+	ErrClosed = errors.New("sandbox: manager closed")
+	// ErrExited is returned by [Process.Freeze] and [Process.Thaw] once the
+	// process was killed or has exited.
+	ErrExited = errors.New("sandbox: process exited")
+	// ErrInvalidSpec wraps every validation failure of a [Spec].
+	ErrInvalidSpec = errors.New("sandbox: invalid spec")
+)
+
+// Config configures a [Manager].
+type Config struct {
+	// ForceBasic selects [LevelBasic] even when full isolation is possible.
+	ForceBasic bool
+	// CgroupName names the parent cgroup under which every sandbox gets its
+	// own; "" means [DefaultCgroupName]. It must be a single path element.
+	CgroupName string
+	// MemoryPollInterval is how often the basic-mode watcher (and the cgroup
+	// v2 fallback without memory.peak) samples memory; 0 means
+	// [DefaultMemoryPollInterval].
+	MemoryPollInterval time.Duration
+}
+
+// Status describes the isolation a [Manager] provides, for /healthz and the
+// start-up log.
+type Status struct {
+	// Level is the isolation level.
+	Level Level `json:"level"`
+	// CgroupVersion is "v1", "v2", or "" when cgroups are not used.
+	CgroupVersion string `json:"cgroupVersion"`
+	// Freezer is "cgroup" or "signal" (SIGSTOP/SIGCONT).
+	Freezer string `json:"freezer"`
+	// Namespaces reports whether sandboxes get their own mount, pid, ipc and
+	// uts namespaces.
+	Namespaces bool `json:"namespaces"`
+	// RunAsUID is the uid sandbox processes run as.
+	RunAsUID int `json:"runAsUid"`
+	// MemoryEnforcement is "cgroup" or "watcher".
+	MemoryEnforcement string `json:"memoryEnforcement"`
+	// Reason says why full isolation is not available; "" at LevelFull.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Layout is the set of paths a sandbox's processes see. In full mode they
+// are the fixed Lambda paths; in basic mode they are the host paths of the
+// [Spec].
+type Layout struct {
+	// TaskRoot holds the function code (LAMBDA_TASK_ROOT) and is the
+	// working directory of every command.
+	TaskRoot string
+	// OptRoot holds the layers; "" in basic mode when the Spec has none.
+	OptRoot string
+	// TmpDir is the writable temporary directory.
+	TmpDir string
+}
+
+// Command is one program to run inside a sandbox.
+type Command struct {
+	// Path is the program; a name without a slash is looked up in the PATH
+	// of Env. Build it from [Manager.Layout].
+	Path string
+	// Args are the arguments after the program name (argv[1:]); argv[0] is
+	// Path, as with exec.Command.
+	Args []string
+	// Env is the complete environment; nothing is inherited from the
+	// server. In basic mode TMPDIR is set to the Spec's TmpDir.
+	Env []string
+	// Stdout and Stderr receive the program's output; nil discards it. An
+	// *os.File (say, the write end of the caller's pipe) is handed to the
+	// program directly, as os/exec does, so the caller may close its copy
+	// after Start. Any other writer is fed by a goroutine of the Process
+	// through a pipe; when both are the same writer the two streams share
+	// that pipe and keep their relative order.
+	Stdout, Stderr io.Writer
+}
+
+// Spec describes one sandbox.
+type Spec struct {
+	// ID identifies the environment and names its cgroup: letters, digits,
+	// '-', '_' and '.', not starting with '.', at most 128 bytes.
+	ID string
+	// Main is the runtime; the sandbox ends when it exits.
+	Main Command
+	// Extras are started before Main (Lambda extensions) and killed when
+	// Main exits.
+	Extras []Command
+	// CodeDir is the host directory with the function code. In full mode it
+	// appears read-only at /var/task and must be readable by uid 65534.
+	CodeDir string
+	// OptDir is the host directory with the merged layers, or "". In full
+	// mode it appears read-only at /opt (an empty /opt when "").
+	OptDir string
+	// TmpDir is the host directory used as TMPDIR in basic mode; it is
+	// created if missing. Full mode mounts a private tmpfs at /tmp instead.
+	TmpDir string
+	// TmpSizeMB sizes the full-mode /tmp in MiB; 0 means
+	// [DefaultTmpSizeMB]. Basic mode does not enforce it.
+	TmpSizeMB int
+	// MemoryLimitMB is the memory limit in MiB; 0 means no limit. In full
+	// mode tmpfs pages written to /tmp count against it too, as the kernel
+	// charges them to the writer's cgroup.
+	MemoryLimitMB int
+	// PidsLimit caps processes and threads in full mode; 0 means
+	// [DefaultPidsLimit].
+	PidsLimit int
+}
+
+// validate checks the fields both levels rely on.
+func (s *Spec) validate() error {
+	var problems []string
+	if !validID(s.ID) {
+		problems = append(problems, fmt.Sprintf("ID %q must be 1-128 letters, digits, '-', '_' or '.', not starting with '.'", s.ID))
+	}
+	if s.Main.Path == "" {
+		problems = append(problems, "Main.Path is empty")
+	}
+	for i, c := range s.Extras {
+		if c.Path == "" {
+			problems = append(problems, fmt.Sprintf("Extras[%d].Path is empty", i))
+		}
+	}
+	if s.CodeDir == "" {
+		problems = append(problems, "CodeDir is empty")
+	}
+	if s.TmpSizeMB < 0 || s.MemoryLimitMB < 0 || s.PidsLimit < 0 {
+		problems = append(problems, "TmpSizeMB, MemoryLimitMB and PidsLimit must not be negative")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalidSpec, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// validID reports whether id is safe as a single cgroup path element.
+func validID(id string) bool {
+	if id == "" || len(id) > 128 || id[0] == '.' {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// commands returns Extras followed by Main: the start order.
+func (s *Spec) commands() []Command {
+	cmds := make([]Command, 0, len(s.Extras)+1)
+	cmds = append(cmds, s.Extras...)
+	return append(cmds, s.Main)
+}
+
+func (s *Spec) pidsLimit() int {
+	if s.PidsLimit == 0 {
+		return DefaultPidsLimit
+	}
+	return s.PidsLimit
+}
+
+func (s *Spec) tmpSizeMB() int {
+	if s.TmpSizeMB == 0 {
+		return DefaultTmpSizeMB
+	}
+	return s.TmpSizeMB
+}
+
+// sameWriter reports whether a and b are the same non-nil writer, without
+// panicking on incomparable dynamic types (as os/exec does).
+func sameWriter(a, b io.Writer) (same bool) {
+	if a == nil || b == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
