@@ -1,0 +1,188 @@
+// Package cli implements updraft's client commands: `updraft function ...`
+// to deploy and manage functions, `updraft invoke` to call one and
+// `updraft logs` to read its output. They talk to a running `updraft
+// server` through internal/client (the AWS SDK's Lambda client plus signed
+// requests to updraft's own /updraft/v1 endpoints), exactly as the aws CLI
+// would, so anything they do can also be done with `aws lambda`.
+//
+// cmd/updraft owns the root command; it adds the commands returned by
+// [Commands] and runs the tree, ideally through [Execute], which prints an
+// error as "updraft: <message>" and turns it into the exit status. The
+// messages are written for people: a service error reads
+// "<ExceptionType>: <Message>" as the server sent them, a function error
+// names the error type the function raised, and an unreachable server says
+// so with the endpoint that was tried.
+//
+// Nothing here is global: each call of [Commands] builds a fresh command
+// tree writing only to the writers it was given.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+
+	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+
+	"github.com/updraft/updraft/internal/client"
+)
+
+// Commands returns the client's top-level commands (function, invoke,
+// logs), each with the persistent flags --endpoint-url, --region and
+// --data-dir. Normal output goes to stdout; diagnostics, log tails and
+// help go where cobra sends them, with stdout and stderr set on each
+// command.
+func Commands(stdout, stderr io.Writer) []*cobra.Command {
+	cmds := []*cobra.Command{
+		functionCommand(newEnv(stdout, stderr)),
+		invokeCommand(newEnv(stdout, stderr)),
+		logsCommand(newEnv(stdout, stderr)),
+	}
+	for _, c := range cmds {
+		c.SetOut(stdout)
+		c.SetErr(stderr)
+		c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+			return fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())
+		})
+		silenceUsage(c)
+	}
+	return cmds
+}
+
+// silenceUsage stops cobra from dumping the whole usage text after an
+// error; the messages for bad arguments and flags point to --help instead.
+func silenceUsage(c *cobra.Command) {
+	c.SilenceUsage = true
+	for _, sub := range c.Commands() {
+		silenceUsage(sub)
+	}
+}
+
+// nameArg accepts exactly one positional argument, the function's NAME.
+func nameArg(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return fmt.Errorf("missing the function NAME (see '%s --help')", cmd.CommandPath())
+	case len(args) > 1:
+		return fmt.Errorf("too many arguments %q: want only the function NAME (see '%s --help')", args[1:], cmd.CommandPath())
+	}
+	return nil
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q (see '%s --help')", args, cmd.CommandPath())
+	}
+	return nil
+}
+
+// Execute runs root with ctx, prints a failure to stderr as
+// "updraft: <message>" and returns the process exit status: 0 on success,
+// 1 on any failure (a service error, a function error, bad flags). It sets
+// root.SilenceErrors so that cobra does not print the error a second time.
+func Execute(ctx context.Context, root *cobra.Command, stderr io.Writer) int {
+	root.SilenceErrors = true
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "updraft: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// env is what the commands of one top-level command share: the writers,
+// the connection flags and the client built from them on first use.
+type env struct {
+	stdout, stderr io.Writer
+
+	endpointURL string
+	region      string
+	dataDir     string
+
+	c *client.Client // built by client(); nil until then
+}
+
+func newEnv(stdout, stderr io.Writer) *env {
+	return &env{stdout: stdout, stderr: stderr}
+}
+
+// bindConnectionFlags adds the persistent connection flags to cmd.
+func (e *env) bindConnectionFlags(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&e.endpointURL, "endpoint-url", "",
+		"server URL (env UPDRAFT_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL; default "+client.DefaultEndpointURL+")")
+	pf.StringVar(&e.region, "region", "",
+		"region to sign requests for (env UPDRAFT_REGION, AWS_REGION, AWS_DEFAULT_REGION; default "+client.DefaultRegion+")")
+	pf.StringVar(&e.dataDir, "data-dir", "",
+		"the server's data directory, read for credentials.json when AWS_ACCESS_KEY_ID is not set (env UPDRAFT_DATA_DIR)")
+}
+
+// client returns the client, building it on first use.
+func (e *env) client() (*client.Client, error) {
+	if e.c != nil {
+		return e.c, nil
+	}
+	c, err := client.New(client.Options{EndpointURL: e.endpointURL, Region: e.region, DataDir: e.dataDir})
+	if err != nil {
+		return nil, err
+	}
+	e.c = c
+	return c, nil
+}
+
+// run adapts a command body to cobra, turning its errors into the
+// messages described in the package comment.
+func (e *env) run(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := fn(cmd, args); err != nil {
+			return e.present(err)
+		}
+		return nil
+	}
+}
+
+// userError is an error whose text is the final message shown to the
+// user; the original error stays reachable with errors.Is/As.
+type userError struct {
+	msg string
+	err error
+}
+
+func (u *userError) Error() string { return u.msg }
+func (u *userError) Unwrap() error { return u.err }
+
+// present rewrites err for people. Service errors become
+// "<ExceptionType>: <Message>" (smithy.APIError covers both the SDK's
+// errors and client.APIError); a refused connection names the endpoint.
+func (e *env) present(err error) error {
+	var fe *functionError
+	if errors.As(err, &fe) {
+		return err
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		msg := apiErr.ErrorCode()
+		if m := apiErr.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+		return &userError{msg: msg, err: err}
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		where := "the server"
+		if e.c != nil {
+			where = e.c.Endpoint()
+		}
+		return &userError{
+			msg: fmt.Sprintf("cannot reach updraft at %s: connection refused (is `updraft server` running? "+
+				"otherwise pass --endpoint-url or set UPDRAFT_ENDPOINT_URL)", where),
+			err: err,
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &userError{msg: "interrupted", err: err}
+	}
+	return err
+}
