@@ -6,8 +6,12 @@
 // would, so anything they do can also be done with `aws lambda`.
 //
 // cmd/updraft owns the root command; it adds the commands returned by
-// [Commands] and runs the tree, ideally through [Execute], which prints an
-// error as "updraft: <message>" and turns it into the exit status. The
+// [Commands] and runs the tree. A command that fails prints
+// "updraft: <message>" to its stderr itself, tells cobra not to print the
+// error again, and returns an error that [Reported] recognises, so any
+// root works: one that only exits non-zero on error, or one run through
+// [Execute], which also prints cobra's own errors (bad flags, missing
+// arguments) in the same form and skips the ones already printed. The
 // messages are written for people: a service error reads
 // "<ExceptionType>: <Message>" as the server sent them, a function error
 // names the error type the function raised, and an unreachable server says
@@ -80,18 +84,34 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// Execute runs root with ctx, prints a failure to stderr as
-// "updraft: <message>" and returns the process exit status: 0 on success,
-// 1 on any failure (a service error, a function error, bad flags). It sets
-// root.SilenceErrors so that cobra does not print the error a second time.
+// Execute runs root with ctx and returns the process exit status: 0 on
+// success, 1 on any failure (a service error, a function error, bad flags).
+// An error not yet printed (see [Reported]) is printed to stderr as
+// "updraft: <message>"; root.SilenceErrors is set so that cobra does not
+// print it a second time as "Error: ...".
 func Execute(ctx context.Context, root *cobra.Command, stderr io.Writer) int {
 	root.SilenceErrors = true
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "updraft: %v\n", err)
+		if !Reported(err) {
+			fmt.Fprintf(stderr, "updraft: %v\n", err)
+		}
 		return 1
 	}
 	return 0
 }
+
+// Reported reports whether err was returned by one of these commands after
+// it printed the error itself; the caller should then only exit non-zero.
+func Reported(err error) bool {
+	var r *reportedError
+	return errors.As(err, &r)
+}
+
+// reportedError marks an error that has already been printed.
+type reportedError struct{ err error }
+
+func (r *reportedError) Error() string { return r.err.Error() }
+func (r *reportedError) Unwrap() error { return r.err }
 
 // env is what the commands of one top-level command share: the writers,
 // the connection flags and the client built from them on first use.
@@ -133,14 +153,20 @@ func (e *env) client() (*client.Client, error) {
 	return c, nil
 }
 
-// run adapts a command body to cobra, turning its errors into the
-// messages described in the package comment.
+// run adapts a command body to cobra: its error is turned into the
+// message described in the package comment, printed to stderr as
+// "updraft: <message>", and returned marked as reported, with cobra's own
+// printing of it switched off.
 func (e *env) run(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := fn(cmd, args); err != nil {
-			return e.present(err)
+		err := fn(cmd, args)
+		if err == nil {
+			return nil
 		}
-		return nil
+		err = e.present(err)
+		fmt.Fprintf(e.stderr, "updraft: %v\n", err)
+		cmd.SilenceErrors = true
+		return &reportedError{err: err}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -23,10 +24,11 @@ const maxZipBytes = 50 << 20
 var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // loadCode returns the deployment package for --code path: a directory is
-// zipped (see zipDir); a file named *.zip is sent as it is, after checking
-// that it is a zip; any other file, such as a lone bootstrap binary, is
-// zipped on its own under its base name with its mode kept.
-func loadCode(path string) ([]byte, error) {
+// zipped (see zipDir), with extra added to it; a file named *.zip is sent
+// as it is, after checking that it is a zip; any other file, such as a
+// lone bootstrap binary, is zipped on its own under its base name with its
+// mode kept.
+func loadCode(path string, extra map[string]string) ([]byte, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("--code: %w", err)
@@ -34,7 +36,7 @@ func loadCode(path string) ([]byte, error) {
 	var data []byte
 	switch {
 	case info.IsDir():
-		data, err = zipDir(path)
+		data, err = zipDir(path, extra)
 	case strings.EqualFold(filepath.Ext(path), ".zip"):
 		data, err = os.ReadFile(path)
 		if err == nil {
@@ -62,11 +64,14 @@ func loadCode(path string) ([]byte, error) {
 // tree always yields the same bytes. Directories get no entries of their
 // own; a symbolic link to a file is stored as that file's contents; links
 // to directories and special files are refused rather than silently
-// dropped.
-func zipDir(dir string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	files := 0
+// dropped. extra adds files from elsewhere (zip name → path on disk),
+// replacing a file of the same name in dir.
+func zipDir(dir string, extra map[string]string) ([]byte, error) {
+	type entry struct {
+		name, path string
+		perm       fs.FileMode
+	}
+	byName := map[string]entry{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -85,14 +90,35 @@ func zipDir(dir string) ([]byte, error) {
 		if !info.Mode().IsRegular() {
 			return fmt.Errorf("%s: only regular files and links to them can be zipped (found %s)", path, info.Mode().Type())
 		}
-		files++
-		return addFile(zw, filepath.ToSlash(rel), path, info.Mode().Perm())
+		name := filepath.ToSlash(rel)
+		byName[name] = entry{name: name, path: path, perm: info.Mode().Perm()}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zip %s: %w", dir, err)
 	}
-	if files == 0 {
+	for name, path := range extra {
+		info, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("zip %s: %w", dir, err)
+		}
+		byName[name] = entry{name: name, path: path, perm: info.Mode().Perm()}
+	}
+	if len(byName) == 0 {
 		return nil, fmt.Errorf("zip %s: the directory has no files", dir)
+	}
+	entries := make([]entry, 0, len(byName))
+	for _, e := range byName {
+		entries = append(entries, e)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		if err := addFile(zw, e.name, e.path, e.perm); err != nil {
+			return nil, fmt.Errorf("zip %s: %w", dir, err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("zip %s: %w", dir, err)

@@ -65,7 +65,7 @@ func TestZipDirKeepsModesAndRelativePaths(t *testing.T) {
 	if err := os.Symlink("lib/helper.py", filepath.Join(dir, "link.py")); err != nil {
 		t.Fatal(err)
 	}
-	data, err := zipDir(dir)
+	data, err := zipDir(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +98,15 @@ func TestZipDirIsDeterministic(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(dir2, "z.txt"), old, old); err != nil {
 		t.Fatal(err)
 	}
-	first, err := zipDir(dir1)
+	first, err := zipDir(dir1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := zipDir(dir1)
+	again, err := zipDir(dir1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := zipDir(dir2)
+	other, err := zipDir(dir2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestLoadCode(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	writeTree(t, src, map[string]os.FileMode{"bootstrap": 0o755})
-	zipped, err := zipDir(src)
+	zipped, err := zipDir(src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestLoadCode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := loadCode(tc.path)
+			data, err := loadCode(tc.path, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
@@ -178,7 +178,7 @@ func TestBootstrapWarning(t *testing.T) {
 	zipOf := func(files map[string]os.FileMode) []byte {
 		dir := t.TempDir()
 		writeTree(t, dir, files)
-		data, err := zipDir(dir)
+		data, err := zipDir(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -334,6 +334,9 @@ func TestCommandsAgainstAFakeServer(t *testing.T) {
 			}
 			check("stdout", res.stdout, tc.wantStdout)
 			check("stderr", res.stderr, tc.wantStderr)
+			if n := strings.Count(res.stderr, "updraft:"); tc.wantCode != 0 && n != 1 {
+				t.Errorf("the error was printed %d times, want once:\n%s", n, res.stderr)
+			}
 		})
 	}
 
@@ -348,6 +351,26 @@ func TestCommandsAgainstAFakeServer(t *testing.T) {
 	}
 	if strings.Contains(seen, "{oops") || strings.Count(seen, "/2015-03-31/functions/hello/invocations") != 2 {
 		t.Errorf("unexpected invocations:\n%s", seen)
+	}
+}
+
+func TestErrorsPrintOnceUnderAPlainCobraRoot(t *testing.T) {
+	_, srv := newFakeLambda(t)
+	runCLI(t, srv.URL) // sets the test environment
+	var stdout, stderr bytes.Buffer
+	// As cmd/updraft builds it: cobra prints errors, main only exits 1.
+	root := &cobra.Command{Use: "updraft", SilenceUsage: true}
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.AddCommand(Commands(&stdout, &stderr)...)
+	root.SetArgs([]string{"invoke", "ghost", "--endpoint-url", srv.URL})
+	err := root.Execute()
+	if err == nil || !Reported(err) {
+		t.Fatalf("err = %v, want a reported error", err)
+	}
+	want := "updraft: ResourceNotFoundException: Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost\n"
+	if stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
 	}
 }
 

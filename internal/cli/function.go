@@ -81,7 +81,7 @@ type functionFlags struct {
 
 func (f *functionFlags) bind(cmd *cobra.Command, create bool) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.code, "code", "", "the code: a directory (zipped on the fly, file modes kept), a .zip file (sent as is), or a single file such as a bootstrap binary")
+	fl.StringVar(&f.code, "code", "", "the code: a directory (zipped on the fly, file modes kept; Go sources without a bootstrap are built first), a .zip file (sent as is), or a single file such as a bootstrap binary")
 	fl.StringVar(&f.runtime, "runtime", defaultRuntime, "runtime identifier: provided.al2023, provided.al2, python3.x, nodejs2x")
 	fl.StringVar(&f.handler, "handler", defaultHandler, "handler: bootstrap for provided runtimes, FILE.FUNCTION (app.handler) for python and node")
 	fl.StringVar(&f.role, "role", DefaultRole, "execution role ARN (accepted for compatibility, not used)")
@@ -122,10 +122,13 @@ it, in a fixed order and with file modes kept (a provided runtime's
 bootstrap must be executable); a .zip file, sent as it is; or any other
 single file, zipped on its own under its base name.
 
-The runtime defaults to provided.al2023 with handler "bootstrap": build a Go
-function with GOOS=linux go build -o build/bootstrap and deploy ./build.
-For python and node runtimes give --handler too.`,
-		Example: `  # a Go function built with github.com/aws/aws-lambda-go
+The runtime defaults to provided.al2023 with handler "bootstrap". A
+directory of Go sources without a bootstrap (a main package using
+github.com/aws/aws-lambda-go) is built first with the go command
+(GOOS=linux, CGO_ENABLED=0, output named bootstrap) and the binary is added
+to the zip. For python and node runtimes give --handler too.`,
+		Example: `  # a Go function from its sources (built with go build) or from a build directory
+  updraft function create hello --code examples/hello-go
   GOOS=linux go build -o build/bootstrap . && updraft function create hello --code ./build
 
   # a Python function with two environment variables
@@ -143,7 +146,7 @@ For python and node runtimes give --handler too.`,
 		if err != nil {
 			return err
 		}
-		code, err := loadCode(f.code)
+		code, err := e.buildCode(cmd.Context(), f.code, f.runtime)
 		if err != nil {
 			return err
 		}
@@ -233,7 +236,11 @@ in between while the server reports the first update as in progress.
 		var code []byte
 		if changed("code") {
 			var err error
-			if code, err = loadCode(f.code); err != nil {
+			rt := "" // unknown unless changed: build Go sources for any runtime
+			if changed("runtime") {
+				rt = f.runtime
+			}
+			if code, err = e.buildCode(cmd.Context(), f.code, rt); err != nil {
 				return err
 			}
 		}

@@ -50,7 +50,7 @@ func writeCredentialsFile(t *testing.T, dir, content string) {
 }
 
 func TestResolveCredentials(t *testing.T) {
-	const fileJSON = `{"AccessKeyID":"FILEKEY","SecretAccessKey":"filesecret"}`
+	const fileJSON = `{"AccessKeyId":"FILEKEY","SecretAccessKey":"filesecret"}` // as internal/auth writes it
 	tests := []struct {
 		name       string
 		env        map[string]string
@@ -80,6 +80,12 @@ func TestResolveCredentials(t *testing.T) {
 			name:       "the file is used when the environment has nothing",
 			file:       fileJSON,
 			wantKey:    "FILEKEY",
+			wantSource: "file",
+		},
+		{
+			name:       "the AccessKeyID spelling reads too",
+			file:       `{"AccessKeyID":"UPPER","SecretAccessKey":"s"}`,
+			wantKey:    "UPPER",
 			wantSource: "file",
 		},
 		{

@@ -19,10 +19,12 @@ import (
 // exported.
 const CredentialsFileName = "credentials.json"
 
-// StoredCredentials is the JSON content of [CredentialsFileName]:
-// {"AccessKeyID":"...","SecretAccessKey":"..."}.
+// StoredCredentials is the JSON content of [CredentialsFileName] as the
+// server's internal/auth writes it: {"AccessKeyId":"...","SecretAccessKey":"..."}.
+// Member names match case-insensitively (encoding/json), so the
+// "AccessKeyID" spelling reads as well.
 type StoredCredentials struct {
-	AccessKeyID     string `json:"AccessKeyID"`
+	AccessKeyID     string `json:"AccessKeyId"`
 	SecretAccessKey string `json:"SecretAccessKey"`
 }
 
