@@ -129,7 +129,21 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	var authn api.Authenticator
 	if cfg.Server.Auth == config.AuthSigV4 {
-		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(filepath.Join(cfg.Store.DataDir, "spool")))
+		spool := filepath.Join(cfg.Store.DataDir, "spool")
+		if err := os.MkdirAll(spool, 0o700); err != nil {
+			return fmt.Errorf("daemon: spool dir: %w", err)
+		}
+		authLog := logger.With("component", "auth")
+		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(spool),
+			auth.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+				var ae *auth.Error
+				if !errors.As(err, &ae) || ae.Status >= 500 {
+					authLog.Error("request could not be authenticated", "method", r.Method, "path", r.URL.Path, "err", err)
+				} else {
+					authLog.Debug("request refused", "method", r.Method, "path", r.URL.Path, "type", ae.Type)
+				}
+				auth.WriteError(w, err)
+			}))
 		if err != nil {
 			pl.Close(ctx)
 			ln.Close()

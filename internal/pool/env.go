@@ -144,7 +144,11 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	}
 	procDone, cancel := context.WithCancel(context.Background())
 	e.procDone = procDone
-	go func() { <-e.proc.Done(); cancel() }()
+	go func() {
+		<-e.proc.Done()
+		cancel()
+		p.dropIfIdle(e) // a runtime that exits between invocations is not reused
+	}()
 
 	if !p.register(e) {
 		e.destroy("shutdown")
@@ -260,6 +264,9 @@ func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
 			out.FunctionError = "Unhandled"
 			out.ErrorType = resp.ErrorType
 			status = "error"
+			// The runtime was refused (oversized or malformed answer) and
+			// runtimes exit on that: reset the environment as Lambda does.
+			out.broken = runtimeRefused(resp.ErrorType)
 		}
 	case e.procDone.Err() != nil:
 		<-e.proc.Done()
@@ -425,6 +432,16 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 		add("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
 	}
 	return envs
+}
+
+// runtimeRefused reports error types the platform assigns when it refused
+// the runtime's answer, after which the environment is reset.
+func runtimeRefused(errorType string) bool {
+	switch errorType {
+	case "Function.ResponseSizeTooLarge", "Runtime.TruncatedResponse", "Runtime.InvalidResponseModeHeader":
+		return true
+	}
+	return false
 }
 
 // errorDocument is Lambda's function error body.

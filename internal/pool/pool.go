@@ -202,11 +202,22 @@ func (p *Pool) acquire(key envKey, reserved *int) (*env, error) {
 	busy := p.busyByFn[key.function]
 	p.inflight.Add(1)
 	var e *env
-	if vp := p.versions[key]; vp != nil && len(vp.idle) > 0 {
-		e = vp.idle[len(vp.idle)-1]
-		vp.idle = vp.idle[:len(vp.idle)-1]
+	var exited []*env
+	if vp := p.versions[key]; vp != nil {
+		for len(vp.idle) > 0 && e == nil {
+			e = vp.idle[len(vp.idle)-1]
+			vp.idle = vp.idle[:len(vp.idle)-1]
+			if e.procDone.Err() != nil { // exited while idle
+				delete(vp.all, e)
+				exited = append(exited, e)
+				e = nil
+			}
+		}
 	}
 	p.mu.Unlock()
+	for _, x := range exited {
+		go x.destroy("exited")
+	}
 	if o := p.deps.Observer; o != nil {
 		o.Concurrency(key.function, busy)
 	}
@@ -264,6 +275,31 @@ func (p *Pool) register(e *env) bool {
 	}
 	vp.all[e] = struct{}{}
 	return true
+}
+
+// dropIfIdle removes e from its idle list and destroys it; a busy e is
+// left to its invocation, which sees the exit.
+func (p *Pool) dropIfIdle(e *env) {
+	p.mu.Lock()
+	vp := p.versions[e.key]
+	found := false
+	if vp != nil {
+		for i, x := range vp.idle {
+			if x == e {
+				vp.idle = append(vp.idle[:i], vp.idle[i+1:]...)
+				delete(vp.all, e)
+				if len(vp.all) == 0 {
+					delete(p.versions, e.key)
+				}
+				found = true
+				break
+			}
+		}
+	}
+	p.mu.Unlock()
+	if found {
+		e.destroy("exited")
+	}
 }
 
 // EvictStale destroys idle environments of function for which keep returns
