@@ -133,11 +133,11 @@ func newEnv(stdout, stderr io.Writer) *env {
 func (e *env) bindConnectionFlags(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&e.endpointURL, "endpoint-url", "",
-		"server URL (env UPDRAFT_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL; default "+client.DefaultEndpointURL+")")
+		"server URL (env UPDRAFT_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL; else the URL the server wrote to its data dir; else "+client.DefaultEndpointURL+")")
 	pf.StringVar(&e.region, "region", "",
 		"region to sign requests for (env UPDRAFT_REGION, AWS_REGION, AWS_DEFAULT_REGION; default "+client.DefaultRegion+")")
 	pf.StringVar(&e.dataDir, "data-dir", "",
-		"the server's data directory, read for credentials.json when AWS_ACCESS_KEY_ID is not set (env UPDRAFT_DATA_DIR)")
+		"the server's data directory, read for its credentials.json (when AWS_ACCESS_KEY_ID is not set) and endpoint (env UPDRAFT_DATA_DIR)")
 }
 
 // client returns the client, building it on first use.

@@ -10,7 +10,9 @@
 // concurrent use. Where each setting comes from, first match wins:
 //
 //   - endpoint: Options.EndpointURL, UPDRAFT_ENDPOINT_URL,
-//     AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, then http://127.0.0.1:9321;
+//     AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, the URL the server wrote to
+//     <data dir>/endpoint when it started (so a server on a port the OS
+//     picked is found), then http://127.0.0.1:9321;
 //   - region: Options.Region, UPDRAFT_REGION, AWS_REGION,
 //     AWS_DEFAULT_REGION, then us-east-1;
 //   - credentials: UPDRAFT_ACCESS_KEY_ID/UPDRAFT_SECRET_ACCESS_KEY (the pair
@@ -32,6 +34,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -94,15 +97,15 @@ func New(opts Options) (*Client, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	dataDir := firstNonEmpty(opts.DataDir, getenv("UPDRAFT_DATA_DIR"), config.DefaultDataDir())
 	raw := firstNonEmpty(opts.EndpointURL, getenv("UPDRAFT_ENDPOINT_URL"),
-		getenv("AWS_ENDPOINT_URL_LAMBDA"), getenv("AWS_ENDPOINT_URL"), DefaultEndpointURL)
+		getenv("AWS_ENDPOINT_URL_LAMBDA"), getenv("AWS_ENDPOINT_URL"), endpointFromDataDir(dataDir), DefaultEndpointURL)
 	endpoint, err := parseEndpoint(raw)
 	if err != nil {
 		return nil, err
 	}
 	region := firstNonEmpty(opts.Region, getenv("UPDRAFT_REGION"), getenv("AWS_REGION"),
 		getenv("AWS_DEFAULT_REGION"), DefaultRegion)
-	dataDir := firstNonEmpty(opts.DataDir, getenv("UPDRAFT_DATA_DIR"), config.DefaultDataDir())
 	creds, source, err := ResolveCredentials(dataDir, getenv)
 	if err != nil {
 		return nil, err
@@ -168,6 +171,20 @@ func (c *Client) Invoke(ctx context.Context, in *lambda.InvokeInput) (*lambda.In
 		return nil, fmt.Errorf("invoke %s: %w", aws.ToString(in.FunctionName), err)
 	}
 	return out, nil
+}
+
+// EndpointFileName is the file in the server's data directory where the
+// server writes the URL it listens on, one line, each time it starts.
+const EndpointFileName = "endpoint"
+
+// endpointFromDataDir reads <dataDir>/endpoint, or returns "" when there is
+// none: the file is a hint, and the default applies without it.
+func endpointFromDataDir(dataDir string) string {
+	data, err := os.ReadFile(filepath.Join(dataDir, EndpointFileName))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }
 
 func parseEndpoint(raw string) (*url.URL, error) {

@@ -155,6 +155,11 @@ func TestResolveCredentials(t *testing.T) {
 func TestNewResolvesEndpointRegionAndDataDir(t *testing.T) {
 	dataDir := t.TempDir()
 	writeCredentialsFile(t, dataDir, `{"AccessKeyID":"K","SecretAccessKey":"S"}`)
+	endpointDir := t.TempDir()
+	writeCredentialsFile(t, endpointDir, `{"AccessKeyID":"K","SecretAccessKey":"S"}`)
+	if err := os.WriteFile(filepath.Join(endpointDir, EndpointFileName), []byte("http://127.0.0.1:40001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name         string
 		opts         Options
@@ -195,6 +200,19 @@ func TestNewResolvesEndpointRegionAndDataDir(t *testing.T) {
 			opts:       Options{DataDir: dataDir},
 			env:        map[string]string{"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "ap-south-1"},
 			wantRegion: "us-west-2", wantEndpoint: DefaultEndpointURL,
+		},
+		{
+			name:         "the server's endpoint file wins over the default",
+			opts:         Options{DataDir: endpointDir},
+			wantEndpoint: "http://127.0.0.1:40001",
+			wantRegion:   DefaultRegion,
+		},
+		{
+			name:         "the environment wins over the server's endpoint file",
+			opts:         Options{DataDir: endpointDir},
+			env:          map[string]string{"AWS_ENDPOINT_URL": "http://g:1"},
+			wantEndpoint: "http://g:1",
+			wantRegion:   DefaultRegion,
 		},
 		{
 			name:         "the data dir comes from UPDRAFT_DATA_DIR",
