@@ -36,9 +36,9 @@ import (
 
 // Commands returns the client's top-level commands (function, invoke,
 // logs), each with the persistent flags --endpoint-url, --region and
-// --data-dir. Normal output goes to stdout; diagnostics, log tails and
-// help go where cobra sends them, with stdout and stderr set on each
-// command.
+// --data-dir. Results (JSON, response payloads, log lines) and --help go
+// to stdout; errors, warnings, build progress and --log tails go to
+// stderr.
 func Commands(stdout, stderr io.Writer) []*cobra.Command {
 	cmds := []*cobra.Command{
 		functionCommand(newEnv(stdout, stderr)),
