@@ -55,7 +55,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		}
 	}()
 
-	isolation := sandbox.Config{ForceBasic: cfg.Sandbox.Isolation == "basic"}
+	// Each server process owns its own cgroup parent, so that servers
+	// sharing a machine (tests, several nodes) never remove each other's.
+	isolation := sandbox.Config{
+		ForceBasic: cfg.Sandbox.Isolation == "basic",
+		CgroupName: fmt.Sprintf("updraft-%d", os.Getpid()),
+	}
 	sb, err := sandbox.New(isolation, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: sandbox: %w", err)
