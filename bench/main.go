@@ -21,7 +21,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,8 +42,13 @@ func main() {
 		samples   = flag.Int("samples", 3000, "sequential requests for latency percentiles")
 		duration  = flag.Duration("duration", 3*time.Second, "length of each throughput run")
 		coldCount = flag.Int("cold", 20, "fresh functions for the cold-start figure")
+		floorOnly = flag.Bool("serve-floor", false, "internal: serve the floor handler and print its address")
 	)
 	flag.Parse()
+	if *floorOnly {
+		serveFloor()
+		return
+	}
 	if err := run(*samples, *duration, *coldCount); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -180,27 +184,48 @@ func zipBootstrap(path string) ([]byte, error) {
 	if _, err := w.Write(data); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), zw.Close()
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
-// startFloor serves a handler that reads the body and answers it, the
-// least any HTTP service does.
-func startFloor() (string, func(), error) {
+// serveFloor serves a handler that reads the body and answers it, the
+// least any HTTP service does, and prints its address. It runs in its own
+// process: updraft is a separate process from the client too, and a
+// round trip inside one Go process skips the cross-process wake-ups that
+// every real request pays.
+func serveFloor() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		fmt.Fprintln(os.Stderr, "bench: floor:", err)
+		os.Exit(1)
 	}
+	fmt.Println("floor listening on http://" + ln.Addr().String() + "/")
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(b)
 	})}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/", func() { _ = srv.Close() }, nil
+	_ = srv.Serve(ln)
+}
+
+// startFloor runs this program again as the floor server.
+func startFloor() (string, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	return startProcess(exec.Command(self, "-serve-floor"), "floor listening on ")
 }
 
 func startServer(bin, dataDir string) (string, func(), error) {
 	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn")
+	return startProcess(cmd, "updraft listening on ")
+}
+
+// startProcess starts cmd and waits for the stdout line announcing its URL.
+func startProcess(cmd *exec.Cmd, prefix string) (string, func(), error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -224,7 +249,7 @@ func startServer(bin, dataDir string) (string, func(), error) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "updraft listening on "); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), prefix); ok {
 				urlCh <- u
 			}
 		}
@@ -234,7 +259,7 @@ func startServer(bin, dataDir string) (string, func(), error) {
 		return u, stop, nil
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", nil, errors.New("server did not start within 60s")
+		return "", nil, fmt.Errorf("%s did not start within 60s", cmd.Path)
 	}
 }
 

@@ -49,6 +49,9 @@ type Server struct {
 	SecretAccessKey string
 	// ShutdownGrace bounds how long in-flight work may run after SIGTERM.
 	ShutdownGrace time.Duration
+	// DebugListen, when set, serves Go's pprof handlers on this loopback
+	// address for profiling.
+	DebugListen string
 }
 
 // Store configures JetStream.
@@ -122,6 +125,7 @@ func Default() Config {
 			IdleTTL:         10 * time.Minute,
 			MaxEnvironments: 1000,
 			InitTimeout:     10 * time.Second,
+			FreezeDelay:     2 * time.Millisecond,
 		},
 		Sandbox: Sandbox{Isolation: "auto"},
 		Async: Async{
@@ -163,6 +167,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
 	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
 	str(&cfg.Server.Auth, "auth", "UPDRAFT_AUTH", "request authentication: sigv4 or none (none only on loopback)")
@@ -223,6 +228,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Server.Auth))
+	}
+	if c.Server.DebugListen != "" && !IsLoopback(c.Server.DebugListen) {
+		errs = append(errs, fmt.Errorf("--debug-listen %s: profiles are served on loopback only", c.Server.DebugListen))
 	}
 	if (c.Server.AccessKeyID == "") != (c.Server.SecretAccessKey == "") {
 		errs = append(errs, errors.New("UPDRAFT_ACCESS_KEY_ID and UPDRAFT_SECRET_ACCESS_KEY must be set together"))

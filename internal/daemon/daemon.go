@@ -186,6 +186,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		defer cancel()
 		return srv.Shutdown(gctx)
 	})
+	if cfg.Server.DebugListen != "" {
+		stopDebug, err := serveDebug(cfg.Server.DebugListen, logger)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, stopDebug)
+	}
 	_ = os.WriteFile(filepath.Join(cfg.Store.DataDir, "endpoint"), []byte(endpoint+"\n"), 0o600)
 
 	status := sb.Status()

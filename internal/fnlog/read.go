@@ -1,6 +1,7 @@
 package fnlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,11 +71,9 @@ func Read(ctx context.Context, js jetstream.JetStream, function string, opts Rea
 		if err != nil {
 			return nil, fmt.Errorf("fnlog: read %s: metadata: %w", function, err)
 		}
-		if rec, ok := decode(msg.Data(), opts.Since); ok {
-			recs = append(recs, rec)
-			if len(recs) >= 2*limit {
-				recs = append(recs[:0], recs[len(recs)-limit:]...)
-			}
+		recs = decode(recs, msg.Data(), opts.Since)
+		if len(recs) >= 2*limit {
+			recs = append(recs[:0], recs[len(recs)-limit:]...)
 		}
 		if meta.Sequence.Stream >= last.Sequence || meta.NumPending == 0 {
 			break
@@ -113,7 +112,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, function string, since 
 		if err != nil {
 			return fmt.Errorf("fnlog: follow %s: %w", function, err)
 		}
-		if rec, ok := decode(msg.Data(), since); ok {
+		for _, rec := range decode(nil, msg.Data(), since) {
 			if err := fn(rec); err != nil {
 				return err
 			}
@@ -135,15 +134,28 @@ func consumerConfig(subject string, since time.Time, policy jetstream.DeliverPol
 	return cfg
 }
 
-// decode parses a stored record, skipping malformed ones and those timed
-// before since (JetStream selects by storage time, a little later).
-func decode(data []byte, since time.Time) (Record, bool) {
-	var rec Record
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return Record{}, false
+// decode appends the records of one stored message (one JSON record per
+// line) to recs, skipping malformed ones and those timed before since
+// (JetStream selects by storage time, a little later).
+func decode(recs []Record, data []byte, since time.Time) []Record {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			continue
+		}
+		if !since.IsZero() && rec.Time.Before(since) {
+			continue
+		}
+		recs = append(recs, rec)
 	}
-	if !since.IsZero() && rec.Time.Before(since) {
-		return Record{}, false
-	}
-	return rec, true
+	return recs
 }

@@ -168,11 +168,33 @@ func (s *JetStreamSink) fill(batch []Record) []Record {
 	return batch
 }
 
+// maxMessageBytes bounds one stored message; records of one function that
+// arrive together share a message, one JSON record per line, so that a
+// busy function costs JetStream one write per batch rather than per line.
+const maxMessageBytes = 64 << 10
+
 // publish sends batch asynchronously and waits for the acks until deadline.
 func (s *JetStreamSink) publish(batch []Record, deadline time.Time) {
-	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	type pending struct {
+		future  jetstream.PubAckFuture
+		records int
+	}
+	futures := make([]pending, 0, 4)
 	var failed int
 	var lastErr error
+	send := func(function string, data []byte, records int) {
+		msg := &nats.Msg{Subject: Subject(function), Data: data}
+		f, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.cfg.stallWait))
+		if err != nil {
+			failed += records
+			lastErr = fmt.Errorf("fnlog: publish %s: %w", msg.Subject, err)
+			return
+		}
+		futures = append(futures, pending{f, records})
+	}
+	var buf []byte
+	var function string
+	var inBuf int
 	for _, rec := range batch {
 		data, err := json.Marshal(rec)
 		if err != nil {
@@ -180,27 +202,31 @@ func (s *JetStreamSink) publish(batch []Record, deadline time.Time) {
 			lastErr = fmt.Errorf("fnlog: encode record: %w", err)
 			continue
 		}
-		msg := &nats.Msg{Subject: Subject(rec.Function), Data: data}
-		f, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.cfg.stallWait))
-		if err != nil {
-			failed++
-			lastErr = fmt.Errorf("fnlog: publish %s: %w", msg.Subject, err)
-			continue
+		if inBuf > 0 && (rec.Function != function || len(buf)+len(data)+1 > maxMessageBytes) {
+			send(function, buf, inBuf)
+			buf, inBuf = nil, 0
 		}
-		futures = append(futures, f)
+		function = rec.Function
+		buf = append(append(buf, data...), '\n')
+		inBuf++
+	}
+	if inBuf > 0 {
+		send(function, buf, inBuf)
 	}
 	if len(futures) > 0 {
 		t := time.NewTimer(time.Until(deadline))
 	wait:
-		for i, f := range futures {
+		for i, p := range futures {
 			select {
-			case <-f.Ok():
-				s.published.Add(1)
-			case err := <-f.Err():
-				failed++
-				lastErr = fmt.Errorf("fnlog: publish %s: %w", f.Msg().Subject, err)
+			case <-p.future.Ok():
+				s.published.Add(uint64(p.records))
+			case err := <-p.future.Err():
+				failed += p.records
+				lastErr = fmt.Errorf("fnlog: publish %s: %w", p.future.Msg().Subject, err)
 			case <-t.C:
-				failed += len(futures) - i
+				for _, rest := range futures[i:] {
+					failed += rest.records
+				}
 				lastErr = fmt.Errorf("fnlog: publish: %d acks not received in time", len(futures)-i)
 				break wait
 			}

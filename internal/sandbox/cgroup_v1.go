@@ -110,6 +110,7 @@ func (r *cgroupV1Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 		switch c {
 		case "memory":
 			cg.memory = dir
+			cg.peak.path = filepath.Join(dir, "memory.max_usage_in_bytes")
 		case "freezer":
 			cg.freezer = dir
 		}
@@ -158,10 +159,11 @@ func (r *cgroupV1Root) remove() error {
 
 // cgroupV1 is one sandbox's cgroups in the v1 hierarchies.
 type cgroupV1 struct {
-	dirs    []string // every created directory, for removal
-	memory  string   // memory cgroup directory
-	freezer string   // freezer cgroup directory
-	state   *os.File // freezer.state, open for writing
+	dirs    []string    // every created directory, for removal
+	memory  string      // memory cgroup directory
+	freezer string      // freezer cgroup directory
+	state   *os.File    // freezer.state, open for writing
+	peak    counterFile // memory.max_usage_in_bytes
 }
 
 // Values of freezer.state.
@@ -208,8 +210,10 @@ func (c *cgroupV1) kill() error {
 }
 
 func (c *cgroupV1) memoryPeak() uint64 {
-	n, _ := readUintFile(filepath.Join(c.memory, "memory.max_usage_in_bytes"))
-	return n
+	if c.peak.path == "" {
+		return 0
+	}
+	return c.peak.read()
 }
 
 // sampleMemory is a no-op: v1 tracks the peak in max_usage_in_bytes.
@@ -228,6 +232,7 @@ func (c *cgroupV1) oomKilled(mainKilled bool) bool {
 
 func (c *cgroupV1) remove() error {
 	var errs []error
+	c.peak.close()
 	if c.state != nil {
 		_ = c.state.Close()
 		c.state = nil

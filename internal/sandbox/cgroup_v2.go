@@ -115,7 +115,7 @@ func (r *cgroupV2Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 	if err := mkdirCgroup(dir); err != nil {
 		return nil, err
 	}
-	cg := &cgroupV2{dir: dir}
+	cg := &cgroupV2{dir: dir, peakFile: counterFile{path: filepath.Join(dir, "memory.peak")}}
 	fail := func(err error) (envCgroup, error) {
 		_ = cg.remove()
 		return nil, err
@@ -166,6 +166,7 @@ type cgroupV2 struct {
 	hasPeak    bool          // memory.peak exists (Linux 5.19+)
 	hasCurrent bool          // memory.current exists
 	peak       atomic.Uint64 // sampled peak when !hasPeak
+	peakFile   counterFile   // memory.peak
 }
 
 // Values of cgroup.freeze.
@@ -216,8 +217,7 @@ func (c *cgroupV2) kill() error {
 
 func (c *cgroupV2) memoryPeak() uint64 {
 	if c.hasPeak {
-		n, _ := readUintFile(filepath.Join(c.dir, "memory.peak"))
-		return n
+		return c.peakFile.read()
 	}
 	c.sampleMemory()
 	return c.peak.Load()
@@ -249,6 +249,7 @@ func (c *cgroupV2) oomKilled(bool) bool {
 }
 
 func (c *cgroupV2) remove() error {
+	c.peakFile.close()
 	if c.freezeFile != nil {
 		_ = c.freezeFile.Close()
 		c.freezeFile = nil
