@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/updraft/updraft/internal/testutil"
 )
@@ -191,6 +193,10 @@ func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 			case err == nil:
 				ok++
 			case code == "TooManyRequestsException":
+				var tmr *types.TooManyRequestsException
+				if !errors.As(err, &tmr) || tmr.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+					t.Errorf("throttle without Lambda's reason: %v", err)
+				}
 				throttled++
 			default:
 				t.Errorf("unexpected error: %v", err)

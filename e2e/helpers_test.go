@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,3 +88,5 @@ func apiErrorCode(err error) string {
 	}
 	return ""
 }
+
+var syscallSIGTERM = syscall.SIGTERM

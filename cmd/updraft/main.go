@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -23,17 +22,14 @@ func main() {
 	// A sandboxed environment re-executes this binary as its init; that
 	// path never returns.
 	sandbox.RunInitIfRequested()
-	if err := newRoot().Execute(); err != nil {
-		os.Exit(1)
-	}
+	os.Exit(cli.Execute(context.Background(), newRoot(), os.Stderr))
 }
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "updraft",
-		Short:         "A self-hosted, AWS-Lambda-compatible function platform",
-		SilenceUsage:  true,
-		SilenceErrors: false,
+		Use:          "updraft",
+		Short:        "A self-hosted, AWS-Lambda-compatible function platform",
+		SilenceUsage: true,
 	}
 	root.AddCommand(newServerCommand())
 	root.AddCommand(cli.Commands(os.Stdout, os.Stderr)...)
@@ -63,7 +59,7 @@ subcommands (function, invoke, logs).`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if err := daemon.Run(ctx, cfg, logger, os.Stdout); err != nil {
-				return fmt.Errorf("updraft server: %w", err)
+				return err
 			}
 			return nil
 		},
