@@ -90,3 +90,7 @@ func apiErrorCode(err error) string {
 }
 
 var syscallSIGTERM = syscall.SIGTERM
+
+func getFunctionInput(name string) *lambda.GetFunctionInput {
+	return &lambda.GetFunctionInput{FunctionName: aws.String(name)}
+}
