@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,10 @@ type Config struct {
 	Sandbox Sandbox
 	Async   Async
 	Log     Log
+
+	// envErrs report UPDRAFT_* values BindServerFlags could not parse,
+	// unless the command line set the flag; Validate runs them.
+	envErrs []func() error
 }
 
 // Server configures the HTTP listener and identity.
@@ -151,16 +156,34 @@ func DefaultDataDir() string {
 
 // BindServerFlags registers the server's flags on fs with defaults taken
 // from cfg, overridden by UPDRAFT_* environment variables (flags win over
-// the environment, which wins over defaults).
+// the environment, which wins over defaults). A malformed number or
+// duration in the environment is reported by Validate unless the flag is
+// given.
 func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str := func(p *string, name, env, usage string) {
 		fs.StringVar(p, name, envString(env, *p), usage+" (env "+env+")")
 	}
+	bad := func(name string, err error) {
+		cfg.envErrs = append(cfg.envErrs, func() error {
+			if fs.Changed(name) {
+				return nil
+			}
+			return err
+		})
+	}
 	dur := func(p *time.Duration, name, env, usage string) {
-		fs.DurationVar(p, name, envDuration(env, *p), usage+" (env "+env+")")
+		d, err := envDuration(env, *p)
+		if err != nil {
+			bad(name, err)
+		}
+		fs.DurationVar(p, name, d, usage+" (env "+env+")")
 	}
 	num := func(p *int, name, env, usage string) {
-		fs.IntVar(p, name, envInt(env, *p), usage+" (env "+env+")")
+		n, err := envInt(env, *p)
+		if err != nil {
+			bad(name, err)
+		}
+		fs.IntVar(p, name, n, usage+" (env "+env+")")
 	}
 	str(&cfg.Server.Listen, "listen", "UPDRAFT_LISTEN", "API listen address")
 	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
@@ -192,28 +215,38 @@ func envString(key, def string) string {
 	return def
 }
 
-func envDuration(key string, def time.Duration) time.Duration {
+// envDuration and envInt return def, and an error for Validate, when the
+// variable is set but malformed.
+func envDuration(key string, def time.Duration) (time.Duration, error) {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return def, fmt.Errorf("%s %q: want a duration such as 30s or 10m", key, v)
 		}
+		return d, nil
 	}
-	return def
+	return def, nil
 }
 
-func envInt(key string, def int) int {
+func envInt(key string, def int) (int, error) {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
-		var n int
-		if _, err := fmt.Sscan(v, &n); err == nil {
-			return n
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return def, fmt.Errorf("%s %q: want a whole number", key, v)
 		}
+		return n, nil
 	}
-	return def
+	return def, nil
 }
 
 // Validate reports every problem with cfg at once.
 func (c Config) Validate() error {
 	var errs []error
+	for _, check := range c.envErrs {
+		if err := check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Server.Listen, err))
 	}
