@@ -40,12 +40,13 @@ type env struct {
 	initDuration time.Duration // reported on the first invocation only
 	lastUsed     time.Time     // guarded by pool.mu
 
-	mu     sync.Mutex // guards frozen, busy and gen
-	frozen bool
-	busy   bool   // an invocation is running
-	gen    uint64 // bumped on every invocation; the freezer skips stale releases
+	mu          sync.Mutex // guards frozen, busy, gen, freezeTimer and freezeGen
+	frozen      bool
+	busy        bool        // an invocation is running
+	gen         uint64      // bumped on every invocation; a stale freeze timer does nothing
+	freezeTimer *time.Timer // fires tryFreeze FreezeDelay after a release
+	freezeGen   uint64      // the generation freezeTimer was armed for
 
-	released    chan uint64 // wakes the freezer with the generation released
 	destroyOnce sync.Once
 	dead        atomic.Bool
 }
@@ -70,11 +71,10 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		return nil, fmt.Errorf("pool: unpack code of %s: %w", v.FunctionName, err)
 	}
 	e := &env{
-		id:       newEnvID(),
-		key:      key,
-		version:  v,
-		pool:     p,
-		released: make(chan uint64, 1),
+		id:      newEnvID(),
+		key:     key,
+		version: v,
+		pool:    p,
 	}
 	e.rt, err = runtimeapi.New(runtimeapi.Config{
 		FunctionName:    v.FunctionName,
@@ -171,7 +171,6 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		e.destroy("init failed")
 		return nil, &initFailure{result: res}
 	}
-	go e.runFreezer()
 	if o := p.deps.Observer; o != nil {
 		o.ColdStart(v.FunctionName, v.Version, e.initDuration)
 	}
@@ -229,6 +228,9 @@ func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
 	e.mu.Lock()
 	e.gen++
 	e.busy = true
+	if e.freezeTimer != nil {
+		e.freezeTimer.Stop()
+	}
 	if e.frozen {
 		if err := e.proc.Thaw(); err != nil {
 			e.mu.Unlock()
@@ -305,57 +307,47 @@ func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
 	return out
 }
 
-// parkAndFreeze marks e idle and hands the released generation to the
-// freezer goroutine. It must run before e is visible on the idle list.
+// parkAndFreeze marks e idle and arms its freeze timer. It must run before
+// e is visible on the idle list. A timer rather than a goroutine waiting on
+// a channel keeps the invoke path free of a wake-up per call: when e is
+// taken again within FreezeDelay the timer is just stopped.
 func (e *env) parkAndFreeze() {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.busy = false
 	g := e.gen
-	e.mu.Unlock()
-	select {
-	case e.released <- g:
-	default:
-		// A release is already pending; the freezer reads the newest gen.
-		select {
-		case <-e.released:
-		default:
-		}
-		e.released <- g
-	}
+	e.armFreezeLocked(g, e.pool.cfg.FreezeDelay)
 }
 
-// runFreezer freezes e once its runtime is parked in /next after a
-// release, unless e was acquired again meanwhile. It exits when the
-// process does.
-func (e *env) runFreezer() {
-	for {
-		var g uint64
-		select {
-		case <-e.procDone.Done():
-			return
-		case g = <-e.released:
-		}
-		if err := e.rt.WaitParked(e.procDone); err != nil {
-			return
-		}
-		if d := e.pool.cfg.FreezeDelay; d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-e.procDone.Done():
-				t.Stop()
-				return
-			}
-		}
-		e.mu.Lock()
-		if e.gen == g && !e.busy && !e.frozen && !e.dead.Load() {
-			if err := e.proc.Freeze(); err == nil {
-				e.frozen = true
-			} else {
-				e.pool.logger.Warn("freeze failed", "env_id", e.id, "err", err)
-			}
-		}
-		e.mu.Unlock()
+// armFreezeLocked schedules tryFreeze(g) after d.
+func (e *env) armFreezeLocked(g uint64, d time.Duration) {
+	if e.freezeTimer == nil {
+		e.freezeTimer = time.AfterFunc(d, func() { e.tryFreeze() })
+	} else {
+		e.freezeTimer.Reset(d)
+	}
+	e.freezeGen = g
+}
+
+// tryFreeze freezes e if it is still idle in the generation the timer was
+// armed for and its runtime is parked in /next; a runtime still finishing
+// its answer is checked again shortly.
+func (e *env) tryFreeze() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gen != e.freezeGen || e.busy || e.frozen || e.dead.Load() {
+		return
+	}
+	select {
+	case <-e.rt.Parked():
+	default:
+		e.armFreezeLocked(e.freezeGen, time.Millisecond)
+		return
+	}
+	if err := e.proc.Freeze(); err == nil {
+		e.frozen = true
+	} else if !e.dead.Load() {
+		e.pool.logger.Warn("freeze failed", "env_id", e.id, "err", err)
 	}
 }
 
@@ -363,6 +355,11 @@ func (e *env) runFreezer() {
 func (e *env) destroy(reason string) {
 	e.destroyOnce.Do(func() {
 		e.dead.Store(true)
+		e.mu.Lock()
+		if e.freezeTimer != nil {
+			e.freezeTimer.Stop()
+		}
+		e.mu.Unlock()
 		e.pool.logger.Debug("destroy environment", "env_id", e.id, "function", e.key.function, "reason", reason)
 		if e.proc != nil {
 			_ = e.proc.Terminate(0)
