@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -207,4 +208,43 @@ func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 	if ok < 1 || ok > 2 || throttled != 8-ok {
 		t.Fatalf("with reserved concurrency 2: %d succeeded, %d throttled", ok, throttled)
 	}
+}
+
+// TestIdleEnvironmentsAreBoundedAndEvicted checks that the least recently
+// used idle environment makes room when the pool is full, and that idle
+// environments go after --idle-ttl.
+func TestIdleEnvironmentsAreBoundedAndEvicted(t *testing.T) {
+	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--max-concurrency", "2", "--idle-ttl", "1s"}})
+	c := srv.Lambda()
+	for _, name := range []string{"cap-a", "cap-b", "cap-c"} {
+		createTestFunction(t, c, name, fnOpts{})
+		invokeJSON(t, c, name, map[string]string{"action": "echo"}, nil)
+		if n := poolEnvironments(t, srv); n > 2 {
+			t.Fatalf("after invoking %s the pool holds %d environments, limit 2", name, n)
+		}
+	}
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if n := poolEnvironments(t, srv); n != 0 {
+			return fmt.Errorf("%d environments still alive past the idle TTL", n)
+		}
+		return nil
+	})
+}
+
+func poolEnvironments(t *testing.T, srv *testutil.Server) int {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Pool struct {
+			Environments int `json:"environments"`
+		} `json:"pool"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Pool.Environments
 }

@@ -264,17 +264,54 @@ func (p *Pool) release(e *env, broken bool) {
 
 func (p *Pool) register(e *env) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return false
 	}
+	victim := p.evictionVictimLocked()
 	vp := p.versions[e.key]
 	if vp == nil {
 		vp = &versionPool{all: make(map[*env]struct{})}
 		p.versions[e.key] = vp
 	}
 	vp.all[e] = struct{}{}
+	p.mu.Unlock()
+	if victim != nil {
+		go victim.destroy("capacity")
+	}
 	return true
+}
+
+// evictionVictimLocked keeps the number of environments within
+// MaxEnvironments: when a new one is about to be added and the pool is
+// full, it takes the least recently used idle environment off its list and
+// returns it for destruction (nil when none needs to go or all are busy).
+// This bounds the memory that idle environments of many functions hold.
+func (p *Pool) evictionVictimLocked() *env {
+	total := 0
+	for _, vp := range p.versions {
+		total += len(vp.all)
+	}
+	if total < p.cfg.MaxEnvironments {
+		return nil
+	}
+	var victim *env
+	var victimKey envKey
+	for k, vp := range p.versions {
+		if len(vp.idle) > 0 && (victim == nil || vp.idle[0].lastUsed.Before(victim.lastUsed)) {
+			victim, victimKey = vp.idle[0], k // idle[0] is the least recently used of its version
+		}
+	}
+	if victim == nil {
+		return nil
+	}
+	vp := p.versions[victimKey]
+	vp.idle = vp.idle[1:]
+	delete(vp.all, victim)
+	if len(vp.all) == 0 {
+		delete(p.versions, victimKey)
+	}
+	return victim
 }
 
 // dropIfIdle removes e from its idle list and destroys it; a busy e is
