@@ -17,6 +17,7 @@ import (
 type sinkConfig struct {
 	buffer    int           // records queued before Publish drops
 	batch     int           // records published before waiting for acks
+	linger    time.Duration // wait after the first record of a batch for more
 	stallWait time.Duration // longest PublishMsgAsync may block
 	ackWait   time.Duration // longest wait for a batch's acks
 	closeWait time.Duration // longest Close spends publishing what is queued
@@ -28,6 +29,7 @@ type sinkConfig struct {
 var defaultSinkConfig = sinkConfig{
 	buffer:    8192,
 	batch:     256,
+	linger:    20 * time.Millisecond,
 	stallWait: 200 * time.Millisecond,
 	ackWait:   5 * time.Second,
 	closeWait: 2 * time.Second,
@@ -40,8 +42,9 @@ var errSinkClosed = errors.New("fnlog: sink closed with records unpublished")
 // JetStreamSink is the [Sink] that publishes records to the [LogsStream]
 // JetStream stream, subject [Subject](function), as JSON. Publish puts the
 // record on a bounded channel and returns; one goroutine, owned by the sink
-// and stopped by Close, takes up to 256 records at a time, publishes them
-// with the async publish API and waits for their acks. When the channel is
+// and stopped by Close, waits 20 ms after the first record of a batch, takes
+// up to 256 records at a time, publishes them with the async publish API and
+// waits for their acks. When the channel is
 // full, Publish drops the record and counts it ([JetStreamSink.Dropped]).
 type JetStreamSink struct {
 	js     jetstream.JetStream
@@ -139,6 +142,19 @@ func (s *JetStreamSink) run() {
 	for {
 		select {
 		case rec := <-s.ch:
+			// Linger so that the records of many invocations go out
+			// together, and so that publishing (JetStream work on the
+			// same CPUs) does not run in the middle of the invocation
+			// that wrote the record; sends to the buffered channel wake
+			// nobody meanwhile.
+			if s.cfg.linger > 0 {
+				t := time.NewTimer(s.cfg.linger)
+				select {
+				case <-t.C:
+				case <-s.stop:
+					t.Stop()
+				}
+			}
 			batch = s.fill(append(batch[:0], rec))
 			s.publish(batch, time.Now().Add(s.cfg.ackWait))
 		case <-s.stop:
