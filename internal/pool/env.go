@@ -390,12 +390,19 @@ func bootstrapPath(v *registry.Version, codeDir string, layout sandbox.Layout) (
 }
 
 // functionEnv builds the environment variables of the function process.
+// Each name appears once, since programs disagree on which of two values
+// wins (os/exec keeps the last, getenv the first): the function's own
+// variables replace the unreserved defaults (TZ, LANG, PATH, ...) as on
+// Lambda, and never the platform's reserved ones.
 func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string) []string {
 	envs := make([]string, 0, 32+len(v.Env))
-	for k, val := range v.Env {
-		envs = append(envs, k+"="+val)
+	reserved := make(map[string]bool, 32)
+	add := func(k, val string) { envs = append(envs, k+"="+val); reserved[k] = true }
+	def := func(k, val string) {
+		if _, set := v.Env[k]; !set {
+			envs = append(envs, k+"="+val)
+		}
 	}
-	add := func(k, val string) { envs = append(envs, k+"="+val) }
 	add("_HANDLER", v.Handler)
 	add("AWS_REGION", p.cfg.Region)
 	add("AWS_DEFAULT_REGION", p.cfg.Region)
@@ -408,11 +415,11 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 	add("AWS_LAMBDA_RUNTIME_API", runtimeAPI)
 	add("LAMBDA_TASK_ROOT", layout.TaskRoot)
 	add("LAMBDA_RUNTIME_DIR", "/var/runtime")
-	add("TZ", ":UTC")
-	add("LANG", "en_US.UTF-8")
-	add("PATH", "/usr/local/bin:/usr/bin/:/bin:"+layout.OptRoot+"/bin")
-	add("LD_LIBRARY_PATH", "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"+layout.TaskRoot+":"+layout.TaskRoot+"/lib:"+layout.OptRoot+"/lib")
-	add("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+	def("TZ", ":UTC")
+	def("LANG", "en_US.UTF-8")
+	def("PATH", "/usr/local/bin:/usr/bin/:/bin:"+layout.OptRoot+"/bin")
+	def("LD_LIBRARY_PATH", "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"+layout.TaskRoot+":"+layout.TaskRoot+"/lib:"+layout.OptRoot+"/lib")
+	def("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
 	if !strings.HasPrefix(v.Runtime, "provided") {
 		add("AWS_EXECUTION_ENV", "AWS_Lambda_"+v.Runtime)
 	}
@@ -425,8 +432,13 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 		add("AWS_SESSION_TOKEN", "")
 	}
 	if p.cfg.EndpointURL != "" {
-		add("AWS_ENDPOINT_URL", p.cfg.EndpointURL)
-		add("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
+		def("AWS_ENDPOINT_URL", p.cfg.EndpointURL)
+		def("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
+	}
+	for k, val := range v.Env {
+		if !reserved[k] {
+			envs = append(envs, k+"="+val)
+		}
 	}
 	return envs
 }
