@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -139,75 +140,126 @@ func TestCrashAndInitFailures(t *testing.T) {
 	}
 }
 
+// gate is an HTTP server the test function blocks on: it counts arrivals
+// and answers every waiting request once the test opens it.
+type gate struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	arrived int
+	open    chan struct{}
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{open: make(chan struct{})}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.arrived++
+		g.mu.Unlock()
+		select {
+		case <-g.open:
+			_, _ = w.Write([]byte("released"))
+		case <-time.After(90 * time.Second):
+			_, _ = w.Write([]byte("gate timeout"))
+		}
+	}))
+	t.Cleanup(func() { g.release(); g.srv.Close() })
+	return g
+}
+
+func (g *gate) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.arrived
+}
+
+func (g *gate) release() {
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
+}
+
+// TestParallelEnvironmentsAndReservedConcurrency proves parallelism
+// without timing: 64 invocations all block on a gate that opens only once
+// all 64 are inside the function at the same time, which needs 64
+// environments. Then with reserved concurrency 2, two invocations hold the
+// only slots and every further call is throttled.
 func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
-	createTestFunction(t, c, "parallel", fnOpts{})
+	createTestFunction(t, c, "parallel", fnOpts{timeout: 120})
 	const n = 64
+	g := newGate(t)
+	payload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, g.srv.URL))
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	ids := make(chan string, n)
-	start := time.Now()
+	results := make(chan string, n)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("parallel"), Payload: []byte(`{"action":"sleep","n":100}`)})
-			if err != nil {
-				errs <- err
-				return
+			res, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("parallel"), Payload: payload})
+			switch {
+			case err != nil:
+				results <- "error: " + err.Error()
+			case res.FunctionError != nil:
+				results <- "function error: " + string(res.Payload)
+			default:
+				results <- string(res.Payload)
 			}
-			if res.FunctionError != nil {
-				errs <- fmt.Errorf("function error: %s", res.Payload)
-				return
-			}
-			ids <- aws.ToString(res.ExecutedVersion)
 		}()
 	}
+	testutil.WaitFor(t, 90*time.Second, func() error {
+		if got := g.count(); got < n {
+			return fmt.Errorf("%d of %d invocations are inside the function at once", got, n)
+		}
+		return nil
+	})
+	g.release()
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent invoke: %v", err)
-	}
-	elapsed := time.Since(start)
-	if len(ids) != n {
-		t.Fatalf("%d of %d invocations succeeded", len(ids), n)
-	}
-	// Serial execution would take 6.4 s; parallel environments finish far sooner.
-	if elapsed > 5*time.Second {
-		t.Fatalf("64 invocations of 100 ms took %s: they did not run in parallel", elapsed)
+	close(results)
+	for r := range results {
+		if r != `"released"` {
+			t.Errorf("concurrent invocation: %s", r)
+		}
 	}
 
 	if _, err := c.PutFunctionConcurrency(ctx(t), &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("parallel"), ReservedConcurrentExecutions: aws.Int32(2)}); err != nil {
 		t.Fatalf("put concurrency: %v", err)
 	}
-	var ok, throttled int
-	var mu sync.Mutex
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
+	held := newGate(t)
+	heldPayload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, held.srv.URL))
+	holders := make(chan error, 2)
+	for i := 0; i < 2; i++ {
 		go func() {
-			defer wg.Done()
-			_, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("parallel"), Payload: []byte(`{"action":"sleep","n":500}`)})
-			mu.Lock()
-			defer mu.Unlock()
-			switch code := apiErrorCode(err); {
-			case err == nil:
-				ok++
-			case code == "TooManyRequestsException":
-				var tmr *types.TooManyRequestsException
-				if !errors.As(err, &tmr) || tmr.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
-					t.Errorf("throttle without Lambda's reason: %v", err)
-				}
-				throttled++
-			default:
-				t.Errorf("unexpected error: %v", err)
+			res, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("parallel"), Payload: heldPayload})
+			if err == nil && res.FunctionError != nil {
+				err = fmt.Errorf("function error: %s", res.Payload)
 			}
+			holders <- err
 		}()
 	}
-	wg.Wait()
-	if ok < 1 || ok > 2 || throttled != 8-ok {
-		t.Fatalf("with reserved concurrency 2: %d succeeded, %d throttled", ok, throttled)
+	testutil.WaitFor(t, 60*time.Second, func() error {
+		if got := held.count(); got < 2 {
+			return fmt.Errorf("%d of 2 holders running", got)
+		}
+		return nil
+	})
+	for i := 0; i < 6; i++ {
+		_, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("parallel"), Payload: []byte(`{"action":"echo"}`)})
+		var tmr *types.TooManyRequestsException
+		if !errors.As(err, &tmr) || tmr.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+			t.Fatalf("call %d beyond reserved concurrency 2: %v, want TooManyRequestsException with Reason %s", i, err, types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded)
+		}
 	}
+	held.release()
+	for i := 0; i < 2; i++ {
+		if err := <-holders; err != nil {
+			t.Errorf("holder: %v", err)
+		}
+	}
+	var got any
+	invokeJSON(t, c, "parallel", map[string]string{"action": "echo"}, &got) // slots are free again
 }
 
 // TestIdleEnvironmentsAreBoundedAndEvicted checks that the least recently

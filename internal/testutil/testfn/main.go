@@ -4,7 +4,7 @@
 //
 // Actions: echo (default), env, write-tmp, read-tmp, start-counter,
 // read-counter, sleep (ms), alloc (mb), exit (code), panic, error, big
-// (bytes), version. Setting FAIL_INIT=1 makes the process exit before
+// (bytes), version, wait-url (GET value and return the body). Setting FAIL_INIT=1 makes the process exit before
 // the handler starts; FAIL_INIT=post posts an init error instead.
 package main
 
@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,6 +100,16 @@ func handle(ctx context.Context, e Event) (any, error) {
 		return nil, errors.New("testfn failed: " + e.Value)
 	case "big":
 		return strings.Repeat("x", e.N), nil
+	case "wait-url":
+		// Block on an HTTP server the test runs, so that the test decides
+		// when the invocation ends (rendezvous of parallel invocations).
+		resp, err := http.Get(e.Value)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
 	}
 	return nil, fmt.Errorf("unknown action %q", e.Action)
 }
