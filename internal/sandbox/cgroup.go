@@ -26,6 +26,10 @@ type cgroupRoot interface {
 	version() string
 	// create makes the cgroup(s) of one sandbox with its limits applied.
 	create(id string, lim cgroupLimits) (envCgroup, error)
+	// renames reports whether envCgroup.adopt works: a pre-started init
+	// can then wait in a cgroup of its own that takes the sandbox's ID
+	// later (cgroup v1; v2 cannot rename cgroups).
+	renames() bool
 	// remove deletes the parent cgroup(s) if they are empty; idempotent.
 	remove() error
 }
@@ -41,6 +45,9 @@ type envCgroup interface {
 	// procsFiles are the cgroup.procs files a process writes "0" to in
 	// order to enter the cgroup.
 	procsFiles() []string
+	// adopt renames the cgroup to id and applies lim, when the root
+	// renames.
+	adopt(id string, lim cgroupLimits) error
 	// freeze stops every task and returns once all are frozen, or early
 	// with ErrExited once abort reports true.
 	freeze(abort *atomic.Bool) error
@@ -227,6 +234,22 @@ func readKeyedFile(path, key string) (uint64, bool) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// renameCgroup renames the cgroup directory from to to, replacing an empty
+// leftover of a crashed run.
+func renameCgroup(from, to string) error {
+	err := os.Rename(from, to)
+	if err != nil && fileExists(to) {
+		if rmErr := unix.Rmdir(to); rmErr != nil {
+			return fmt.Errorf("sandbox: cgroup %s exists and is busy: %w", to, rmErr)
+		}
+		err = os.Rename(from, to)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: rename cgroup: %w", err)
+	}
+	return nil
 }
 
 // mkdirCgroup creates dir, replacing an empty leftover of a crashed run.

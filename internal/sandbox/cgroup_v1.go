@@ -111,28 +111,18 @@ func (r *cgroupV1Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 		case "memory":
 			cg.memory = dir
 			cg.peak.path = filepath.Join(dir, "memory.max_usage_in_bytes")
+			cg.memsw = fileExists(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
 		case "freezer":
 			cg.freezer = dir
+		case "pids":
+			cg.pids = dir
 		}
 	}
-	if lim.memoryBytes > 0 {
-		v := strconv.FormatUint(lim.memoryBytes, 10)
-		if err := writeCgroupFile(filepath.Join(cg.memory, "memory.limit_in_bytes"), v); err != nil {
-			return fail(err)
-		}
-		if p := filepath.Join(cg.memory, "memory.memsw.limit_in_bytes"); fileExists(p) {
-			if err := writeCgroupFile(p, v); err != nil {
-				return fail(err)
-			}
-		}
+	if err := cg.setLimits(lim); err != nil {
+		return fail(err)
 	}
 	// Best effort: cgroup v1 refuses swappiness changes in some setups.
 	_ = writeCgroupFile(filepath.Join(cg.memory, "memory.swappiness"), "0")
-	if dir, ok := r.dirs["pids"]; ok && lim.pids > 0 {
-		if err := writeCgroupFile(filepath.Join(dir, id, "pids.max"), strconv.Itoa(lim.pids)); err != nil {
-			return fail(err)
-		}
-	}
 	f, err := openControl(filepath.Join(cg.freezer, "freezer.state"))
 	if err != nil {
 		return fail(err)
@@ -140,6 +130,9 @@ func (r *cgroupV1Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 	cg.state = f
 	return cg, nil
 }
+
+// renames is true: v1 cgroups can be renamed within their parent.
+func (r *cgroupV1Root) renames() bool { return true }
 
 func (r *cgroupV1Root) remove() error {
 	var errs []error
@@ -159,11 +152,14 @@ func (r *cgroupV1Root) remove() error {
 
 // cgroupV1 is one sandbox's cgroups in the v1 hierarchies.
 type cgroupV1 struct {
-	dirs    []string    // every created directory, for removal
-	memory  string      // memory cgroup directory
-	freezer string      // freezer cgroup directory
-	state   *os.File    // freezer.state, open for writing
-	peak    counterFile // memory.max_usage_in_bytes
+	dirs    []string     // every created directory, for removal
+	memory  string       // memory cgroup directory
+	freezer string       // freezer cgroup directory
+	pids    string       // pids cgroup directory; "" without the controller
+	memsw   bool         // the kernel accounts swap (memory.memsw.* exist)
+	limits  cgroupLimits // as last applied
+	state   *os.File     // freezer.state, open for writing
+	peak    counterFile  // memory.max_usage_in_bytes
 }
 
 // Values of freezer.state.
@@ -171,6 +167,53 @@ const (
 	v1Frozen = "FROZEN"
 	v1Thawed = "THAWED"
 )
+
+// setLimits applies what differs from the limits applied so far. Memory is
+// written before memsw, which must never be below it. A memory limit is
+// never lifted again; a pre-started init's cgroup starts without one.
+func (c *cgroupV1) setLimits(lim cgroupLimits) error {
+	if lim.memoryBytes > 0 && lim.memoryBytes != c.limits.memoryBytes {
+		v := strconv.FormatUint(lim.memoryBytes, 10)
+		if err := writeCgroupFile(filepath.Join(c.memory, "memory.limit_in_bytes"), v); err != nil {
+			return err
+		}
+		if c.memsw {
+			if err := writeCgroupFile(filepath.Join(c.memory, "memory.memsw.limit_in_bytes"), v); err != nil {
+				return err
+			}
+		}
+		c.limits.memoryBytes = lim.memoryBytes
+	}
+	if c.pids != "" && lim.pids > 0 && lim.pids != c.limits.pids {
+		if err := writeCgroupFile(filepath.Join(c.pids, "pids.max"), strconv.Itoa(lim.pids)); err != nil {
+			return err
+		}
+		c.limits.pids = lim.pids
+	}
+	return nil
+}
+
+// adopt renames the cgroup to id in every hierarchy (the open freezer.state
+// stays valid) and applies lim.
+func (c *cgroupV1) adopt(id string, lim cgroupLimits) error {
+	for i, d := range c.dirs {
+		to := filepath.Join(filepath.Dir(d), id)
+		if err := renameCgroup(d, to); err != nil {
+			return err
+		}
+		c.dirs[i] = to
+		switch d {
+		case c.memory:
+			c.memory = to
+		case c.freezer:
+			c.freezer = to
+		case c.pids:
+			c.pids = to
+		}
+	}
+	c.peak.rename(filepath.Join(c.memory, "memory.max_usage_in_bytes"))
+	return c.setLimits(lim)
+}
 
 func (c *cgroupV1) procsFiles() []string {
 	files := make([]string, len(c.dirs))

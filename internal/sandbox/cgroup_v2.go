@@ -107,6 +107,9 @@ func moveToLeaf(own, leaf string) error {
 
 func (r *cgroupV2Root) version() string { return "v2" }
 
+// renames is false: cgroup2 has no rename.
+func (r *cgroupV2Root) renames() bool { return false }
+
 // create makes the sandbox's cgroup. memory.swap.max=0 turns swap off and
 // memory.oom.group=1 makes an OOM kill take the whole sandbox, as on
 // Lambda where the environment is reset.
@@ -177,6 +180,10 @@ const (
 
 func (c *cgroupV2) procsFiles() []string {
 	return []string{filepath.Join(c.dir, "cgroup.procs")}
+}
+
+func (c *cgroupV2) adopt(string, cgroupLimits) error {
+	return fmt.Errorf("sandbox: cgroup v2 cannot rename %s: %w", c.dir, errors.ErrUnsupported)
 }
 
 // freeze writes 1 to cgroup.freeze and polls cgroup.events until the kernel

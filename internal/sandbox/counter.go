@@ -42,6 +42,13 @@ func (c *counterFile) read() uint64 {
 	return v
 }
 
+// rename points c at path before it is first read (a renamed cgroup).
+func (c *counterFile) rename(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.path = path
+}
+
 // close releases the descriptor; read reopens only if close was not called.
 func (c *counterFile) close() {
 	c.mu.Lock()

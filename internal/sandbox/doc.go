@@ -50,17 +50,32 @@
 // TestMain); New falls back to basic when it was not called, so a binary
 // that forgets it never re-executes itself as a server.
 //
-// The init is pid 1 of the new pid namespace. It reads its JSON setup from
-// an inherited pipe (fd 3), makes all mounts private, bind-mounts the code
-// and layers read-only, mounts /tmp, /dev/shm and a fresh /proc, moves
-// itself into the environment's cgroups (so the memory it allocated during
-// its own start-up stays charged to the server), starts the commands with
-// uid/gid 65534 and no_new_privs, and reports their start on a second pipe
-// (fd 4). It forwards SIGTERM, reaps orphans, and when the main command
-// exits it reports the wait status on fd 4 and exits; the kernel then kills
-// whatever remains in the pid namespace. The commands' output descriptors
-// are passed to the init as fds 5 and up: the caller's *os.File as is, or a
-// pipe the Process copies to the [Command]'s writer.
+// The init is pid 1 of the new pid namespace and talks to the server over
+// a unix socket (fd 3), one JSON document per line. It starts blank, as a
+// zygote: it stops mount propagation towards the host (the host's later
+// mounts still reach it), mounts a fresh /proc, sets the open-file limit
+// and no_new_privs, moves itself into a cgroup of its own (so the memory
+// its start-up allocated stays charged to the server), and reports
+// "ready". The spec then arrives with the commands' output descriptors
+// attached (SCM_RIGHTS: the caller's *os.File as is, or a pipe the Process
+// copies to the [Command]'s writer). The init bind-mounts the code and
+// layers read-only, mounts /tmp and /dev/shm, starts the commands with
+// uid/gid 65534, and reports their start. It forwards SIGTERM, reaps
+// orphans, and when the main command exits it reports the wait status and
+// exits; the kernel then kills whatever remains in the pid namespace.
+//
+// Re-executing a 30 MB binary and running its package initialisers is
+// most of what a full-mode start used to cost, so the Manager keeps
+// [Config.Zygotes] of them ready. Start takes the oldest, renames its
+// cgroup to the sandbox's ID, writes the memory and pids limits (before any
+// of the function's code runs), sends the spec and waits for "started";
+// a zygote that died while it waited is dropped and replaced, and when none
+// is ready Start starts one itself. A goroutine tops the pool up: at once
+// when it ran dry, otherwise after a quiet spell, because a zygote
+// starting next to a runtime that is starting slows that runtime down.
+// cgroup v2 cannot rename cgroups, so there a zygote waits in the server's
+// cgroup and enters the sandbox's, created by Start, with its spec.
+// [Manager.Close] kills the zygotes and removes their cgroups.
 //
 // Two kernel details shape the hot path. The cgroup v1 freezer flips a
 // kernel static key whenever the number of freezing cgroups moves between
@@ -85,7 +100,8 @@
 // concurrent use; the caller is expected to serialise Freeze and Thaw (one
 // invocation at a time), and Kill may be called at any moment, including
 // during a Freeze. Lock order, where two are held at once: Manager.mu before
-// memWatcher.mu, and Process.freezeMu before Process.sigMu.
+// memWatcher.mu, and Process.freezeMu before Process.sigMu; the zygote
+// pool's mutex is never held with another.
 //
 // The package never logs function output; that is data for internal/fnlog.
 package sandbox

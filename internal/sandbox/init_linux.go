@@ -1,13 +1,16 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -18,12 +21,14 @@ import (
 // sandbox init.
 const initArg0 = "updraft-sandbox-init"
 
-// File descriptors of an init process (os/exec ExtraFiles start at 3).
-const (
-	initConfigFD = 3 // read end of the setup pipe (JSON initConfig)
-	initStatusFD = 4 // write end of the status pipe (JSON initMessage lines)
-	initFirstFD  = 5 // first output pipe of the commands
-)
+// initControlFD is the init's end of its control socket (os/exec
+// ExtraFiles start at 3): a SOCK_STREAM unix socket carrying one JSON
+// document per line in each direction.
+const initControlFD = 3
+
+// maxInitFDs bounds the output descriptors attached to one spec; the
+// kernel refuses more than 253 (SCM_MAX_FD) in one message.
+const maxInitFDs = 253
 
 // initHookCalled records that the binary called RunInitIfRequested, which
 // is what makes re-executing it as an init safe. It is the package's only
@@ -44,9 +49,18 @@ func RunInitIfRequested() {
 	os.Exit(runInit())
 }
 
-// initConfig is the setup an init reads from fd 3.
-type initConfig struct {
-	Probe       bool          `json:"probe,omitempty"` // only check that namespaces and mounts work
+// initSetup is the first line an init reads from its control socket,
+// written right after it was started.
+type initSetup struct {
+	// CgroupProcs are the cgroup.procs files of the cgroup the init waits
+	// in as a zygote; none if it enters the sandbox's with its spec.
+	CgroupProcs []string `json:"cgroupProcs,omitempty"`
+}
+
+// initSpec is what turns a blank init (a zygote) into one sandbox. It
+// arrives on the control socket with the commands' output descriptors
+// attached (SCM_RIGHTS).
+type initSpec struct {
 	CodeDir     string        `json:"codeDir"`
 	OptDir      string        `json:"optDir"`
 	TmpSizeMB   int           `json:"tmpSizeMB"`
@@ -57,8 +71,8 @@ type initConfig struct {
 	Commands    []initCommand `json:"commands"`    // extras, then main (last)
 }
 
-// initCommand is one command for an init; Stdout and Stderr are fds of the
-// init, -1 for /dev/null.
+// initCommand is one command for an init; Stdout and Stderr index the
+// descriptors attached to the spec, -1 for /dev/null.
 type initCommand struct {
 	Path   string   `json:"path"`
 	Args   []string `json:"args"`
@@ -67,67 +81,89 @@ type initCommand struct {
 	Stderr int      `json:"stderr"`
 }
 
-// initMessage is one line an init writes to fd 4: "started" once every
-// command runs (or the probe passed), "error" when setup failed, "exit" with
-// the main command's raw wait status.
+// initMessage is one line an init writes to its control socket: "ready"
+// once the namespaces are set up and it waits for its spec, "started" once
+// every command runs, "error" when setup failed, "exit" with the main
+// command's raw wait status.
 type initMessage struct {
 	Event  string `json:"event"`
 	Error  string `json:"error,omitempty"`
 	Status int    `json:"status,omitempty"`
 }
 
-// runInit is the body of an init; it returns the init's exit code.
+// Events of initMessage.
+const (
+	eventReady   = "ready"
+	eventStarted = "started"
+	eventError   = "error"
+	eventExit    = "exit"
+)
+
+// warmSpec is decoded once while the init waits, so that the reflection
+// caches of encoding/json are filled before the real spec arrives on the
+// cold-start path.
+var warmSpec = []byte(`{"codeDir":"/c","optDir":"","tmpSizeMB":1,"hostname":"h","uid":1,"gid":1,` +
+	`"cgroupProcs":["/p"],"commands":[{"path":"/b","args":["a"],"env":["K=V"],"stdout":0,"stderr":-1}]}`)
+
+// runInit is the body of an init; it returns the init's exit code. It runs
+// in two phases: as a zygote it sets up what every sandbox shares and
+// reports "ready"; when its spec arrives it mounts the environment's
+// directories, enters the cgroups and starts the commands.
 func runInit() int {
-	status := os.NewFile(initStatusFD, "status")
-	enc := json.NewEncoder(status)
+	ctl := initControlFD
+	// Our own descriptor must not leak into the commands.
+	syscall.CloseOnExec(ctl)
 	report := func(m initMessage) {
-		if err := enc.Encode(m); err != nil {
+		b, _ := json.Marshal(m)
+		if err := writeAll(ctl, append(b, '\n')); err != nil {
 			fmt.Fprintf(os.Stderr, "sandbox init: report %s: %v\n", m.Event, err)
 		}
 	}
-	cfgFile := os.NewFile(initConfigFD, "config")
-	var cfg initConfig
-	err := json.NewDecoder(cfgFile).Decode(&cfg)
-	_ = cfgFile.Close()
+	fail := func(err error) int {
+		report(initMessage{Event: eventError, Error: err.Error()})
+		return 1
+	}
+
+	// Zygote phase: everything that does not depend on the spec.
+	var setup initSetup
+	if _, err := receive(ctl, &setup); err != nil {
+		return fail(fmt.Errorf("read setup: %w", err))
+	}
+	if err := setupZygote(); err != nil {
+		return fail(err)
+	}
+	if err := enterCgroups(setup.CgroupProcs); err != nil {
+		return fail(err)
+	}
+	devNull, err := os.Open(os.DevNull)
 	if err != nil {
-		report(initMessage{Event: "error", Error: fmt.Sprintf("read config: %v", err)})
-		return 1
+		return fail(fmt.Errorf("open %s: %w", os.DevNull, err))
 	}
-	// Our own descriptors must not leak into the commands.
-	syscall.CloseOnExec(initStatusFD)
-	for _, c := range cfg.Commands {
-		for _, fd := range []int{c.Stdout, c.Stderr} {
-			if fd >= 0 {
-				syscall.CloseOnExec(fd)
-			}
-		}
+	fw := newForwarder()
+	var warm initSpec
+	_ = json.Unmarshal(warmSpec, &warm)
+	report(initMessage{Event: eventReady})
+
+	var spec initSpec
+	fds, err := receive(ctl, &spec)
+	if errors.Is(err, io.EOF) {
+		return 0 // discarded before use
 	}
-	if err := setupInit(&cfg); err != nil {
-		report(initMessage{Event: "error", Error: err.Error()})
-		return 1
+	if err != nil {
+		return fail(fmt.Errorf("read spec: %w", err))
 	}
-	if cfg.Probe {
-		report(initMessage{Event: "started"})
-		return 0
+	fw.take()
+	if err := setupSandbox(&spec); err != nil {
+		return fail(err)
 	}
-	// Forward SIGTERM (Terminate) to the commands; registered before they
-	// start so none is lost.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	pids, err := startInitCommands(&cfg)
+	pids, err := startInitCommands(&spec, fds, devNull)
+	_ = devNull.Close()
 	if err != nil {
 		_ = unix.Kill(-1, unix.SIGKILL)
-		report(initMessage{Event: "error", Error: err.Error()})
-		return 1
+		return fail(err)
 	}
-	go func() {
-		for s := range sigs {
-			for _, pid := range pids {
-				_ = unix.Kill(pid, s.(syscall.Signal))
-			}
-		}
-	}()
-	report(initMessage{Event: "started"})
+	fw.started(pids)
+	report(initMessage{Event: eventStarted})
 	mainPID := pids[len(pids)-1]
 	for {
 		var ws unix.WaitStatus
@@ -136,14 +172,13 @@ func runInit() int {
 			continue
 		}
 		if err != nil {
-			report(initMessage{Event: "error", Error: fmt.Sprintf("wait: %v", err)})
-			return 1
+			return fail(fmt.Errorf("wait: %w", err))
 		}
 		if pid == mainPID {
 			// Kill the rest before reporting, so "exit" means the
 			// sandbox is gone; our own exit would kill them anyway.
 			_ = unix.Kill(-1, unix.SIGKILL)
-			report(initMessage{Event: "exit", Status: int(ws)})
+			report(initMessage{Event: eventExit, Status: int(ws)})
 			if ws.Signaled() {
 				return 128 + int(ws.Signal()) // as a shell reports it
 			}
@@ -152,50 +187,141 @@ func runInit() int {
 	}
 }
 
-// setupInit prepares the namespaces: private mounts, the read-only code and
-// layers, /tmp, /dev/shm and /proc, the hostname, the cgroups and limits.
-func setupInit(cfg *initConfig) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make mounts private: %w", err)
-	}
-	if cfg.Probe {
-		return nil
-	}
-	if err := bindReadOnly(cfg.CodeDir, TaskRootFull); err != nil {
-		return err
-	}
-	if cfg.OptDir != "" {
-		if err := bindReadOnly(cfg.OptDir, OptRootFull); err != nil {
+// writeAll writes b to fd, retrying short writes and EINTR.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
-	} else if err := unix.Mount("tmpfs", OptRootFull, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=755"); err != nil {
-		return fmt.Errorf("mount empty %s: %w", OptRootFull, err)
+		b = b[n:]
 	}
-	tmpOpts := fmt.Sprintf("size=%dm,mode=1777", cfg.TmpSizeMB)
-	if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
-		return fmt.Errorf("mount %s: %w", TmpDirFull, err)
-	}
-	// Lambda has no usable /dev/shm; a private one keeps sandboxes from
-	// talking through the host's.
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if err := unix.Mount("tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64m,mode=1777"); err != nil {
-			return fmt.Errorf("mount /dev/shm: %w", err)
+	return nil
+}
+
+// forwarder passes SIGTERM and SIGINT (Terminate) on to the commands. A
+// zygote that has no spec yet exits on them; signals that arrive while the
+// commands are being started are held and forwarded once they run, so
+// none is lost.
+type forwarder struct {
+	mu      sync.Mutex
+	taken   bool             // the spec arrived; guarded by mu
+	pids    []int            // the started commands; guarded by mu
+	pending []syscall.Signal // arrived between take and started; guarded by mu
+}
+
+// newForwarder registers for the signals; the signal machinery starts
+// here, in the zygote phase, rather than on the cold-start path.
+func newForwarder() *forwarder {
+	fw := &forwarder{}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		for s := range sigs {
+			fw.handle(s.(syscall.Signal))
 		}
+	}()
+	return fw
+}
+
+func (fw *forwarder) handle(sig syscall.Signal) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	switch {
+	case !fw.taken:
+		os.Exit(128 + int(sig))
+	case fw.pids == nil:
+		fw.pending = append(fw.pending, sig)
+	default:
+		for _, pid := range fw.pids {
+			_ = unix.Kill(pid, sig)
+		}
+	}
+}
+
+// take marks the end of the zygote phase.
+func (fw *forwarder) take() {
+	fw.mu.Lock()
+	fw.taken = true
+	fw.mu.Unlock()
+}
+
+// started records the commands and forwards what arrived meanwhile.
+func (fw *forwarder) started(pids []int) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.pids = pids
+	for _, sig := range fw.pending {
+		for _, pid := range pids {
+			_ = unix.Kill(pid, sig)
+		}
+	}
+	fw.pending = nil
+}
+
+// receive decodes one line from the control socket into v and returns the
+// descriptors attached to it. io.EOF means the server closed the socket
+// without sending one.
+func receive(fd int, v any) ([]int, error) {
+	var (
+		fds  []int
+		data []byte
+	)
+	buf := make([]byte, 16<<10)
+	oob := make([]byte, unix.CmsgSpace(maxInitFDs*4))
+	for {
+		n, oobn, flags, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fds, err
+		}
+		if oobn > 0 {
+			cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+			if err != nil {
+				return fds, fmt.Errorf("parse control message: %w", err)
+			}
+			for i := range cmsgs {
+				rights, err := unix.ParseUnixRights(&cmsgs[i])
+				if err == nil {
+					fds = append(fds, rights...)
+				}
+			}
+		}
+		if flags&unix.MSG_CTRUNC != 0 {
+			return fds, errors.New("too many descriptors attached")
+		}
+		if n == 0 {
+			if len(data) == 0 && len(fds) == 0 {
+				return fds, io.EOF
+			}
+			return fds, io.ErrUnexpectedEOF
+		}
+		data = append(data, buf[:n]...)
+		if bytes.IndexByte(buf[:n], '\n') >= 0 {
+			break
+		}
+	}
+	return fds, json.Unmarshal(data, v)
+}
+
+// setupZygote prepares what does not depend on the spec: mount propagation
+// from the host, a /proc of the new pid namespace, the open-file limit and
+// no_new_privs. /opt, /tmp and /dev/shm are mounted with the spec, after
+// the code and layers are bound, since those may live under the host's
+// /opt, /tmp or /dev/shm.
+func setupZygote() error {
+	// Slave rather than private: our mounts never reach the host, while
+	// mounts the host makes later still reach a zygote that waited long.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
+		return fmt.Errorf("keep mounts from the host: %w", err)
 	}
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)
-	}
-	if cfg.Hostname != "" {
-		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-			return fmt.Errorf("set hostname: %w", err)
-		}
-	}
-	// Enter the cgroups only now: what the init allocated so far stays
-	// charged to the server, and the commands inherit the cgroups.
-	for _, f := range cfg.CgroupProcs {
-		if err := os.WriteFile(f, []byte("0"), 0); err != nil {
-			return fmt.Errorf("enter cgroup %s: %w", f, err)
-		}
 	}
 	// Lambda allows 1,024 file descriptors.
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 1024, Max: 1024}); err != nil {
@@ -209,13 +335,64 @@ func setupInit(cfg *initConfig) error {
 	return nil
 }
 
-// bindReadOnly bind-mounts src at dst (created when missing) read-only.
-func bindReadOnly(src, dst string) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return fmt.Errorf("create mount point %s: %w", dst, err)
+// setupSandbox applies the spec: the read-only code and layers, /tmp,
+// /dev/shm, the hostname and, unless the init entered them as a zygote, the
+// cgroups.
+func setupSandbox(spec *initSpec) error {
+	if err := bindReadOnly(spec.CodeDir, TaskRootFull); err != nil {
+		return err
 	}
+	if spec.OptDir != "" {
+		if err := bindReadOnly(spec.OptDir, OptRootFull); err != nil {
+			return err
+		}
+	} else if err := unix.Mount("tmpfs", OptRootFull, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=755"); err != nil {
+		return fmt.Errorf("mount empty %s: %w", OptRootFull, err)
+	}
+	tmpOpts := fmt.Sprintf("size=%dm,mode=1777", spec.TmpSizeMB)
+	if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
+		return fmt.Errorf("mount %s: %w", TmpDirFull, err)
+	}
+	// Lambda has no usable /dev/shm; a private one keeps sandboxes from
+	// talking through the host's.
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if err := unix.Mount("tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64m,mode=1777"); err != nil {
+			return fmt.Errorf("mount /dev/shm: %w", err)
+		}
+	}
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("set hostname: %w", err)
+		}
+	}
+	return enterCgroups(spec.CgroupProcs)
+}
+
+// enterCgroups moves the init into the cgroups of the procs files. It runs
+// only after the init's own start-up, so the memory that needed stays
+// charged to the server; the commands inherit the cgroups.
+func enterCgroups(procs []string) error {
+	for _, f := range procs {
+		if err := os.WriteFile(f, []byte("0"), 0); err != nil {
+			return fmt.Errorf("enter cgroup %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// bindReadOnly bind-mounts src at dst (created when missing) read-only.
+// The kernel ignores MS_RDONLY on the bind itself, so it takes a remount.
+func bindReadOnly(src, dst string) error {
 	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s at %s: %w", src, dst, err)
+		if !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("bind %s at %s: %w", src, dst, err)
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return fmt.Errorf("create mount point %s: %w", dst, err)
+		}
+		if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s at %s: %w", src, dst, err)
+		}
 	}
 	flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV)
 	if err := unix.Mount("", dst, "", flags, ""); err != nil {
@@ -225,31 +402,43 @@ func bindReadOnly(src, dst string) error {
 }
 
 // startInitCommands starts the commands in order with the unprivileged
-// credentials and returns their pids.
-func startInitCommands(cfg *initConfig) ([]int, error) {
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
-	}
-	defer devNull.Close()
-	fdOr := func(fd int) uintptr {
-		if fd < 0 {
-			return devNull.Fd()
+// credentials and returns their pids. fds are the descriptors attached to
+// the spec; they are closed once the commands hold their own copies.
+func startInitCommands(spec *initSpec, fds []int, devNull *os.File) ([]int, error) {
+	defer func() {
+		for _, fd := range fds {
+			_ = unix.Close(fd)
 		}
-		return uintptr(fd)
+	}()
+	fdOr := func(i int) (uintptr, error) {
+		switch {
+		case i < 0:
+			return devNull.Fd(), nil
+		case i >= len(fds):
+			return 0, fmt.Errorf("output descriptor %d of %d missing", i, len(fds))
+		}
+		return uintptr(fds[i]), nil
 	}
-	pids := make([]int, 0, len(cfg.Commands))
-	for _, c := range cfg.Commands {
+	pids := make([]int, 0, len(spec.Commands))
+	for _, c := range spec.Commands {
 		path, err := lookPathIn(c.Path, c.Env, TaskRootFull)
+		if err != nil {
+			return pids, err
+		}
+		stdout, err := fdOr(c.Stdout)
+		if err != nil {
+			return pids, err
+		}
+		stderr, err := fdOr(c.Stderr)
 		if err != nil {
 			return pids, err
 		}
 		attr := &syscall.ProcAttr{
 			Dir:   TaskRootFull,
 			Env:   c.Env,
-			Files: []uintptr{devNull.Fd(), fdOr(c.Stdout), fdOr(c.Stderr)},
+			Files: []uintptr{devNull.Fd(), stdout, stderr},
 			Sys: &syscall.SysProcAttr{
-				Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}},
+				Credential: &syscall.Credential{Uid: uint32(spec.UID), Gid: uint32(spec.GID), Groups: []uint32{}},
 			},
 		}
 		pid, err := syscall.ForkExec(path, append([]string{c.Path}, c.Args...), attr)
@@ -257,14 +446,6 @@ func startInitCommands(cfg *initConfig) ([]int, error) {
 			return pids, fmt.Errorf("start %s: %w", c.Path, err)
 		}
 		pids = append(pids, pid)
-	}
-	// The commands hold their own copies of the output pipes now.
-	for _, c := range cfg.Commands {
-		for _, fd := range []int{c.Stdout, c.Stderr} {
-			if fd >= 0 {
-				_ = unix.Close(fd)
-			}
-		}
 	}
 	return pids, nil
 }

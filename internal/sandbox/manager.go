@@ -20,6 +20,7 @@ type Manager struct {
 	status  Status
 	cgroups cgroupRoot  // nil in basic mode
 	watch   *memWatcher // samples basic-mode trees and v2 cgroups without memory.peak
+	zygotes *zygotePool // pre-started inits; nil in basic mode or when disabled
 
 	mu     sync.Mutex
 	closed bool                // guarded by mu
@@ -39,6 +40,9 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 	}
 	if cfg.MemoryPollInterval <= 0 {
 		cfg.MemoryPollInterval = DefaultMemoryPollInterval
+	}
+	if cfg.Zygotes == 0 {
+		cfg.Zygotes = DefaultZygotes
 	}
 	logger = logger.With("component", "sandbox")
 	m := &Manager{cfg: cfg, logger: logger, live: map[string]*Process{}}
@@ -63,9 +67,14 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 		}
 	}
 	m.watch = newMemWatcher(cfg.MemoryPollInterval)
+	zygotes := 0
+	if m.status.Level == LevelFull && cfg.Zygotes > 0 {
+		zygotes = cfg.Zygotes
+		m.zygotes = newZygotePool(zygotes, m.cgroups, logger)
+	}
 	s := m.status
 	logger.Info("sandbox: isolation", "level", s.Level, "cgroup", s.CgroupVersion, "freezer", s.Freezer,
-		"namespaces", s.Namespaces, "uid", s.RunAsUID, "memory", s.MemoryEnforcement, "reason", s.Reason)
+		"namespaces", s.Namespaces, "uid", s.RunAsUID, "memory", s.MemoryEnforcement, "prestarted", zygotes, "reason", s.Reason)
 	return m, nil
 }
 
@@ -225,6 +234,9 @@ func (m *Manager) Close() error {
 	}
 	m.mu.Unlock()
 
+	if m.zygotes != nil {
+		m.zygotes.close()
+	}
 	var errs []error
 	for _, p := range procs {
 		if err := p.Kill(); err != nil {

@@ -46,6 +46,9 @@ const (
 	// UnprivilegedID is the uid and gid sandboxes run as in full mode
 	// (nobody/nogroup).
 	UnprivilegedID = 65534
+	// DefaultZygotes is how many blank full-mode sandboxes are kept
+	// pre-started when [Config.Zygotes] is 0.
+	DefaultZygotes = 2
 )
 
 // Errors returned by this package; test with errors.Is.
@@ -70,6 +73,12 @@ type Config struct {
 	// v2 fallback without memory.peak) samples memory; 0 means
 	// [DefaultMemoryPollInterval].
 	MemoryPollInterval time.Duration
+	// Zygotes is how many blank sandboxes full mode keeps started ahead of
+	// need (inits already re-executed in their namespaces, waiting for a
+	// Spec), which takes the re-execution off the cold-start path; 0 means
+	// [DefaultZygotes], negative means none. Each costs an idle process of
+	// the server's binary.
+	Zygotes int
 }
 
 // Status describes the isolation a [Manager] provides, for /healthz and the

@@ -89,6 +89,10 @@ func report(readFiles []string) {
 			fmt.Printf("read:%s=%s\n", f, b)
 		}
 	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(os.TempDir(), &st); err == nil {
+		fmt.Printf("tmp_mb=%d\n", st.Blocks*uint64(st.Bsize)>>20)
+	}
 	fmt.Printf("write_task=%s\n", tryWrite(filepath.Join(wd, "written")))
 	fmt.Printf("write_tmp=%s\n", tryWrite(filepath.Join(os.TempDir(), "written")))
 }

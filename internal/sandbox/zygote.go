@@ -1,0 +1,441 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// initCloneFlags are the namespaces of a full-mode sandbox. There is no
+// network namespace: the runtime reaches its Runtime API on the host's
+// loopback.
+const initCloneFlags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+
+// initStartTimeout bounds a start-up handshake when the caller's context
+// has no deadline.
+const initStartTimeout = 30 * time.Second
+
+// zygote is a sandbox init that was started before it was needed: it was
+// re-executed in its new namespaces, has mounted /proc, usually entered a
+// cgroup of its own, and waits on its control socket for the spec that
+// makes it one particular sandbox. Once the spec is sent it is the init of
+// that sandbox.
+type zygote struct {
+	cmd  *exec.Cmd
+	conn *net.UnixConn      // the server's end of the control socket
+	msgs <-chan initMessage // after "ready"; closed at EOF of the socket
+	diag *logWriter         // the init's own stdout and stderr
+	// readerDone is closed when the reader goroutine has finished.
+	readerDone chan struct{}
+	// pool is told when the init exits, so a pre-started zygote that died
+	// is dropped; nil for a zygote spawned on demand.
+	pool *zygotePool
+	// cg is the cgroup the init runs in, or will enter with its spec
+	// (entered false); destroy removes it. nil until one is assigned.
+	cg      envCgroup
+	entered bool
+
+	dead bool // the init has exited; guarded by pool.mu
+}
+
+// spawnZygote re-executes the server binary as an init in new namespaces
+// and returns once it reported "ready". A non-nil cg is entered by the init
+// before that (and removed by destroy). On failure the init is killed and
+// reaped, and cg removed.
+func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, error) {
+	z, err := startZygote(logger, pool, cg)
+	if err != nil {
+		dropCgroup(cg, logger)
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, initStartTimeout)
+		defer cancel()
+	}
+	if err := z.await(ctx, eventReady); err != nil {
+		z.destroy(logger)
+		return nil, err
+	}
+	return z, nil
+}
+
+// startZygote starts the init process and its reader goroutine.
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: control socket: %w", err)
+	}
+	local := os.NewFile(uintptr(pair[0]), "init-control")
+	remote := os.NewFile(uintptr(pair[1]), "init-control")
+	fc, err := net.FileConn(local)
+	local.Close()
+	if err != nil {
+		remote.Close()
+		return nil, fmt.Errorf("sandbox: control socket: %w", err)
+	}
+	conn := fc.(*net.UnixConn)
+	diag := &logWriter{}
+	diag.logger.Store(logger)
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: []string{initArg0},
+		// One P keeps the init's thread count (and the pids and wake-ups it
+		// costs on every thaw) low; it only waits.
+		Env:        []string{"GOMAXPROCS=1"},
+		ExtraFiles: []*os.File{remote},
+		Stdout:     diag,
+		Stderr:     diag,
+		WaitDelay:  outputWaitDelay,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: initCloneFlags,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	}
+	err = cmd.Start()
+	// Only the init may hold its end, or we never see EOF when it exits.
+	remote.Close()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sandbox: start init: %w", err)
+	}
+	var setup initSetup
+	if cg != nil {
+		setup.CgroupProcs = cg.procsFiles()
+	}
+	b, _ := json.Marshal(setup)
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		conn.Close()
+		return nil, fmt.Errorf("sandbox: send init setup: %w", err)
+	}
+	msgs := make(chan initMessage, 4)
+	z := &zygote{
+		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
+		pool: pool, cg: cg, entered: cg != nil,
+	}
+	go z.read(msgs, logger)
+	return z, nil
+}
+
+// read decodes status lines until EOF, then closes msgs and the socket and
+// tells the pool.
+func (z *zygote) read(msgs chan<- initMessage, logger *slog.Logger) {
+	defer close(z.readerDone)
+	dec := json.NewDecoder(z.conn)
+	for {
+		var m initMessage
+		if err := dec.Decode(&m); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, unix.ECONNRESET) {
+				logger.Warn("sandbox: read init status", "err", err)
+			}
+			break
+		}
+		msgs <- m
+	}
+	close(msgs)
+	_ = z.conn.Close()
+	if z.pool != nil {
+		z.pool.exited(z)
+	}
+}
+
+// errInitGone means an init exited without saying why: it was killed, or
+// crashed.
+var errInitGone = errors.New("sandbox: init exited during setup")
+
+// await waits for the event want; an "error" message, EOF (errInitGone)
+// or the end of ctx fail it.
+func (z *zygote) await(ctx context.Context, want string) error {
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("sandbox: wait for init: %w", context.Cause(ctx))
+	case msg, ok := <-z.msgs:
+		switch {
+		case !ok:
+			return errInitGone
+		case msg.Event == eventError:
+			return fmt.Errorf("sandbox: init: %s", msg.Error)
+		case msg.Event != want:
+			return fmt.Errorf("sandbox: init: unexpected %q", msg.Event)
+		}
+	}
+	return nil
+}
+
+// send hands the init its spec and the output descriptors files (which
+// must stay open until it returns).
+func (z *zygote) send(spec *initSpec, files []*os.File) error {
+	if len(files) > maxInitFDs {
+		return fmt.Errorf("sandbox: %d output descriptors, at most %d", len(files), maxInitFDs)
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("sandbox: encode spec: %w", err)
+	}
+	b = append(b, '\n')
+	var oob []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			// Fd puts the descriptor in blocking mode, as os/exec does for
+			// a child's stdout: the commands expect blocking writes.
+			fds[i] = int(f.Fd())
+		}
+		oob = unix.UnixRights(fds...)
+	}
+	n, _, err := z.conn.WriteMsgUnix(b, oob, nil)
+	runtime.KeepAlive(files)
+	if err == nil && n < len(b) {
+		_, err = z.conn.Write(b[n:])
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: send spec: %w", err)
+	}
+	return nil
+}
+
+// destroy kills and reaps an init that never became, or will no longer
+// become, a sandbox, and removes its cgroup.
+func (z *zygote) destroy(logger *slog.Logger) {
+	_ = z.cmd.Process.Kill()
+	for range z.msgs {
+	}
+	<-z.readerDone
+	z.release(logger)
+}
+
+// release reaps the exited init and removes its cgroup.
+func (z *zygote) release(logger *slog.Logger) {
+	_ = z.cmd.Wait()
+	dropCgroup(z.cg, logger)
+	z.cg = nil
+}
+
+// dropCgroup kills what is left in cg (nil: nothing to do) and removes it.
+func dropCgroup(cg envCgroup, logger *slog.Logger) {
+	if cg == nil {
+		return
+	}
+	_ = cg.kill()
+	_ = cg.thaw()
+	if err := cg.remove(); err != nil {
+		logger.Warn("sandbox: remove cgroup of an unused init", "err", err)
+	}
+}
+
+// logWriter turns an init's own (rare) diagnostics into log records; the
+// logger changes when a zygote becomes a sandbox.
+type logWriter struct{ logger atomic.Pointer[slog.Logger] }
+
+func (w *logWriter) Write(b []byte) (int, error) {
+	w.logger.Load().Warn("sandbox: init output", "output", strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// zygotePool keeps up to size zygotes ready. A background goroutine tops
+// it up, one zygote at a time, whenever one was taken or died;
+// [zygotePool.close] stops it and kills what is left.
+//
+// Starting a zygote (the re-execution of a big binary) next to a runtime
+// that is starting makes that runtime's cold start measurably slower on a
+// small host, even at SCHED_IDLE, which also risks stalling other
+// sandboxes behind kernel locks a preempted zygote holds. So while zygotes
+// remain ready the pool waits until no Start has taken one for delay; an
+// empty pool is topped up at once, since the next Start would otherwise
+// start its own init on its critical path.
+type zygotePool struct {
+	size    int
+	delay   time.Duration // quiet time after a take before topping up
+	logger  *slog.Logger
+	cgroups cgroupRoot // a ready zygote waits in a cgroup of its own if it renames
+	// ctx is the pool's lifetime, cancelled by close; it bounds the
+	// zygote being started by the goroutine.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wake   chan struct{} // signalled when a zygote was taken or died
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	ready    []*zygote // oldest first; guarded by mu
+	lastTake time.Time // guarded by mu
+	closed   bool      // guarded by mu
+}
+
+// Timing of the refill goroutine.
+const (
+	// zygoteRefillDelay is the quiet time after a take before the pool is
+	// topped up while zygotes remain; it covers the start of a Go or
+	// provided runtime, which is what a concurrent refill slows down.
+	zygoteRefillDelay = 50 * time.Millisecond
+	// Backoff after a failed start.
+	zygoteRetryMin = 100 * time.Millisecond
+	zygoteRetryMax = 30 * time.Second
+)
+
+// newZygotePool starts the pool's goroutine; size must be positive.
+func newZygotePool(size int, cgroups cgroupRoot, logger *slog.Logger) *zygotePool {
+	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, logger: logger, wake: make(chan struct{}, 1)}
+	zp.ctx, zp.cancel = context.WithCancel(context.Background())
+	zp.wg.Add(1)
+	go zp.run()
+	return zp
+}
+
+// run keeps the pool topped up until close.
+func (zp *zygotePool) run() {
+	defer zp.wg.Done()
+	retry := zygoteRetryMin
+	for {
+		zp.mu.Lock()
+		short := !zp.closed && len(zp.ready) < zp.size
+		var wait time.Duration // until the pool has been quiet for delay
+		if len(zp.ready) > 0 {
+			wait = time.Until(zp.lastTake.Add(zp.delay))
+		}
+		zp.mu.Unlock()
+		if !short {
+			select {
+			case <-zp.ctx.Done():
+				return
+			case <-zp.wake:
+				continue
+			}
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-zp.ctx.Done():
+				t.Stop()
+				return
+			case <-zp.wake:
+				t.Stop()
+				continue
+			case <-t.C:
+				continue
+			}
+		}
+		z, err := zp.spawn()
+		if err != nil {
+			if zp.ctx.Err() != nil {
+				return
+			}
+			zp.logger.Warn("sandbox: pre-start init", "err", err, "retry_in", retry)
+			select {
+			case <-zp.ctx.Done():
+				return
+			case <-time.After(retry):
+			}
+			retry = min(2*retry, zygoteRetryMax)
+			continue
+		}
+		retry = zygoteRetryMin
+		zp.mu.Lock()
+		if zp.closed || z.dead {
+			zp.mu.Unlock()
+			z.destroy(zp.logger)
+			continue
+		}
+		zp.ready = append(zp.ready, z)
+		zp.mu.Unlock()
+	}
+}
+
+// spawn starts one zygote, in a cgroup of its own where cgroups can be
+// renamed. Cgroup names starting with a dot cannot clash with sandbox IDs.
+func (zp *zygotePool) spawn() (*zygote, error) {
+	var cg envCgroup
+	if zp.cgroups.renames() {
+		name := fmt.Sprintf(".zygote-%d-%d", os.Getpid(), time.Now().UnixNano())
+		var err error
+		if cg, err = zp.cgroups.create(name, cgroupLimits{pids: DefaultPidsLimit}); err != nil {
+			return nil, err
+		}
+	}
+	return spawnZygote(zp.ctx, zp.logger, zp, cg)
+}
+
+// take returns a ready zygote, or nil when none is ready; either way the
+// pool starts topping up.
+func (zp *zygotePool) take() *zygote {
+	zp.mu.Lock()
+	var z *zygote
+	if len(zp.ready) > 0 {
+		z = zp.ready[0]
+		zp.ready = slices.Delete(zp.ready, 0, 1)
+	}
+	zp.lastTake = time.Now()
+	zp.mu.Unlock()
+	zp.signal()
+	return z
+}
+
+func (zp *zygotePool) signal() {
+	select {
+	case zp.wake <- struct{}{}:
+	default:
+	}
+}
+
+// exited is called by the reader goroutine of z when its init exited: a
+// zygote still in the pool is dropped, reaped and replaced.
+func (zp *zygotePool) exited(z *zygote) {
+	zp.mu.Lock()
+	z.dead = true
+	i := slices.Index(zp.ready, z)
+	if i < 0 {
+		zp.mu.Unlock()
+		return // taken (its sandbox reaps it), being started, or closed
+	}
+	zp.ready = slices.Delete(zp.ready, i, i+1)
+	zp.wg.Add(1) // before close can wait: z was in ready, so closed is false
+	zp.mu.Unlock()
+	defer zp.wg.Done()
+	z.release(zp.logger)
+	zp.logger.Warn("sandbox: pre-started init exited while waiting", "pid", z.cmd.Process.Pid, "state", z.cmd.ProcessState.String())
+	zp.signal()
+}
+
+// readyCount returns how many zygotes are ready.
+func (zp *zygotePool) readyCount() int {
+	zp.mu.Lock()
+	defer zp.mu.Unlock()
+	return len(zp.ready)
+}
+
+// close stops topping up, kills and reaps every ready zygote and waits
+// for the goroutine; idempotent.
+func (zp *zygotePool) close() {
+	zp.mu.Lock()
+	if zp.closed {
+		zp.mu.Unlock()
+		return
+	}
+	zp.closed = true
+	ready := zp.ready
+	zp.ready = nil
+	zp.mu.Unlock()
+	zp.cancel()
+	for _, z := range ready {
+		z.destroy(zp.logger)
+	}
+	zp.wg.Wait()
+}

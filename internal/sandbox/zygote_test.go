@@ -1,0 +1,318 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// readyZygotes returns the pool's ready zygotes, oldest first.
+func readyZygotes(m *Manager) []*zygote {
+	m.zygotes.mu.Lock()
+	defer m.zygotes.mu.Unlock()
+	return slices.Clone(m.zygotes.ready)
+}
+
+// waitReady waits until n zygotes are ready and returns them.
+func waitReady(t *testing.T, m *Manager, n int) []*zygote {
+	t.Helper()
+	waitFor(t, 30*time.Second, func() error {
+		if got := len(readyZygotes(m)); got < n {
+			return fmt.Errorf("%d of %d zygotes ready", got, n)
+		}
+		return nil
+	})
+	return readyZygotes(m)
+}
+
+// cgroupDirs returns the directories of cg.
+func cgroupDirs(cg envCgroup) []string {
+	var dirs []string
+	for _, f := range cg.procsFiles() {
+		dirs = append(dirs, filepath.Dir(f))
+	}
+	return dirs
+}
+
+// checkGone fails unless every path is gone.
+func checkGone(t *testing.T, what string, paths []string) {
+	t.Helper()
+	for _, p := range paths {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s %s still exists (stat: %v)", what, p, err)
+		}
+	}
+}
+
+// childInits returns the pids of this process's children that run as a
+// sandbox init.
+func childInits(t *testing.T) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		f := bytes.Fields(stat[i+1:])
+		if len(f) < 2 || string(f[1]) != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if string(bytes.TrimRight(cmdline, "\x00")) == initArg0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestZygotePool(t *testing.T) {
+	t.Run("Start takes the oldest ready zygote and the pool is topped up", func(t *testing.T) {
+		m := newManagerConfig(t, LevelFull, Config{Zygotes: 2})
+		before := waitReady(t, m, 2)
+		s, out := newSpec(t, m, "report")
+		p := start(t, m, s)
+		if p.Pid() != before[0].cmd.Process.Pid {
+			t.Errorf("Pid = %d, want the oldest zygote's %d", p.Pid(), before[0].cmd.Process.Pid)
+		}
+		for _, d := range cgroupDirs(p.cg) {
+			if filepath.Base(d) != s.ID {
+				t.Errorf("cgroup %s is not named after the sandbox %s", d, s.ID)
+			}
+		}
+		waitDone(t, p, 10*time.Second)
+		if r := report(out.String()); r["uid"] != "65534" || r["init"] != initArg0 {
+			t.Errorf("uid = %q, init = %q; want 65534 and %q; output:\n%s", r["uid"], r["init"], initArg0, out)
+		}
+		after := waitReady(t, m, 2)
+		if after[0] != before[1] || slices.Contains(before, after[1]) {
+			t.Errorf("pool after Start = %v, want the second zygote and a new one (before: %v)", pidsOf(after), pidsOf(before))
+		}
+	})
+
+	t.Run("a zygote that dies while waiting is dropped and replaced", func(t *testing.T) {
+		m := newManagerConfig(t, LevelFull, Config{Zygotes: 1})
+		z := waitReady(t, m, 1)[0]
+		dirs := cgroupDirs(z.cg)
+		if err := z.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, func() error {
+			if slices.Contains(readyZygotes(m), z) {
+				return errors.New("the dead zygote is still in the pool")
+			}
+			for _, d := range dirs {
+				if _, err := os.Stat(d); err == nil {
+					return fmt.Errorf("its cgroup %s still exists", d)
+				}
+			}
+			return nil
+		})
+		waitReady(t, m, 1)
+		s, _ := newSpec(t, m, "exit", "0")
+		p := start(t, m, s)
+		if p.Pid() == z.cmd.Process.Pid {
+			t.Errorf("Start handed out the dead zygote %d", p.Pid())
+		}
+		waitDone(t, p, 10*time.Second)
+		if got := p.ExitReason(); got != "exit status 0" {
+			t.Errorf("ExitReason = %q, want exit status 0", got)
+		}
+	})
+
+	t.Run("Start skips a zygote that died unnoticed", func(t *testing.T) {
+		m := newManagerConfig(t, LevelFull, Config{Zygotes: 1})
+		waitReady(t, m, 1)
+		// Kill a zygote while it is out of the pool, so the pool cannot
+		// drop it, and put it back: Start finds out only when it sends
+		// the spec.
+		z := m.zygotes.take()
+		if err := z.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-z.readerDone
+		m.zygotes.mu.Lock()
+		m.zygotes.ready = slices.Insert(m.zygotes.ready, 0, z)
+		m.zygotes.mu.Unlock()
+
+		s, out := newSpec(t, m, "exit", "0")
+		p := start(t, m, s)
+		if p.Pid() == z.cmd.Process.Pid {
+			t.Fatalf("Start handed out the dead zygote %d", p.Pid())
+		}
+		if z.cmd.ProcessState == nil {
+			t.Error("the dead zygote was not reaped")
+		}
+		waitDone(t, p, 10*time.Second)
+		if got := p.ExitReason(); got != "exit status 0" {
+			t.Errorf("ExitReason = %q, want exit status 0; output:\n%s", got, out)
+		}
+	})
+
+	t.Run("Close kills the ready zygotes and removes their cgroups", func(t *testing.T) {
+		m := newManagerConfig(t, LevelFull, Config{Zygotes: 2})
+		zs := waitReady(t, m, 2)
+		var dirs []string
+		for _, z := range zs {
+			dirs = append(dirs, cgroupDirs(z.cg)...)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		for _, z := range zs {
+			if z.cmd.ProcessState == nil {
+				t.Errorf("zygote %d was not reaped", z.cmd.Process.Pid)
+			}
+		}
+		checkGone(t, "zygote cgroup", dirs)
+		if pids := childInits(t); len(pids) > 0 {
+			t.Errorf("inits still running after Close: %v", pids)
+		}
+	})
+}
+
+func pidsOf(zs []*zygote) []int {
+	pids := make([]int, len(zs))
+	for i, z := range zs {
+		pids[i] = z.cmd.Process.Pid
+	}
+	return pids
+}
+
+// noRenameRoot hides that cgroups can be renamed, as on cgroup v2.
+type noRenameRoot struct{ cgroupRoot }
+
+func (noRenameRoot) renames() bool { return false }
+
+// TestFullStartPaths runs the same sandbox from every kind of init full
+// mode may use.
+func TestFullStartPaths(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) *Manager
+	}{
+		{"a pre-started init that waited in its own cgroup", func(t *testing.T) *Manager {
+			m := newManagerConfig(t, LevelFull, Config{Zygotes: 1})
+			waitReady(t, m, 1)
+			return m
+		}},
+		{"a pre-started init that enters the cgroup with its spec", func(t *testing.T) *Manager {
+			m := newManagerConfig(t, LevelFull, Config{Zygotes: -1})
+			m.cgroups = noRenameRoot{m.cgroups}
+			m.zygotes = newZygotePool(1, m.cgroups, m.logger)
+			waitReady(t, m, 1)
+			return m
+		}},
+		{"an init started on demand", func(t *testing.T) *Manager {
+			return newManagerConfig(t, LevelFull, Config{Zygotes: -1})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.setup(t)
+			s, out := newSpec(t, m, "report")
+			s.TmpSizeMB = 100
+			p := start(t, m, s)
+			dirs := cgroupDirs(p.cg)
+			for _, d := range dirs {
+				if filepath.Base(d) != s.ID {
+					t.Errorf("cgroup %s is not named after the sandbox %s", d, s.ID)
+				}
+			}
+			waitDone(t, p, 10*time.Second)
+			r := report(out.String())
+			want := map[string]string{
+				"uid": "65534", "init": initArg0, "write_task": "error", "write_tmp": "ok", "hostname": "localhost",
+				"tmp_mb": "100",
+			}
+			for k, v := range want {
+				if r[k] != v {
+					t.Errorf("%s = %q, want %q", k, r[k], v)
+				}
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", out)
+			}
+			checkGone(t, "cgroup", dirs)
+
+			if m.zygotes != nil {
+				waitReady(t, m, 1)
+			}
+			s.Main.Args = []string{"alloc", "2"}
+			s.MemoryLimitMB = 64
+			p = start(t, m, s)
+			waitDone(t, p, 30*time.Second)
+			if !p.OOMKilled() {
+				t.Errorf("OOMKilled = false after allocating past the limit (exit: %s)", p.ExitReason())
+			}
+		})
+	}
+}
+
+func TestCgroupAdoptTakesTheSandboxName(t *testing.T) {
+	m := newManagerConfig(t, LevelFull, Config{Zygotes: -1})
+	if !m.cgroups.renames() {
+		t.Skip("this hierarchy cannot rename cgroups")
+	}
+	cg, err := m.cgroups.create(".zygote-adopt-test", cgroupLimits{pids: DefaultPidsLimit})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = cg.remove() })
+	const id = "adopt-test"
+	// An empty leftover of a crashed run is replaced, as create does.
+	for _, d := range cgroupDirs(cg) {
+		if err := os.Mkdir(filepath.Join(filepath.Dir(d), id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := cgroupDirs(cg)
+	if err := cg.adopt(id, cgroupLimits{memoryBytes: 64 << 20, pids: 64}); err != nil {
+		t.Fatalf("adopt: %v", err)
+	}
+	checkGone(t, "old cgroup", old)
+	for _, d := range cgroupDirs(cg) {
+		if filepath.Base(d) != id {
+			t.Errorf("cgroup %s not renamed to %s", d, id)
+		}
+	}
+	v1 := cg.(*cgroupV1)
+	for file, want := range map[string]string{
+		filepath.Join(v1.memory, "memory.limit_in_bytes"): strconv.Itoa(64 << 20),
+		filepath.Join(v1.pids, "pids.max"):                "64",
+	} {
+		if v1.pids == "" && strings.HasSuffix(file, "pids.max") {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil || strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s = %q (%v), want %s", file, b, err, want)
+		}
+	}
+	var abort atomic.Bool
+	if err := cg.freeze(&abort); err != nil {
+		t.Errorf("freeze after rename: %v", err)
+	}
+	if err := cg.thaw(); err != nil {
+		t.Errorf("thaw after rename: %v", err)
+	}
+}
