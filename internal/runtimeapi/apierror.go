@@ -73,9 +73,24 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // writeStateTransition writes the RIE's 403 for a call the runtime's state
 // does not allow.
 func writeStateTransition(w http.ResponseWriter, from, to string) {
-	writeError(w, http.StatusForbidden, typeInvalidStateTransition,
-		"State transition from "+from+" to "+to+" failed for runtime. Error: State transition is not allowed")
+	writeJSON(w, http.StatusForbidden, errorBody(typeInvalidStateTransition, stateTransitionMessage(from, to)))
 }
+
+// stateTransitionMessage is the RIE's InvalidStateTransition message.
+func stateTransitionMessage(from, to string) string {
+	return "State transition from " + from + " to " + to + " failed for runtime. Error: State transition is not allowed"
+}
+
+// stateTransitionBody is writeStateTransition's body, for the fast path.
+func stateTransitionBody(from, to string) string {
+	return string(errorBody(typeInvalidStateTransition, stateTransitionMessage(from, to)))
+}
+
+// Fixed error bodies the fast path writes.
+var (
+	supersededBody    = string(errorBody(typeInvalidStateTransition, msgSuperseded))
+	internalErrorBody = string(errorBody(typeInternalServerError, msgInternalServerError))
+)
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header()["Allow"] = []string{allow}

@@ -16,8 +16,8 @@
 //
 // # The protocol story
 //
-// The runtime drives everything with four calls on one keep-alive HTTP
-// connection:
+// The runtime drives everything with four calls, usually on one keep-alive
+// HTTP connection:
 //
 //  1. GET /runtime/invocation/next long-polls for an event. The first call
 //     ends the init phase ([Server.WaitInit] returns nil). The response is
@@ -73,9 +73,11 @@
 //     invocations are handed only to the one registered waiter, under the
 //     lock, and a waiter that finds its request context done puts an event it
 //     was handed back in the queue. An event whose write or flush fails is
-//     put back too. When a new /next arrives while an older one is still
-//     parked (the old connection is dead but not yet noticed), the newer one
-//     wins and the older one gets 403.
+//     put back too; one written into a connection that then breaks stays
+//     delivered, and the runtime's next /next gets it again. When a new
+//     /next arrives while an older one is still parked (the old connection
+//     is dead but not yet noticed), the newer one wins and the older one
+//     gets 403.
 //   - An answer for an id other than the outstanding one is 400
 //     InvalidRequestID and leaves the invocation outstanding (the RIE moves
 //     its state machine first and then fails, which wedges the invocation).
@@ -95,22 +97,76 @@
 //     Runtime.InvalidResponseModeHeader. InvokeWithResponseStream will add a
 //     sink to [Invocation]; readAnswer is the one place that then changes.
 //
-// # Warm-invoke hot path
+// # Connections and the fast path
 //
-// A warm invoke costs two loopback round trips (the pending /next response
-// and the runtime's POST) plus two goroutine hand-offs. The package adds no
-// goroutines of its own per invocation, logs nothing above Debug on that
-// path, never parses or re-encodes payloads, hands *call pointers over
-// channels, builds all /next header values once per invocation before the
-// hand-off, and relies on the runtime's keep-alive connection.
-// BenchmarkInvoke measures it against BenchmarkLoopbackRoundTrip.
+// A warm invoke must cost about two loopback round trips (client to
+// updraft, updraft to runtime and back). On small machines the expensive
+// part is not parsing but waking threads, so the invocation's own
+// goroutine does the runtime's I/O: the server runs its own accept loop
+// and reads each runtime connection itself (a bufio.Reader over the
+// socket, heads parsed with http.ReadRequest), and a connection whose
+// runtime waits in /next is parked in the server with no goroutine at all.
+// [Server.Invoke] takes the parked connection, writes the /next response
+// (head built by newCall, payload behind it, one write), reads the
+// runtime's next request on the same connection, and if it is the answer,
+// reads it, completes the invocation, and returns; a new goroutine then
+// writes the 202 and waits for the runtime's next /next, off Invoke's
+// time. A connection is in exactly one of these states, and only its owner
+// does I/O on it:
+//
+//	accepted ──► reading ──GET /next, nothing to deliver──► parked
+//	reading ──GET /next, event queued──► (event written) reading
+//	parked ──Invoke──► invoking ──its answer──► reading (202 from a new goroutine)
+//	invoking ──any other request──► reading (served by a new goroutine)
+//	invoking ──ctx ends, server closes or answered elsewhere, before a byte──► reading
+//	reading|invoking ──request the fast path does not take──► net/http (for good)
+//	any ──EOF, error, or ctx ending mid-answer──► closed
+//
+// reading is a goroutine of the server's; parked is owned by the server
+// (Server.parkedConn); invoking by the Invoke. Close closes every
+// connection; a parked one first gets the 500 a parked net/http /next
+// gets.
+//
+// The fast path takes only plain HTTP/1.1 keep-alive GET /next and
+// POST …/{id}/response|error requests: origin-form path without escapes or
+// query, valid Host, no Expect, no Connection: close, no body on /next, a
+// declared length within the limit and a valid response mode on answers,
+// and an answer only when it claims the outstanding invocation. Anything
+// else (HTTP/1.0, Expect: 100-continue, unknown routes, refused answers,
+// malformed or oversized heads) is replayed, from its first byte, to the
+// fallback http.Server running serveHTTP, which then owns that connection:
+// while a head is parsed every byte read from the socket is recorded, and
+// the connection handed to net/http reads the recording first. The replies
+// the fast path writes itself are the bytes net/http writes for the same
+// handler output (sorted headers, Date except on /next, values cleaned,
+// Connection: close and the 256 KiB drain and 500 ms linger after a body
+// over the limit), and the head timeout is net/http's (one minute from the
+// head's first byte, or from accept for a connection's first request). The one deliberate difference: when ctx ends
+// while Invoke is reading an answer's body, the connection is closed (the
+// stream is mid-request) instead of the answer being read on and acked; the
+// caller kills such an environment anyway. Before the answer's first byte,
+// ctx ending, Close, or the invocation being answered on another connection
+// (a runtime using several connections) set the connection's deadline into
+// the past; nothing was read, so the connection goes back to reading and
+// the state is exactly as if a net/http handler had written the event.
+//
+// The package adds no goroutine per invocation on the critical path, logs
+// nothing above Debug on it, never parses or re-encodes payloads, and
+// relies on the runtime's keep-alive connection. BenchmarkInvoke and
+// BenchmarkInvokeLambdaGoProcess (aws-lambda-go in a child process)
+// measure it against BenchmarkLoopbackRoundTrip and
+// BenchmarkLoopbackRoundTripProcess.
 //
 // # Concurrency
 //
-// One mutex, Server.mu, guards the server state and the mutable fields of
-// the current call; it is never held across I/O, and no other lock is taken
-// while it is held. Goroutines: one http.Server Serve loop owned by the
-// Server and net/http's per-connection goroutines; [Server.Close] stops the
-// listener, closes connections and waits for both the Serve loop and every
+// One mutex, Server.mu, guards the server state, the mutable fields of the
+// current call and each connection's interrupted flag; it is never held
+// across blocking I/O (only deadlines are set under it), and no other lock
+// is taken while it is held. Goroutines: the accept loop, one goroutine per
+// connection in the reading state (a parked connection has none), the
+// fallback http.Server's Serve loop and net/http's per-connection
+// goroutines, and context.AfterFunc callbacks that only set deadlines.
+// [Server.Close] stops the listener, closes connections and waits for the
+// accept loop, the Serve loop, every connection goroutine and every
 // handler to return.
 package runtimeapi

@@ -71,7 +71,7 @@ func FuzzRuntimeRequests(f *testing.F) {
 		var c *call
 		if setup&fuzzInvoke != 0 {
 			c = newCall(context.Background(), &Invocation{RequestID: fuzzID, Payload: []byte(`{}`)})
-			if err := s.enqueue(c); err != nil {
+			if _, err := s.enqueue(c); err != nil {
 				t.Fatal(err)
 			}
 		}

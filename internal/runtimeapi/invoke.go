@@ -94,7 +94,10 @@ type call struct {
 	id  string
 	// hdr holds every /next header value, computed once before the hand-off
 	// so the /next handler only assigns one-element slices of it.
-	hdr  [hdrIdxCount]string
+	hdr [hdrIdxCount]string
+	// head is the fast path's /next response head built from hdr: the
+	// payload follows it in the same write.
+	head []byte
 	done chan struct{} // closed when the call reaches callDone
 
 	// Guarded by Server.mu.
@@ -106,6 +109,10 @@ type call struct {
 	kind    answerKind // valid in callAnswering
 	resp    *Response
 	err     error
+	// reader is the connection Invoke does c's I/O on in its fast path,
+	// until the answer is read or Invoke gives the connection up; nil
+	// otherwise. Server.interruptLocked unblocks that I/O.
+	reader *rconn
 }
 
 // answerableLocked reports whether the runtime may answer c now.
@@ -131,8 +138,14 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 		return nil, context.Cause(ctx)
 	}
 	c := newCall(ctx, inv)
-	if err := s.enqueue(c); err != nil {
+	pc, err := s.enqueue(c)
+	if err != nil {
 		return nil, err
+	}
+	if pc != nil {
+		if resp := s.invokeOn(ctx, c, pc); resp != nil {
+			return resp, nil
+		}
 	}
 	return s.wait(ctx, c)
 }
@@ -161,31 +174,41 @@ func newCall(ctx context.Context, inv *Invocation) *call {
 	c.hdr[hdrIdxCognito] = inv.CognitoIdentity
 	c.hdr[hdrIdxContentLength] = strconv.Itoa(len(inv.Payload))
 	c.hdr[hdrIdxContentType] = contentTypeJSON
+	c.head = appendNextHead(make([]byte, 0, 256+len(inv.ClientContext)+len(inv.CognitoIdentity)), c)
 	return c
 }
 
 // enqueue makes c the current invocation and hands it straight to a parked
-// /next if there is one.
-func (s *Server) enqueue(c *call) error {
+// /next if there is one. A parked fast-path connection is returned, with c
+// delivered to it and the caller owning it: Invoke writes the event itself.
+func (s *Server) enqueue(c *call) (*rconn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.closed:
-		return ErrClosed
+		return nil, ErrClosed
 	case s.initErr != nil:
-		return fmt.Errorf("runtimeapi: invoke %s: %w", c.id, s.initErr)
+		return nil, fmt.Errorf("runtimeapi: invoke %s: %w", c.id, s.initErr)
 	case s.current != nil:
-		return fmt.Errorf("runtimeapi: invoke %s while %s is in flight: %w", c.id, s.current.id, ErrBusy)
+		return nil, fmt.Errorf("runtimeapi: invoke %s while %s is in flight: %w", c.id, s.current.id, ErrBusy)
 	}
 	s.current = c
 	c.state = callQueued
+	if pc := s.parkedConn; pc != nil {
+		s.parkedConn = nil
+		c.state = callDelivered
+		c.written = true // committed to writing it, as a /next handler is
+		c.reader = pc
+		s.unparkLocked()
+		return pc, nil
+	}
 	if w := s.waiter; w != nil {
 		s.waiter = nil
 		c.state = callDelivered
 		s.unparkLocked()
 		w <- c // buffered 1 and only ever sent to once per registration
 	}
-	return nil
+	return nil, nil
 }
 
 // wait blocks until c is answered, ctx ends or the server closes.
@@ -229,6 +252,7 @@ func (s *Server) completeLocked(c *call, resp *Response, err error) {
 	c.state = callDone
 	c.resp, c.err = resp, err
 	close(c.done)
+	s.interruptLocked(c) // answered elsewhere while Invoke waits on a connection
 }
 
 // newTraceID returns a fresh, unsampled X-Ray trace header:

@@ -19,8 +19,11 @@ import (
 const helperEnv = "UPDRAFT_RUNTIMEAPI_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "1" {
+	switch os.Getenv(helperEnv) {
+	case "1":
 		runLambdaGoFunction() // never returns
+	case echoHTTPHelper:
+		runEchoHTTPServer() // never returns
 	}
 	code := m.Run()
 	if code == 0 {

@@ -61,12 +61,11 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 		if ch == nil {
 			ch = make(chan *call, 1)
 		}
-		if old := s.waiter; old != nil {
-			old <- nil
-		}
+		oldConn := s.supersedeLocked()
 		s.waiter = ch
 		s.parkLocked()
 		s.mu.Unlock()
+		s.supersede(oldConn)
 
 		select {
 		case c := <-ch:

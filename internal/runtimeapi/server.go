@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// closeReplyTimeout bounds writing the 500 that Close sends a parked /next.
+const closeReplyTimeout = 100 * time.Millisecond
+
 // DefaultMaxResponseBytes is Lambda's limit for a synchronous response
 // payload: 6 MiB + 100 bytes ("Lambda quotas", invocation payload).
 const DefaultMaxResponseBytes = 6291556
@@ -42,15 +45,24 @@ type Config struct {
 type Server struct {
 	cfg  Config
 	log  *slog.Logger
-	addr string       // "127.0.0.1:PORT"; "" for a server built by newServer
-	srv  *http.Server // nil for a server built by newServer
+	addr string // "127.0.0.1:PORT"; "" for a server built by newServer
+	// ln is the runtime's listener, read by acceptLoop; nil for a server
+	// built by newServer, like srv and fallback.
+	ln net.Listener
+	// srv is the fallback net/http server. It serves the connections the
+	// fast path hands back through fallback.
+	srv      *http.Server
+	fallback *handoffListener
 
 	// done is closed by Close; it is the server's lifetime signal.
-	done      chan struct{}
-	serveDone chan struct{} // closed when the Serve loop returns
-	closeOnce sync.Once
-	closeErr  error
-	handlers  sync.WaitGroup // running handlers; Add only under mu while !closed
+	done       chan struct{}
+	acceptDone chan struct{} // closed when acceptLoop returns
+	serveDone  chan struct{} // closed when the fallback Serve loop returns
+	closeOnce  sync.Once
+	closeErr   error
+	// handlers counts running net/http handlers and fast-path connection
+	// goroutines; Add only under mu while !closed.
+	handlers sync.WaitGroup
 
 	// Precomputed, read-only after construction.
 	hdrJSON            []string // {"application/json"}
@@ -66,9 +78,16 @@ type Server struct {
 	initErr  *InitError    // set by /init/error; terminal
 	initCh   chan struct{} // closed when initDone or initErr is set
 	current  *call         // the invocation between Invoke and its answer; nil when idle
-	waiter   chan *call    // the parked /next, buffered 1; nil when none
 	parked   bool          // the runtime is back in /next with nothing outstanding
 	parkedCh chan struct{} // closed while parked (or after Close); replaced when unparked
+	// The parked /next, at most one of the two: waiter for a net/http
+	// handler (buffered 1), parkedConn for a fast-path connection, which
+	// the server owns while it is parked. nil when none.
+	waiter     chan *call
+	parkedConn *rconn
+	// conns are the fast-path connections not handed to net/http, so
+	// Close can close them.
+	conns map[*rconn]struct{}
 }
 
 // New creates the Runtime API server for one execution environment and
@@ -84,6 +103,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("runtimeapi: listen on loopback: %w", err)
 	}
 	s.addr = ln.Addr().String()
+	s.ln = ln
+	s.fallback = newHandoffListener(ln.Addr())
 	s.srv = &http.Server{
 		Handler: http.HandlerFunc(s.serveHTTP),
 		// Only header reads are bounded: /next has no timeout by design (the
@@ -93,7 +114,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		ErrorLog:                     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.serveDone = make(chan struct{})
-	go s.serve(ln)
+	s.acceptDone = make(chan struct{})
+	go s.serve(s.fallback)
+	go s.acceptLoop(ln)
 	s.log.Debug("runtime API listening", "addr", s.addr)
 	return s, nil
 }
@@ -123,11 +146,13 @@ func newServer(cfg Config, logger *slog.Logger) (*Server, error) {
 			"Response payload size exceeded maximum allowed payload size ("+limit+" bytes)."),
 		initCh:   make(chan struct{}),
 		parkedCh: make(chan struct{}),
+		conns:    make(map[*rconn]struct{}),
 	}
 	s.hdrTooLargeBodyLen = []string{strconv.Itoa(len(s.tooLargeBody))}
 	return s, nil
 }
 
+// serve runs the fallback net/http server on the hand-back listener.
 func (s *Server) serve(ln net.Listener) {
 	defer close(s.serveDone)
 	if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -223,11 +248,35 @@ func (s *Server) Close() error {
 		s.closed = true
 		close(s.done)
 		s.parkLocked()
+		parked := s.parkedConn
+		s.parkedConn = nil
+		conns := make([]*rconn, 0, len(s.conns))
+		for pc := range s.conns {
+			if pc != parked {
+				conns = append(conns, pc)
+			}
+		}
 		s.mu.Unlock()
+		if s.ln != nil {
+			if err := s.ln.Close(); err != nil {
+				s.closeErr = fmt.Errorf("runtimeapi: close listener %s: %w", s.addr, err)
+			}
+			<-s.acceptDone
+		}
+		if parked != nil {
+			// What a parked net/http /next answers on Close.
+			_ = parked.nc.SetWriteDeadline(time.Now().Add(closeReplyTimeout))
+			_ = s.writeReply(parked, http.StatusInternalServerError, internalErrorBody, true)
+			s.closeConn(parked)
+		}
+		for _, pc := range conns {
+			_ = pc.nc.Close() // its owner notices and returns
+		}
 		if s.srv != nil {
-			if err := s.srv.Close(); err != nil {
+			if err := s.srv.Close(); err != nil && s.closeErr == nil {
 				s.closeErr = fmt.Errorf("runtimeapi: close server %s: %w", s.addr, err)
 			}
+			_ = s.fallback.Close() // in case Serve never ran
 			<-s.serveDone
 		}
 		s.handlers.Wait()

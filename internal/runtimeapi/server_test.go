@@ -449,16 +449,23 @@ func TestParkedFollowsTheRuntime(t *testing.T) {
 	}
 }
 
-// parkedWaiter reports the channel of the /next currently parked.
-func parkedWaiter(s *Server) chan *call {
+// parkedWaiter identifies the /next currently parked: a net/http handler's
+// channel or a fast-path connection; nil when none.
+func parkedWaiter(s *Server) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.waiter
+	if s.waiter != nil {
+		return s.waiter
+	}
+	if s.parkedConn != nil {
+		return s.parkedConn
+	}
+	return nil
 }
 
-func waitParkedWaiter(t *testing.T, s *Server, not chan *call) chan *call {
+func waitParkedWaiter(t *testing.T, s *Server, not any) any {
 	t.Helper()
-	var w chan *call
+	var w any
 	waitFor(t, 5*time.Second, func() error {
 		if w = parkedWaiter(s); w == nil || w == not {
 			return errors.New("no new /next parked")
@@ -686,7 +693,7 @@ func newBareServer(t *testing.T) *Server {
 func TestAnswerAfterAFailedRedeliveryIsAccepted(t *testing.T) {
 	s := newBareServer(t)
 	c := newCall(t.Context(), &Invocation{RequestID: "r", Payload: []byte(`{}`)})
-	if err := s.enqueue(c); err != nil {
+	if _, err := s.enqueue(c); err != nil {
 		t.Fatal(err)
 	}
 	gone, cancel := context.WithCancel(t.Context())
@@ -716,7 +723,7 @@ func TestAnEventNeverWrittenCannotBeAnswered(t *testing.T) {
 	s.waiter = make(chan *call, 1) // a parked /next that has not woken yet
 	s.mu.Unlock()
 	c := newCall(t.Context(), &Invocation{RequestID: "r", Payload: []byte(`{}`)})
-	if err := s.enqueue(c); err != nil {
+	if _, err := s.enqueue(c); err != nil {
 		t.Fatal(err)
 	}
 	rec := serveFuzz(s, fuzzRequest(t.Context(), http.MethodPost, pathPrefix+"invocation/r/response", nil, nil, []byte(`{}`), 0))
