@@ -177,13 +177,13 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 // before it starts its own.
 const maxPooledAttempts = 3
 
-// zygoteFor returns a zygote whose cgroup is the sandbox's: with pooled, a
-// ready one whose own cgroup is renamed to id and limited (or that gets a
-// new cgroup where cgroups cannot be renamed), or, when none is ready, one
-// started now in a new cgroup.
+// zygoteFor returns a zygote whose cgroup is the sandbox's: with pooled, one
+// from the pool whose own cgroup is renamed to id and limited (or that gets
+// a new cgroup where cgroups cannot be renamed), or else one started now in
+// a new cgroup.
 func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, logger *slog.Logger) (*zygote, error) {
 	if pooled && m.zygotes != nil {
-		if z := m.zygotes.take(); z != nil {
+		if z := m.zygotes.take(ctx); z != nil {
 			var err error
 			if z.cg != nil {
 				err = z.cg.adopt(id, lim)
@@ -196,6 +196,9 @@ func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, po
 			}
 			return z, nil
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sandbox: wait for init: %w", context.Cause(ctx))
 	}
 	cg, err := m.cgroups.create(id, lim)
 	if err != nil {

@@ -273,11 +273,17 @@ type zygotePool struct {
 	cancel context.CancelFunc
 	wake   chan struct{} // signalled when a zygote was taken or died
 	wg     sync.WaitGroup
+	// spawnOne starts a zygote for the pool: spawn, or a test's wrapper.
+	spawnOne func() (*zygote, error)
 
 	mu       sync.Mutex
 	ready    []*zygote // oldest first; guarded by mu
 	lastTake time.Time // guarded by mu
-	closed   bool      // guarded by mu
+	spawning bool      // the goroutine is starting a zygote; guarded by mu
+	// claim is where the goroutine hands the zygote it is starting to the
+	// one Start waiting for it (nil: none waits); guarded by mu.
+	claim  chan *zygote
+	closed bool // guarded by mu
 }
 
 // Timing of the refill goroutine.
@@ -294,10 +300,16 @@ const (
 // newZygotePool starts the pool's goroutine; size must be positive.
 func newZygotePool(size int, cgroups cgroupRoot, logger *slog.Logger) *zygotePool {
 	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, logger: logger, wake: make(chan struct{}, 1)}
+	zp.spawnOne = zp.spawn
+	zp.start()
+	return zp
+}
+
+// start starts the goroutine.
+func (zp *zygotePool) start() {
 	zp.ctx, zp.cancel = context.WithCancel(context.Background())
 	zp.wg.Add(1)
 	go zp.run()
-	return zp
 }
 
 // run keeps the pool topped up until close.
@@ -311,6 +323,7 @@ func (zp *zygotePool) run() {
 		if len(zp.ready) > 0 {
 			wait = time.Until(zp.lastTake.Add(zp.delay))
 		}
+		zp.spawning = short && wait <= 0
 		zp.mu.Unlock()
 		if !short {
 			select {
@@ -333,7 +346,26 @@ func (zp *zygotePool) run() {
 				continue
 			}
 		}
-		z, err := zp.spawn()
+		z, err := zp.spawnOne()
+		zp.mu.Lock()
+		zp.spawning = false
+		claim := zp.claim
+		zp.claim = nil
+		keep := err == nil && !zp.closed && !z.dead
+		if keep && claim == nil {
+			zp.ready = append(zp.ready, z)
+		}
+		zp.mu.Unlock()
+		if claim != nil {
+			if keep {
+				claim <- z
+			} else {
+				claim <- nil
+			}
+		}
+		if err == nil && !keep {
+			z.destroy(zp.logger)
+		}
 		if err != nil {
 			if zp.ctx.Err() != nil {
 				return
@@ -348,14 +380,6 @@ func (zp *zygotePool) run() {
 			continue
 		}
 		retry = zygoteRetryMin
-		zp.mu.Lock()
-		if zp.closed || z.dead {
-			zp.mu.Unlock()
-			z.destroy(zp.logger)
-			continue
-		}
-		zp.ready = append(zp.ready, z)
-		zp.mu.Unlock()
 	}
 }
 
@@ -373,19 +397,57 @@ func (zp *zygotePool) spawn() (*zygote, error) {
 	return spawnZygote(zp.ctx, zp.logger, zp, cg)
 }
 
-// take returns a ready zygote, or nil when none is ready; either way the
-// pool starts topping up.
-func (zp *zygotePool) take() *zygote {
+// take returns a ready zygote, or nil when the caller should start its
+// own; either way the pool starts topping up. When none is ready but the
+// goroutine is starting one that no other Start waits for, take waits for
+// that one (bounded by ctx): it is further along than one the caller would
+// start now, and two starting side by side only slow each other down.
+func (zp *zygotePool) take(ctx context.Context) *zygote {
 	zp.mu.Lock()
-	var z *zygote
-	if len(zp.ready) > 0 {
-		z = zp.ready[0]
-		zp.ready = slices.Delete(zp.ready, 0, 1)
-	}
 	zp.lastTake = time.Now()
+	if len(zp.ready) > 0 {
+		z := zp.ready[0]
+		zp.ready = slices.Delete(zp.ready, 0, 1)
+		zp.mu.Unlock()
+		zp.signal()
+		return z
+	}
+	if !zp.spawning || zp.claim != nil {
+		zp.mu.Unlock()
+		zp.signal()
+		return nil
+	}
+	claim := make(chan *zygote, 1)
+	zp.claim = claim
 	zp.mu.Unlock()
-	zp.signal()
-	return z
+	select {
+	case z := <-claim:
+		return z
+	case <-ctx.Done():
+	}
+	zp.mu.Lock()
+	if zp.claim == claim {
+		zp.claim = nil // the goroutine pools it instead
+		zp.mu.Unlock()
+		return nil
+	}
+	zp.mu.Unlock()
+	if z := <-claim; z != nil {
+		zp.putBack(z)
+	}
+	return nil
+}
+
+// putBack returns a zygote handed to a Start that gave up waiting.
+func (zp *zygotePool) putBack(z *zygote) {
+	zp.mu.Lock()
+	if !zp.closed && !z.dead {
+		zp.ready = append(zp.ready, z)
+		zp.mu.Unlock()
+		return
+	}
+	zp.mu.Unlock()
+	z.destroy(zp.logger)
 }
 
 func (zp *zygotePool) signal() {

@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -145,7 +146,7 @@ func TestZygotePool(t *testing.T) {
 		// Kill a zygote while it is out of the pool, so the pool cannot
 		// drop it, and put it back: Start finds out only when it sends
 		// the spec.
-		z := m.zygotes.take()
+		z := m.zygotes.take(t.Context())
 		if err := z.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -165,6 +166,66 @@ func TestZygotePool(t *testing.T) {
 		waitDone(t, p, 10*time.Second)
 		if got := p.ExitReason(); got != "exit status 0" {
 			t.Errorf("ExitReason = %q, want exit status 0; output:\n%s", got, out)
+		}
+	})
+
+	t.Run("Start waits for the zygote being started rather than start its own", func(t *testing.T) {
+		m, g := newGatedPool(t)
+		m.zygotes.take(t.Context()).destroy(m.logger) // empty the pool: it starts the next at once
+		g.waitBlocked(t)
+		s, _ := newSpec(t, m, "exit", "0")
+		started := make(chan *Process, 1)
+		go func() {
+			p, err := m.Start(t.Context(), s)
+			if err != nil {
+				t.Errorf("Start: %v", err)
+			}
+			started <- p
+		}()
+		waitFor(t, 10*time.Second, func() error {
+			m.zygotes.mu.Lock()
+			defer m.zygotes.mu.Unlock()
+			if m.zygotes.claim == nil {
+				return errors.New("Start does not wait for the zygote being started")
+			}
+			return nil
+		})
+		pid := g.release(t)
+		p := <-started
+		if p == nil {
+			return
+		}
+		t.Cleanup(func() {
+			_ = p.Kill()
+			waitDone(t, p, 15*time.Second)
+		})
+		if p.Pid() != pid {
+			t.Errorf("Pid = %d, want %d, the zygote the pool was starting", p.Pid(), pid)
+		}
+	})
+
+	t.Run("a zygote whose waiting Start gave up goes to the pool", func(t *testing.T) {
+		m, g := newGatedPool(t)
+		m.zygotes.take(t.Context()).destroy(m.logger)
+		g.waitBlocked(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan *zygote, 1)
+		go func() { done <- m.zygotes.take(ctx) }()
+		waitFor(t, 10*time.Second, func() error {
+			m.zygotes.mu.Lock()
+			defer m.zygotes.mu.Unlock()
+			if m.zygotes.claim == nil {
+				return errors.New("take does not wait")
+			}
+			return nil
+		})
+		cancel()
+		if z := <-done; z != nil {
+			t.Errorf("take after its context ended = zygote %d, want nil", z.cmd.Process.Pid)
+		}
+		pid := g.release(t)
+		if got := waitReady(t, m, 1)[0].cmd.Process.Pid; got != pid {
+			t.Errorf("ready zygote = %d, want %d", got, pid)
 		}
 	})
 
@@ -188,6 +249,77 @@ func TestZygotePool(t *testing.T) {
 			t.Errorf("inits still running after Close: %v", pids)
 		}
 	})
+}
+
+// gate holds the pool's second and later zygote starts until released.
+type gate struct {
+	calls   atomic.Int32
+	blocked chan struct{} // a start waits at the gate
+	open    chan struct{}
+	pids    chan int // of the zygotes started after the gate opened
+}
+
+// newGatedPool returns a full-mode Manager whose pool of one fills at once
+// and then starts zygotes only through g.
+func newGatedPool(t *testing.T) (*Manager, *gate) {
+	t.Helper()
+	m := newManagerConfig(t, LevelFull, Config{Zygotes: -1})
+	g := &gate{blocked: make(chan struct{}, 1), open: make(chan struct{}), pids: make(chan int, 8)}
+	zp := &zygotePool{size: 1, delay: zygoteRefillDelay, cgroups: m.cgroups, logger: m.logger, wake: make(chan struct{}, 1)}
+	zp.spawnOne = func() (*zygote, error) {
+		if g.calls.Add(1) > 1 {
+			select {
+			case g.blocked <- struct{}{}:
+			default:
+			}
+			<-g.open
+		}
+		z, err := zp.spawn()
+		if err == nil {
+			select {
+			case g.pids <- z.cmd.Process.Pid:
+			default:
+			}
+		}
+		return z, err
+	}
+	zp.start()
+	m.zygotes = zp
+	t.Cleanup(func() { g.releaseOnce() })
+	waitReady(t, m, 1)
+	<-g.pids
+	return m, g
+}
+
+// waitBlocked waits until a zygote start waits at the gate.
+func (g *gate) waitBlocked(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.blocked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pool does not start a zygote")
+	}
+}
+
+// release opens the gate and returns the pid of the zygote that was held.
+func (g *gate) release(t *testing.T) int {
+	t.Helper()
+	g.releaseOnce()
+	select {
+	case pid := <-g.pids:
+		return pid
+	case <-time.After(30 * time.Second):
+		t.Fatal("the held zygote did not start")
+		return 0
+	}
+}
+
+func (g *gate) releaseOnce() {
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
 }
 
 func pidsOf(zs []*zygote) []int {
