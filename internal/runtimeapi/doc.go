@@ -114,18 +114,23 @@
 // time. A connection is in exactly one of these states, and only its owner
 // does I/O on it:
 //
-//	accepted ──► reading ──GET /next, nothing to deliver──► parked
-//	reading ──GET /next, event queued──► (event written) reading
-//	parked ──Invoke──► invoking ──its answer──► reading (202 from a new goroutine)
-//	invoking ──any other request──► reading (served by a new goroutine)
-//	invoking ──ctx ends, server closes or answered elsewhere, before a byte──► reading
-//	reading|invoking ──request the fast path does not take──► net/http (for good)
-//	any ──EOF, error, or ctx ending mid-answer──► closed
+//	accepted ──► reading
+//	reading ──GET /next, nothing to deliver──► parked
+//	reading ──GET /next with an event, or an answer──► reading (reply written)
+//	parked ──Invoke──► invoking
+//	parked ──a newer /next on another connection──► reading (after a 403)
+//	invoking ──its answer──► reading (Invoke returns; a new goroutine writes the 202)
+//	invoking ──another request──► reading (served by a new goroutine)
+//	invoking ──interrupted before the head's first byte──► reading
+//	invoking ──interrupted within the head──► net/http (replayed)
+//	reading|invoking ──a request the fast path does not take──► net/http (for good)
+//	any ──EOF, error, or interrupted within an answer's body──► closed
 //
 // reading is a goroutine of the server's; parked is owned by the server
-// (Server.parkedConn); invoking by the Invoke. Close closes every
-// connection; a parked one first gets the 500 a parked net/http /next
-// gets.
+// (Server.parkedConn); invoking by the Invoke (call.reader). Invoke is
+// interrupted when its ctx ends, the server closes, or its invocation is
+// answered on another connection. Close closes every connection; a parked
+// one first gets the 500 a parked net/http /next gets.
 //
 // The fast path takes only plain HTTP/1.1 keep-alive GET /next and
 // POST …/{id}/response|error requests: origin-form path without escapes or
@@ -136,26 +141,31 @@
 // malformed or oversized heads) is replayed, from its first byte, to the
 // fallback http.Server running serveHTTP, which then owns that connection:
 // while a head is parsed every byte read from the socket is recorded, and
-// the connection handed to net/http reads the recording first. The replies
-// the fast path writes itself are the bytes net/http writes for the same
-// handler output (sorted headers, Date except on /next, values cleaned,
-// Connection: close and the 256 KiB drain and 500 ms linger after a body
-// over the limit), and the head timeout is net/http's (one minute from the
-// head's first byte, or from accept for a connection's first request). The one deliberate difference: when ctx ends
-// while Invoke is reading an answer's body, the connection is closed (the
-// stream is mid-request) instead of the answer being read on and acked; the
-// caller kills such an environment anyway. Before the answer's first byte,
-// ctx ending, Close, or the invocation being answered on another connection
-// (a runtime using several connections) set the connection's deadline into
-// the past; nothing was read, so the connection goes back to reading and
-// the state is exactly as if a net/http handler had written the event.
+// the connection handed to net/http reads the recording first.
 //
-// The package adds no goroutine per invocation on the critical path, logs
-// nothing above Debug on it, never parses or re-encodes payloads, and
-// relies on the runtime's keep-alive connection. BenchmarkInvoke and
-// BenchmarkInvokeLambdaGoProcess (aws-lambda-go in a child process)
-// measure it against BenchmarkLoopbackRoundTrip and
-// BenchmarkLoopbackRoundTripProcess.
+// The replies the fast path writes itself are the bytes net/http writes for
+// the same handler output (sorted headers, Date except on /next, values
+// cleaned, Connection: close and the 256 KiB drain and 500 ms linger after
+// a body over the limit), and its head timeout is net/http's (one minute
+// from the head's first byte, or from accept for a connection's first
+// request). Before the answer's first byte, ctx ending or the invocation
+// being answered on another connection (a runtime using several
+// connections) set the connection's deadline into the past; nothing was
+// read, so the connection goes back to reading and the state is exactly as
+// if a net/http handler had written the event. Within the head, the
+// recording lets net/http take the request over. The one deliberate
+// difference: when ctx ends while Invoke reads an answer's body, the
+// connection is closed (the stream is mid-request) instead of the answer
+// being read on and acknowledged; the caller kills such an environment
+// anyway. Close closes the connections, which ends any I/O.
+//
+// On the critical path the package starts one goroutine (as Invoke
+// returns, to write the 202 and read the next request: written by Invoke,
+// the 202 wakes the runtime onto Invoke's CPU), logs nothing above Debug,
+// never parses or re-encodes payloads, and relies on the runtime's
+// keep-alive connection. BenchmarkInvoke and BenchmarkInvokeLambdaGoProcess
+// (aws-lambda-go in a child process) measure it against
+// BenchmarkLoopbackRoundTrip and BenchmarkLoopbackRoundTripProcess.
 //
 // # Concurrency
 //
