@@ -69,9 +69,10 @@
 // [Config.Zygotes] of them ready. Start takes the oldest, renames its
 // cgroup to the sandbox's ID, writes the memory and pids limits (before any
 // of the function's code runs), sends the spec and waits for "started";
-// a zygote that died while it waited is dropped and replaced, and when none
-// is ready Start starts one itself. A goroutine tops the pool up: at once
-// when it ran dry, otherwise after a quiet spell, because a zygote
+// a zygote that died while it waited is dropped and replaced. When none is
+// ready Start takes the one the pool is starting, if no other Start waits
+// for it, and otherwise starts one itself. A goroutine tops the pool up: at
+// once when it ran dry, otherwise after a quiet spell, because a zygote
 // starting next to a runtime that is starting slows that runtime down.
 // cgroup v2 cannot rename cgroups, so there a zygote waits in the server's
 // cgroup and enters the sandbox's, created by Start, with its spec.

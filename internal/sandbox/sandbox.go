@@ -77,7 +77,8 @@ type Config struct {
 	// need (inits already re-executed in their namespaces, waiting for a
 	// Spec), which takes the re-execution off the cold-start path; 0 means
 	// [DefaultZygotes], negative means none. Each costs an idle process of
-	// the server's binary.
+	// the server's binary (a few MB of private memory) and, on cgroup v1,
+	// a cgroup named ".zygote-PID-N".
 	Zygotes int
 }
 
