@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -15,10 +16,13 @@ var joinLine = regexp.MustCompile(`--nats-url (nats://\S+)`)
 // other, which fetches the code from the shared object store.
 func TestTwoNodesShareOneStore(t *testing.T) {
 	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0"}})
-	m := joinLine.FindStringSubmatch(a.Output.String())
-	if m == nil {
-		t.Fatalf("the first node did not print how to join it:\n%s", a.Output.String())
-	}
+	var m []string
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if m = joinLine.FindStringSubmatch(a.Output.String()); m == nil {
+			return fmt.Errorf("the first node did not print how to join it:\n%s", a.Output.String())
+		}
+		return nil
+	})
 	b := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-url", m[1]}})
 
 	createTestFunction(t, a.Lambda(), "shared", fnOpts{})
