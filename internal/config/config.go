@@ -91,6 +91,9 @@ type Pool struct {
 type Sandbox struct {
 	// Isolation is "auto" (best available), "full" or "basic".
 	Isolation string
+	// Zygotes is how many pre-started sandbox inits full isolation keeps
+	// ready for cold starts; 0 starts every sandbox on demand.
+	Zygotes int
 }
 
 // Async configures asynchronous invocation.
@@ -132,7 +135,7 @@ func Default() Config {
 			InitTimeout:     10 * time.Second,
 			FreezeDelay:     2 * time.Millisecond,
 		},
-		Sandbox: Sandbox{Isolation: "auto"},
+		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2},
 		Async: Async{
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
@@ -198,6 +201,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	dur(&cfg.Pool.FreezeDelay, "freeze-delay", "UPDRAFT_FREEZE_DELAY", "how long an idle environment stays thawed before it is frozen")
 	dur(&cfg.Pool.IdleTTL, "idle-ttl", "UPDRAFT_IDLE_TTL", "evict an execution environment after this long unused")
 	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
+	num(&cfg.Sandbox.Zygotes, "zygotes", "UPDRAFT_ZYGOTES", "pre-started sandboxes kept ready for cold starts (full isolation); 0 = none")
 	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
@@ -293,6 +297,9 @@ func (c Config) Validate() error {
 	}
 	if c.Pool.IdleTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--idle-ttl %s: want a positive duration", c.Pool.IdleTTL))
+	}
+	if c.Sandbox.Zygotes < 0 || c.Sandbox.Zygotes > 64 {
+		errs = append(errs, fmt.Errorf("--zygotes %d: want 0 to 64", c.Sandbox.Zygotes))
 	}
 	switch c.Sandbox.Isolation {
 	case "auto", "full", "basic":

@@ -60,6 +60,10 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	isolation := sandbox.Config{
 		ForceBasic: cfg.Sandbox.Isolation == "basic",
 		CgroupName: fmt.Sprintf("updraft-%d", os.Getpid()),
+		Zygotes:    cfg.Sandbox.Zygotes,
+	}
+	if cfg.Sandbox.Zygotes == 0 {
+		isolation.Zygotes = -1 // the sandbox reads 0 as its default
 	}
 	sb, err := sandbox.New(isolation, logger)
 	if err != nil {

@@ -319,3 +319,12 @@ func TestCgroupV2FreezeKill(t *testing.T) {
 		t.Errorf("cgroup %s still exists", dir)
 	}
 }
+
+func TestVMHWMOfThisProcess(t *testing.T) {
+	if got := vmHWM(os.Getpid()); got < 1<<20 {
+		t.Fatalf("vmHWM(self) = %d bytes, want at least 1 MiB", got)
+	}
+	if got := vmHWM(-1); got != 0 {
+		t.Fatalf("vmHWM(-1) = %d, want 0", got)
+	}
+}

@@ -3,9 +3,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -104,7 +106,36 @@ func (p *Process) MaxMemoryUsedBytes() uint64 {
 	if p.cg != nil {
 		return p.cg.memoryPeak()
 	}
-	return p.watchPeak.Load()
+	// The watcher samples every poll interval, which a short invocation
+	// can fall between; the kernel's high-water mark of the main process
+	// (VmHWM) covers that.
+	peak := p.watchPeak.Load()
+	if hwm := vmHWM(p.pid); hwm > peak {
+		peak = hwm
+	}
+	return peak
+}
+
+// vmHWM returns the peak resident set size of pid from /proc, or 0.
+func vmHWM(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(b, []byte("VmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	fields := bytes.Fields(line) // "1234", "kB"
+	if len(fields) == 0 {
+		return 0
+	}
+	kb, err := strconv.ParseUint(string(fields[0]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
 }
 
 // Freeze stops every process of the sandbox and returns once they are
