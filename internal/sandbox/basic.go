@@ -45,6 +45,13 @@ func (m *Manager) startBasic(ctx context.Context, s Spec) (*Process, error) {
 		if err == nil {
 			err = cmd.Start()
 		}
+		// Retry "text file busy" briefly; see forkExecRetryingBusy.
+		for attempt := 0; errors.Is(err, syscall.ETXTBSY) && attempt < 50; attempt++ {
+			time.Sleep(2 * time.Millisecond)
+			if cmd, err = basicCommand(c, s, p.pgid); err == nil {
+				err = cmd.Start()
+			}
+		}
 		if err != nil {
 			p.abortBasic()
 			return nil, fmt.Errorf("sandbox: start %s: %s: %w", s.ID, c.Path, err)

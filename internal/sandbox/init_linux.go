@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -441,7 +442,7 @@ func startInitCommands(spec *initSpec, fds []int, devNull *os.File) ([]int, erro
 				Credential: &syscall.Credential{Uid: uint32(spec.UID), Gid: uint32(spec.GID), Groups: []uint32{}},
 			},
 		}
-		pid, err := syscall.ForkExec(path, append([]string{c.Path}, c.Args...), attr)
+		pid, err := forkExecRetryingBusy(path, append([]string{c.Path}, c.Args...), attr)
 		if err != nil {
 			return pids, fmt.Errorf("start %s: %w", c.Path, err)
 		}
@@ -479,4 +480,19 @@ func lookPathIn(name string, env []string, dir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("sandbox: %s not found in PATH %q: %w", name, path, os.ErrNotExist)
+}
+
+// forkExecRetryingBusy is syscall.ForkExec, retried for a short while on
+// ETXTBSY. A file just written by another process can still be open for
+// writing in a child that process forked meanwhile (the descriptor lives
+// until that child's exec closes it, golang.org/issue/22315), which makes
+// exec fail with "text file busy" for a few milliseconds.
+func forkExecRetryingBusy(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	for attempt := 0; ; attempt++ {
+		pid, err := syscall.ForkExec(path, argv, attr)
+		if err != syscall.ETXTBSY || attempt >= 50 {
+			return pid, err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
