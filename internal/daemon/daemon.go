@@ -116,7 +116,6 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		InitTimeout:     cfg.Pool.InitTimeout,
 		FreezeDelay:     cfg.Pool.FreezeDelay,
 		Region:          cfg.Server.Region,
-		AccountID:       cfg.Server.AccountID,
 		EndpointURL:     endpoint,
 		AccessKeyID:     creds.AccessKeyID,
 		SecretAccessKey: creds.SecretAccessKey,

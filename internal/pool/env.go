@@ -182,12 +182,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 // forget removes e from its version pool without touching busy counts.
 func (p *Pool) forget(e *env) {
 	p.mu.Lock()
-	if vp := p.versions[e.key]; vp != nil {
-		delete(vp.all, e)
-		if len(vp.all) == 0 {
-			delete(p.versions, e.key)
-		}
-	}
+	p.forgetLocked(e)
 	p.mu.Unlock()
 }
 

@@ -83,7 +83,7 @@ func fullModeEnv() map[string]string {
 func TestFunctionEnv(t *testing.T) {
 	const stream = "2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef"
 	fullCfg := Config{
-		Region: "eu-west-1", AccountID: "123456789012",
+		Region:      "eu-west-1",
 		EndpointURL: "http://127.0.0.1:9321",
 		AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI",
 	}

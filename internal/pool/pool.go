@@ -30,8 +30,8 @@ type Config struct {
 	// /next. A short delay spares back-to-back invocations a freeze and a
 	// thaw each.
 	FreezeDelay time.Duration
-	// Region and AccountID go into the function environment.
-	Region, AccountID string
+	// Region goes into the function environment.
+	Region string
 	// EndpointURL is this server's API URL, given to functions as
 	// AWS_ENDPOINT_URL so that an SDK inside a function reaches updraft.
 	EndpointURL string
@@ -208,7 +208,7 @@ func (p *Pool) acquire(key envKey, reserved *int) (*env, error) {
 			e = vp.idle[len(vp.idle)-1]
 			vp.idle = vp.idle[:len(vp.idle)-1]
 			if e.procDone.Err() != nil { // exited while idle
-				delete(vp.all, e)
+				p.forgetLocked(e)
 				exited = append(exited, e)
 				e = nil
 			}
@@ -244,12 +244,7 @@ func (p *Pool) release(e *env, broken bool) {
 	p.mu.Lock()
 	vp := p.versions[e.key]
 	if broken || p.closed || vp == nil {
-		if vp != nil {
-			delete(vp.all, e)
-			if len(vp.all) == 0 {
-				delete(p.versions, e.key)
-			}
-		}
+		p.forgetLocked(e)
 		p.mu.Unlock()
 		p.releaseSlot(e.key.function)
 		e.destroy("release")
@@ -307,11 +302,21 @@ func (p *Pool) evictionVictimLocked() *env {
 	}
 	vp := p.versions[victimKey]
 	vp.idle = vp.idle[1:]
-	delete(vp.all, victim)
-	if len(vp.all) == 0 {
-		delete(p.versions, victimKey)
-	}
+	p.forgetLocked(victim)
 	return victim
+}
+
+// forgetLocked removes e from its version's environments, and drops the
+// version's pool when e was its last; e must not be on the idle list.
+func (p *Pool) forgetLocked(e *env) {
+	vp := p.versions[e.key]
+	if vp == nil {
+		return
+	}
+	delete(vp.all, e)
+	if len(vp.all) == 0 {
+		delete(p.versions, e.key)
+	}
 }
 
 // dropIfIdle removes e from its idle list and destroys it; a busy e is
@@ -324,10 +329,7 @@ func (p *Pool) dropIfIdle(e *env) {
 		for i, x := range vp.idle {
 			if x == e {
 				vp.idle = append(vp.idle[:i], vp.idle[i+1:]...)
-				delete(vp.all, e)
-				if len(vp.all) == 0 {
-					delete(p.versions, e.key)
-				}
+				p.forgetLocked(e)
 				found = true
 				break
 			}

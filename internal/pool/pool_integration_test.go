@@ -131,7 +131,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.TmpRoot == "" {
 		cfg.TmpRoot = t.TempDir()
 	}
-	cfg.Region, cfg.AccountID = "us-east-1", "000000000000"
+	cfg.Region = "us-east-1"
 	h.pool, err = New(cfg, Deps{Logger: logger, Sandbox: sb, Code: h.code, Logs: h.logs, Observer: h.obs})
 	if err != nil {
 		t.Fatalf("pool.New: %v", err)
