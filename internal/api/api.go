@@ -60,7 +60,12 @@ type Deps struct {
 	Health func(ctx context.Context) (any, bool)
 	// Metrics serves /metrics.
 	Metrics http.Handler
+	// Queues serves the built-in queues; nil refuses queue operations.
+	Queues QueueService
 }
+
+// route registers one operation; routes.go and the per-feature files use it.
+type route func(pattern string, fn handlerFunc)
 
 // Server is the HTTP handler.
 type Server struct {

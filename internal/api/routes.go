@@ -11,7 +11,8 @@ import (
 // 2019-09-30); each route is written as the SDK models send it, and List
 // and Create accept the trailing slash the docs show.
 func (s *Server) routes(mux *http.ServeMux) {
-	h := func(pattern string, fn handlerFunc) { mux.HandleFunc(pattern, s.wrap(fn)) }
+	var h route = func(pattern string, fn handlerFunc) { mux.HandleFunc(pattern, s.wrap(fn)) }
+
 
 	h("POST /2015-03-31/functions", s.createFunction)
 	h("POST /2015-03-31/functions/{$}", s.createFunction)
@@ -36,6 +37,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("POST /2015-03-31/functions/{name}/invocations", s.invoke)
 	h("POST /2014-11-13/functions/{name}/invoke-async/", s.invokeAsync)
 	h("POST /2014-11-13/functions/{name}/invoke-async", s.invokeAsync)
+
+	s.eventInvokeConfigRoutes(h)
+	s.asyncRoutes(h)
+	s.queueRoutes(h)
 
 	h("GET /updraft/v1/code/{sha}", s.getCode)
 	h("GET /updraft/v1/functions/{name}/logs", s.getLogs)
