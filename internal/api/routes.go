@@ -13,7 +13,6 @@ import (
 func (s *Server) routes(mux *http.ServeMux) {
 	var h route = func(pattern string, fn handlerFunc) { mux.HandleFunc(pattern, s.wrap(fn)) }
 
-
 	h("POST /2015-03-31/functions", s.createFunction)
 	h("POST /2015-03-31/functions/{$}", s.createFunction)
 	h("GET /2015-03-31/functions", s.listFunctions)
