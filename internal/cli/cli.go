@@ -44,6 +44,8 @@ func Commands(stdout, stderr io.Writer) []*cobra.Command {
 		functionCommand(newEnv(stdout, stderr)),
 		invokeCommand(newEnv(stdout, stderr)),
 		logsCommand(newEnv(stdout, stderr)),
+		invocationCommand(newEnv(stdout, stderr)),
+		queueCommand(newEnv(stdout, stderr)),
 	}
 	for _, c := range cmds {
 		c.SetOut(stdout)
