@@ -242,3 +242,49 @@ type ListAliasesResponse struct {
 type PutFunctionConcurrencyRequest struct {
 	ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions"`
 }
+
+// Asynchronous invocation configuration (PutFunctionEventInvokeConfig and
+// its siblings, API version 2019-09-25).
+type (
+	// EventDestination is the OnSuccess or OnFailure member of a
+	// DestinationConfig: a destination ARN (or, on updraft, a webhook URL).
+	EventDestination struct {
+		Destination string `json:"Destination,omitempty"`
+	}
+
+	// DestinationConfig names where the record of an asynchronous
+	// invocation goes. In a request a nil member is left out; in a
+	// response both members are always present, {} when unset, as Lambda
+	// sends them.
+	DestinationConfig struct {
+		OnSuccess *EventDestination `json:"OnSuccess,omitempty"`
+		OnFailure *EventDestination `json:"OnFailure,omitempty"`
+	}
+
+	// EventInvokeConfigRequest is the body of PutFunctionEventInvokeConfig
+	// and UpdateFunctionEventInvokeConfig; nil members are not given.
+	EventInvokeConfigRequest struct {
+		MaximumRetryAttempts     *int               `json:"MaximumRetryAttempts"`
+		MaximumEventAgeInSeconds *int               `json:"MaximumEventAgeInSeconds"`
+		DestinationConfig        *DestinationConfig `json:"DestinationConfig"`
+	}
+
+	// FunctionEventInvokeConfig is what Lambda returns for one qualifier's
+	// asynchronous invocation configuration. LastModified is in epoch
+	// seconds (a JSON number, as the SDKs parse it); FunctionArn is always
+	// qualified ($LATEST, a version or an alias).
+	FunctionEventInvokeConfig struct {
+		LastModified             float64           `json:"LastModified"`
+		FunctionArn              string            `json:"FunctionArn"`
+		MaximumRetryAttempts     *int              `json:"MaximumRetryAttempts,omitempty"`
+		MaximumEventAgeInSeconds *int              `json:"MaximumEventAgeInSeconds,omitempty"`
+		DestinationConfig        DestinationConfig `json:"DestinationConfig"`
+	}
+
+	// ListFunctionEventInvokeConfigsResponse is the body of
+	// ListFunctionEventInvokeConfigs.
+	ListFunctionEventInvokeConfigsResponse struct {
+		FunctionEventInvokeConfigs []FunctionEventInvokeConfig `json:"FunctionEventInvokeConfigs"`
+		NextMarker                 string                      `json:"NextMarker,omitempty"`
+	}
+)

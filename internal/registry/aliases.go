@@ -154,6 +154,11 @@ func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
 	if e == nil {
 		return r.errAliasNotFound(fn, alias)
 	}
+	// The alias's async configuration first: if this stops half-way the
+	// alias still exists and a retry finishes the job.
+	if err := r.deleteKey(ctx, eventInvokeKey(fn, alias)); err != nil {
+		return err
+	}
 	if err := r.del(ctx, key, e.Revision()); err != nil {
 		if errors.Is(err, errConflict) {
 			return r.errBusy(fn)

@@ -45,6 +45,9 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkDeadLetterTarget(c.DeadLetterTarget); err != nil {
+		return nil, err
+	}
 	var zip []byte
 	if req.Code != nil {
 		zip = req.Code.ZipFile
@@ -64,7 +67,7 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	r.mu.RLock()
 	f := r.view.fns[name]
 	exists := f != nil && f.rec != nil
-	leftovers := f != nil && (len(f.versions) > 0 || len(f.aliases) > 0)
+	leftovers := f != nil && (len(f.versions) > 0 || len(f.aliases) > 0 || len(f.eic) > 0)
 	r.mu.RUnlock()
 	if exists {
 		return nil, errFunctionExists(name)
@@ -416,6 +419,11 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, name string,
 	if err != nil {
 		return nil, err
 	}
+	if req.DeadLetterConfig != nil {
+		if err := r.checkDeadLetterTarget(req.DeadLetterConfig.TargetArn); err != nil {
+			return nil, err
+		}
+	}
 	rec, err := r.updateFunction(ctx, fn, func(rec *functionRecord) error {
 		if req.RevisionID != "" && req.RevisionID != rec.Config.RevisionID {
 			return errRevisionMismatch()
@@ -541,9 +549,10 @@ func (r *Registry) deleteFunction(ctx context.Context, name string) error {
 	return r.errBusy(name)
 }
 
-// deleteChildren deletes every version and alias key of a function.
+// deleteChildren deletes every version, alias and event invoke config
+// key of a function.
 func (r *Registry) deleteChildren(ctx context.Context, name string) error {
-	keys, err := r.listKeys(ctx, aliasKey(name, ">"), versionKey(name, ">"))
+	keys, err := r.listKeys(ctx, eventInvokeKey(name, ">"), aliasKey(name, ">"), versionKey(name, ">"))
 	if err != nil {
 		return err
 	}
@@ -617,6 +626,11 @@ func (r *Registry) deleteVersion(ctx context.Context, name, version string) erro
 	if len(refs) > 0 {
 		sort.Strings(refs)
 		return lambdaerr.ResourceConflict("Unable to delete version because the following aliases reference it: [%s]", strings.Join(refs, ", "))
+	}
+	// The version's async configuration first: if this stops half-way the
+	// version still exists and a retry finishes the job.
+	if err := r.deleteKey(ctx, eventInvokeKey(name, version)); err != nil {
+		return err
 	}
 	if err := r.del(ctx, key, e.Revision()); err != nil {
 		if errors.Is(err, errConflict) {

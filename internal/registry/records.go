@@ -25,8 +25,9 @@ func functionKey(name string) string     { return keyFunctionPrefix + name }
 func versionKey(name, ver string) string { return keyVersionPrefix + name + "." + ver }
 func aliasKey(name, alias string) string { return keyAliasPrefix + name + "." + alias }
 
-// parseKey splits a bucket key into its kind ("fn", "ver", "alias"), the
-// function name and the version or alias name.
+// parseKey splits a bucket key into its kind ("fn", "ver", "alias",
+// "eic"), the function name and the version or alias name (the qualifier
+// of an eic key, decoded).
 func parseKey(key string) (kind, name, sub string, ok bool) {
 	switch {
 	case strings.HasPrefix(key, keyFunctionPrefix):
@@ -37,6 +38,9 @@ func parseKey(key string) (kind, name, sub string, ok bool) {
 	case strings.HasPrefix(key, keyAliasPrefix):
 		name, sub, ok = strings.Cut(key[len(keyAliasPrefix):], ".")
 		return "alias", name, sub, ok
+	case strings.HasPrefix(key, keyEventInvokePrefix):
+		name, sub, ok = strings.Cut(key[len(keyEventInvokePrefix):], ".")
+		return "eic", name, eventInvokeQualifier(sub), ok
 	}
 	return "", "", "", false
 }

@@ -27,6 +27,7 @@ type fnView struct {
 	latestARN string   // function ARN + ":$LATEST"
 	versions  map[string]*versionView
 	aliases   map[string]*aliasView
+	eic       map[string]*eventInvokeView // by qualifier: $LATEST, a version or an alias
 }
 
 type versionView struct {
@@ -49,7 +50,7 @@ func newView() *view {
 func (v *view) fn(name string) *fnView {
 	f := v.fns[name]
 	if f == nil {
-		f = &fnView{versions: make(map[string]*versionView), aliases: make(map[string]*aliasView)}
+		f = &fnView{versions: make(map[string]*versionView), aliases: make(map[string]*aliasView), eic: make(map[string]*eventInvokeView)}
 		v.fns[name] = f
 	}
 	return f
@@ -116,8 +117,19 @@ func (r *Registry) applyLocked(key string, value []byte, rev uint64, deleted boo
 			av.extra, av.weight = ver, w
 		}
 		f.aliases[sub] = av
+	case "eic":
+		if deleted {
+			delete(f.eic, sub)
+			break
+		}
+		rec, err := decode[eventInvokeRecord](key, value)
+		if err != nil {
+			return "", err
+		}
+		rec.Function, rec.Qualifier = name, sub
+		f.eic[sub] = &eventInvokeView{rec: rec, cfg: rec.effective()}
 	}
-	if f.rec == nil && len(f.versions) == 0 && len(f.aliases) == 0 {
+	if f.rec == nil && len(f.versions) == 0 && len(f.aliases) == 0 && len(f.eic) == 0 {
 		delete(r.view.fns, name)
 	}
 	return name, nil
