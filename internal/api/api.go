@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/updraft/updraft/internal/async"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
@@ -60,6 +61,8 @@ type Deps struct {
 	Health func(ctx context.Context) (any, bool)
 	// Metrics serves /metrics.
 	Metrics http.Handler
+	// Async runs Event invocations, records and batches; nil refuses them.
+	Async *async.Engine
 	// Queues serves the built-in queues; nil refuses queue operations.
 	Queues QueueService
 }

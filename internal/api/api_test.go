@@ -553,11 +553,13 @@ func TestInvokeContentTypes(t *testing.T) {
 	}
 }
 
-func TestEventInvocationsAreRefusedNotAccepted(t *testing.T) {
+// TestEventInvocationsAreRefusedWithoutAnEngine: a server built without
+// an async engine refuses Event invocations instead of faking a 202.
+func TestEventInvocationsAreRefusedWithoutAnEngine(t *testing.T) {
 	f := newFixture(t)
 	f.mustCreate(t, "fn")
-	const eventMsg = "InvocationType Event is not available on this server yet: asynchronous invocation is not enabled."
-	const asyncMsg = "InvokeAsync is not available on this server yet: asynchronous invocation is not enabled."
+	const eventMsg = "Asynchronous invocation is not enabled on this server."
+	const asyncMsg = eventMsg
 	tests := []struct {
 		name, target string
 		header       []string

@@ -30,6 +30,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
 		return lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the InvokeFunction operation", invoke.MaxSyncRequestBytes)
 	}
 	h := r.Header
+	if h.Get(lambdaapi.HeaderInvocationType) == lambdaapi.InvocationEvent {
+		return s.invokeEvent(w, r, body)
+	}
 	resp, err := s.deps.Invoker.Invoke(r.Context(), &invoke.Request{
 		FunctionName:   r.PathValue("name"),
 		Qualifier:      r.URL.Query().Get("Qualifier"),
@@ -77,11 +80,4 @@ func acceptableContentType(ct string) bool {
 		return true
 	}
 	return false
-}
-
-// invokeAsync serves the legacy InvokeAsync operation. Asynchronous
-// invocation is not enabled yet, so it refuses clearly instead of
-// answering a 202 for work that would never run.
-func (s *Server) invokeAsync(w http.ResponseWriter, r *http.Request) error {
-	return lambdaerr.InvalidParameterValue("InvokeAsync is not available on this server yet: asynchronous invocation is not enabled.")
 }

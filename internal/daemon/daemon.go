@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/updraft/updraft/internal/api"
+	"github.com/updraft/updraft/internal/async"
 	"github.com/updraft/updraft/internal/auth"
 	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/fnlog"
@@ -135,6 +136,36 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	inv := invoke.New(reg, pl, invokeMetrics, logger)
 
+	engine, err := async.New(ctx, async.Config{
+		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
+		RetryDelay:       cfg.Async.RetryDelay,
+		RecordTTL:        cfg.Async.RecordTTL,
+		Replicas:         st.Replicas(),
+		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
+	}, async.Deps{
+		JetStream: st.JetStream(),
+		Invoker:   inv,
+		Resolver:  reg,
+		Policies:  asyncPolicies{reg},
+		Metrics:   metrics.NewAsync(promReg),
+		Logger:    logger,
+	})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: async engine: %w", err)
+	}
+	promReg.MustRegister(engine.Collector())
+	// Closed before the pool (closers run in reverse): events in flight
+	// finish, the rest stay queued for the next start or another node.
+	closers = append(closers, engine.Close)
+	reg.Subscribe(engine.FunctionChanged)
+	if err := engine.Start(ctx); err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: async engine: %w", err)
+	}
+
 	var authn api.Authenticator
 	if cfg.Server.Auth == config.AuthSigV4 {
 		spool := filepath.Join(cfg.Store.DataDir, "spool")
@@ -163,6 +194,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Logger:   logger,
 		Registry: reg,
 		Invoker:  inv,
+		Async:    engine,
 		Auth:     authn,
 		Logs:     &logReader{js: st.JetStream()},
 		Metrics:  promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),

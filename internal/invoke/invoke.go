@@ -95,7 +95,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	clientContext, err := decodeClientContext(req.ClientContext)
+	clientContext, err := DecodeClientContext(req.ClientContext)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +149,9 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	return out, nil
 }
 
-// decodeClientContext turns the X-Amz-Client-Context header into the JSON
+// DecodeClientContext turns the X-Amz-Client-Context header into the JSON
 // the runtime receives.
-func decodeClientContext(h string) (string, error) {
+func DecodeClientContext(h string) (string, error) {
 	if h == "" {
 		return "", nil
 	}

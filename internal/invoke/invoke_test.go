@@ -219,7 +219,7 @@ func TestDecodeClientContext(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodeClientContext(tc.header)
+			got, err := DecodeClientContext(tc.header)
 			if tc.wantType != "" {
 				if got != "" {
 					t.Errorf("decoded %q alongside an error", got)
@@ -228,10 +228,10 @@ func TestDecodeClientContext(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("decodeClientContext: %v", err)
+				t.Fatalf("DecodeClientContext: %v", err)
 			}
 			if got != tc.want {
-				t.Errorf("decodeClientContext = %q, want %q", got, tc.want)
+				t.Errorf("DecodeClientContext = %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -259,20 +259,20 @@ func FuzzDecodeClientContext(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		got, err := decodeClientContext(h)
+		got, err := DecodeClientContext(h)
 		if err != nil {
 			le, ok := lambdaerr.As(err)
 			if !ok || le.Status != http.StatusBadRequest {
-				t.Fatalf("decodeClientContext(%q) error %v is not a 400 lambdaerr", h, err)
+				t.Fatalf("DecodeClientContext(%q) error %v is not a 400 lambdaerr", h, err)
 			}
 			if le.Type != lambdaerr.TypeInvalidRequestContent && le.Type != lambdaerr.TypeInvalidParameterValue {
-				t.Fatalf("decodeClientContext(%q) error type %s", h, le.Type)
+				t.Fatalf("DecodeClientContext(%q) error type %s", h, le.Type)
 			}
 			if (le.Type == lambdaerr.TypeInvalidParameterValue) != (len(h) > MaxClientContextBytes) {
-				t.Fatalf("decodeClientContext(%q) (%d bytes) error type %s", h, len(h), le.Type)
+				t.Fatalf("DecodeClientContext(%q) (%d bytes) error type %s", h, len(h), le.Type)
 			}
 			if got != "" {
-				t.Fatalf("decodeClientContext(%q) returned %q with an error", h, got)
+				t.Fatalf("DecodeClientContext(%q) returned %q with an error", h, got)
 			}
 			return
 		}
@@ -290,11 +290,11 @@ func FuzzDecodeClientContext(f *testing.F) {
 			t.Fatalf("accepted %q, which is not standard base64: %v", h, derr)
 		}
 		if got != string(want) {
-			t.Fatalf("decodeClientContext(%q) = %q, want %q", h, got, want)
+			t.Fatalf("DecodeClientContext(%q) = %q, want %q", h, got, want)
 		}
 		// What was accepted round-trips: the runtime gets the same
 		// document when it is encoded again.
-		again, err := decodeClientContext(base64.StdEncoding.EncodeToString([]byte(got)))
+		again, err := DecodeClientContext(base64.StdEncoding.EncodeToString([]byte(got)))
 		if err != nil || again != got {
 			t.Fatalf("round trip of %q: %q, %v", got, again, err)
 		}

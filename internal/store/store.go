@@ -42,6 +42,7 @@ type Store struct {
 	logger    *slog.Logger
 	mode      string
 	clientURL string
+	replicas  int
 
 	ns *server.Server // embedded server; nil in external mode
 	nc *nats.Conn
@@ -94,6 +95,11 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger) (*Store, e
 		s.shutdown()
 		return nil, err
 	}
+	s.replicas = replicas
+	if s.nc.MaxPayload() < MinMaxPayload {
+		s.logger.Warn("the NATS server's max_payload is below what async payloads and results need; set max_payload to 8MB",
+			"max_payload", s.nc.MaxPayload(), "want", MinMaxPayload)
+	}
 	if err := s.ensureObjects(ctx, replicas); err != nil {
 		s.shutdown()
 		return nil, err
@@ -118,6 +124,9 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		StoreDir:   storeDir,
 		DontListen: true,
 		NoSigs:     true,
+		// Async events (1 MB plus headers) and invocation results (up to
+		// the 6 MB response limit) travel as single messages.
+		MaxPayload: MinMaxPayload,
 		// The HTTP monitor, cluster and leafnode ports stay off.
 	}
 	if cfg.NatsListen != "" {
@@ -243,6 +252,13 @@ func advertisedURL(host string, addr net.Addr) string {
 	}
 	return "nats://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
+
+// MinMaxPayload is the message size updraft needs from NATS: a 6 MB
+// invocation result in a record, with room for its JSON.
+const MinMaxPayload = 8 << 20
+
+// Replicas is the replica count objects are created with.
+func (s *Store) Replicas() int { return s.replicas }
 
 // JetStream returns the JetStream context.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }

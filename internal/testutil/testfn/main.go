@@ -4,8 +4,12 @@
 //
 // Actions: echo (default), env, write-tmp, read-tmp, start-counter,
 // read-counter, sleep (ms), alloc (mb), exit (code), panic, error, big
-// (bytes), version, wait-url (GET value and return the body). Setting FAIL_INIT=1 makes the process exit before
-// the handler starts; FAIL_INIT=post posts an init error instead.
+// (bytes), version, wait-url (GET value and return the body), fail-url
+// (GET value; fail when the body is "fail", else return it). An event
+// with "data" rows and no action is a remote-service batch: each row
+// [n, args...] is answered [n, "UPPER(args)"]. Setting FAIL_INIT=1 makes
+// the process exit before the handler starts; FAIL_INIT=post posts an
+// init error instead.
 package main
 
 import (
@@ -26,10 +30,11 @@ import (
 
 // Event selects the behaviour.
 type Event struct {
-	Action string `json:"action"`
-	Value  string `json:"value"`
-	N      int    `json:"n"`
-	Echo   any    `json:"echo,omitempty"`
+	Action string  `json:"action"`
+	Value  string  `json:"value"`
+	N      int     `json:"n"`
+	Echo   any     `json:"echo,omitempty"`
+	Data   [][]any `json:"data,omitempty"`
 }
 
 var counter atomic.Int64
@@ -43,6 +48,9 @@ func handle(ctx context.Context, e Event) (any, error) {
 	fmt.Printf("action=%s request=%s\n", e.Action, lc.AwsRequestID)
 	switch e.Action {
 	case "", "echo":
+		if e.Data != nil && e.Action == "" {
+			return batchReply(e.Data), nil
+		}
 		return map[string]any{"echo": e.Echo, "requestId": lc.AwsRequestID, "arn": lc.InvokedFunctionArn, "version": os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"), "code": codeVersion}, nil
 	case "version":
 		return codeVersion, nil
@@ -100,6 +108,20 @@ func handle(ctx context.Context, e Event) (any, error) {
 		return nil, errors.New("testfn failed: " + e.Value)
 	case "big":
 		return strings.Repeat("x", e.N), nil
+	case "fail-url":
+		resp, err := http.Get(e.Value)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		if string(b) == "fail" {
+			return nil, errors.New("testfn failed as told by " + e.Value)
+		}
+		return string(b), nil
 	case "wait-url":
 		// Block on an HTTP server the test runs, so that the test decides
 		// when the invocation ends (rendezvous of parallel invocations).
@@ -127,4 +149,17 @@ func main() {
 		os.Exit(4)
 	}
 	lambda.Start(handle)
+}
+
+// batchReply answers a remote-service batch: one row per input row, in
+// order, with the same row number.
+func batchReply(rows [][]any) map[string]any {
+	out := make([][]any, 0, len(rows))
+	for _, row := range rows {
+		if len(row) == 0 {
+			continue
+		}
+		out = append(out, []any{row[0], strings.ToUpper(fmt.Sprint(row[1:]...))})
+	}
+	return map[string]any{"data": out}
 }
