@@ -180,3 +180,31 @@ func requestIDOf(md middleware.Metadata) string {
 	id, _ := awsmiddleware.GetRequestIDMetadata(md)
 	return id
 }
+
+// TestAsyncWithUpdraftCLI: `updraft invoke --async` prints a request id,
+// `updraft invocation get --wait` prints its final record, and
+// `updraft invoke --async --wait` prints the result or fails like a
+// synchronous invoke.
+func TestAsyncWithUpdraftCLI(t *testing.T) {
+	t.Parallel()
+	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--async-retry-delay", "100ms"}})
+	createTestFunction(t, srv.Lambda(), "queued", fnOpts{})
+
+	out, errOut, err := updraftCLI(t, srv, "invoke", "queued", "--async", "--payload", `{"action":"echo","echo":"cli"}`)
+	id := strings.TrimSpace(out)
+	if err != nil || len(id) != 36 {
+		t.Fatalf("invoke --async: %v\n%s\n%s", err, out, errOut)
+	}
+	out, errOut, err = updraftCLI(t, srv, "invocation", "get", id, "--wait", "30s")
+	if err != nil || !strings.Contains(out, `"status": "SUCCEEDED"`) || !strings.Contains(out, `"echo": "cli"`) {
+		t.Fatalf("invocation get --wait: %v\n%s\n%s", err, out, errOut)
+	}
+	out, errOut, err = updraftCLI(t, srv, "invoke", "queued", "--async", "--wait", "--payload", `{"action":"version"}`)
+	if err != nil || strings.TrimSpace(out) != `"v1"` {
+		t.Fatalf("invoke --async --wait: %v\n%s\n%s", err, out, errOut)
+	}
+	out, errOut, err = updraftCLI(t, srv, "invoke", "queued", "--async", "--wait", "--payload", `{"action":"error","value":"boom"}`)
+	if err == nil || !strings.Contains(out, "testfn failed: boom") || !strings.Contains(errOut, "errorString") {
+		t.Fatalf("invoke --async --wait of a failing function: %v\n%s\n%s", err, out, errOut)
+	}
+}

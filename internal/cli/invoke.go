@@ -21,10 +21,11 @@ type invokeFlags struct {
 	payload   string
 	qualifier string
 	log       bool
-	// Async invocation will add two flags here: --async (InvocationType
-	// Event: print the request id and return) and --wait (then poll
-	// GET /updraft/v1/invocations/{id} through client.Do until the record
-	// has a result). runInvoke is the one place that chooses the mode.
+	// async sends InvocationType Event and prints the request id; with
+	// wait it then follows the invocation record until it is final and
+	// prints the result as a synchronous invoke would.
+	async bool
+	wait  bool
 }
 
 func invokeCommand(e *env) *cobra.Command {
@@ -42,6 +43,12 @@ accepts only JSON events.
 With --log, the last 4 KB of the invocation's log (START ... REPORT lines,
 Lambda's LogType Tail) is printed to stderr.
 
+With --async, the event is queued (InvocationType Event, answered 202) and
+its request id is printed; with --wait as well, the command then follows
+the invocation record (see 'updraft invocation get') until the function has
+run, retries included, and prints its result or fails like a synchronous
+invoke.
+
 If the function itself failed (the response has X-Amz-Function-Error), the
 error payload is still printed to stdout, then the command exits with
 status 1 and a message naming the error type. A failure of the platform
@@ -50,7 +57,8 @@ An invoke is sent once: the SDK's automatic retries are off for it.`,
 		Example: `  updraft invoke hello
   updraft invoke hello --payload '{"name":"world"}' --log
   updraft invoke hello --payload @event.json --qualifier live
-  echo '{"n":1}' | updraft invoke hello --payload @-`,
+  echo '{"n":1}' | updraft invoke hello --payload @-
+  updraft invoke hello --async --wait`,
 		Args: nameArg,
 	}
 	e.bindConnectionFlags(cmd)
@@ -58,18 +66,28 @@ An invoke is sent once: the SDK's automatic retries are off for it.`,
 	fl.StringVar(&f.payload, "payload", "", "event as JSON, @FILE, or @- for standard input (default: no payload)")
 	fl.StringVar(&f.qualifier, "qualifier", "", "version number or alias to invoke (default $LATEST)")
 	fl.BoolVar(&f.log, "log", false, "print the tail of the invocation's log to stderr")
+	fl.BoolVar(&f.async, "async", false, "queue the event (InvocationType Event) and print its request id")
+	fl.BoolVar(&f.wait, "wait", false, "with --async: wait for the result and print it")
 	cmd.RunE = e.run(func(cmd *cobra.Command, args []string) error {
 		return e.runInvoke(cmd, args[0], f)
 	})
 	return cmd
 }
 
-// runInvoke performs one invocation. Today it is always synchronous; the
-// async mode described on invokeFlags branches here.
+// runInvoke performs one invocation, synchronous or (--async) queued.
 func (e *env) runInvoke(cmd *cobra.Command, name string, f invokeFlags) error {
+	switch {
+	case f.wait && !f.async:
+		return errors.New("--wait follows a queued invocation: use it with --async")
+	case f.log && f.async:
+		return errors.New("--log shows the log of a synchronous invocation; read a queued one's with 'updraft logs'")
+	}
 	payload, err := readPayload(f.payload, cmd.InOrStdin())
 	if err != nil {
 		return err
+	}
+	if f.async {
+		return e.runInvokeAsync(cmd, name, payload, f)
 	}
 	c, err := e.client()
 	if err != nil {
