@@ -120,7 +120,9 @@ func (s *Server) sendQueueMessage(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.MessageBody == nil {
+	if req.MessageBody == nil || *req.MessageBody == "" {
+		// SQS's rule; the store itself keeps empty bodies (dead-lettered
+		// events may be empty).
 		return lambdaerr.InvalidParameterValue("The request must contain the parameter MessageBody.")
 	}
 	name := r.PathValue("name")

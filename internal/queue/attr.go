@@ -92,6 +92,34 @@ func validText(s string) bool {
 	return true
 }
 
+// SanitizeAttributes returns attrs made acceptable to Send when their
+// values come from text nobody checked, such as a function's error
+// message cut to 1 KB: invalid UTF-8 and characters SQS refuses become
+// U+FFFD, and attributes with an empty value, which SQS refuses, are
+// left out. Names and data types are not touched: a bad one is the
+// caller's mistake and Send reports it. attrs itself is not modified.
+func SanitizeAttributes(attrs map[string]Attribute) map[string]Attribute {
+	if attrs == nil {
+		return nil
+	}
+	out := make(map[string]Attribute, len(attrs))
+	for name, a := range attrs {
+		if a.StringValue == "" {
+			continue
+		}
+		if !validText(a.StringValue) {
+			a.StringValue = strings.Map(func(r rune) rune {
+				if !validText(string(r)) {
+					return utf8.RuneError
+				}
+				return r
+			}, strings.ToValidUTF8(a.StringValue, string(utf8.RuneError)))
+		}
+		out[name] = a
+	}
+	return out
+}
+
 // validNumber accepts [+-]? (digits [. digits*] | . digits) ([eE] [+-]? digits)?.
 func validNumber(s string) bool {
 	i := 0

@@ -110,3 +110,30 @@ func TestDecodeAttributesRefusesMalformedHeaders(t *testing.T) {
 		t.Errorf("decodeAttributes of no attribute headers = %v, %v; want nil, nil", got, err)
 	}
 }
+
+func TestSanitizeAttributes(t *testing.T) {
+	in := map[string]Attribute{
+		"RequestID":    {DataType: TypeString, StringValue: "r-1"},
+		"ErrorCode":    {DataType: TypeNumber, StringValue: "500"},
+		"ErrorMessage": {DataType: TypeString, StringValue: "bad \x1b[31mred\x00 and a cut rune \xe2\x9c"},
+		"Empty":        {DataType: TypeString, StringValue: ""},
+	}
+	got := SanitizeAttributes(in)
+	want := map[string]Attribute{
+		"RequestID":    {DataType: TypeString, StringValue: "r-1"},
+		"ErrorCode":    {DataType: TypeNumber, StringValue: "500"},
+		"ErrorMessage": {DataType: TypeString, StringValue: "bad \uFFFD[31mred\uFFFD and a cut rune \uFFFD"},
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("SanitizeAttributes =\n%q\nwant\n%q", got, want)
+	}
+	if _, err := validateAttributes(got); err != nil {
+		t.Errorf("sanitized attributes do not validate: %v", err)
+	}
+	if in["Empty"].DataType == "" || in["ErrorMessage"].StringValue == want["ErrorMessage"].StringValue {
+		t.Error("SanitizeAttributes modified its argument")
+	}
+	if SanitizeAttributes(nil) != nil {
+		t.Error("SanitizeAttributes(nil) != nil")
+	}
+}

@@ -130,6 +130,8 @@ func (s *Service) ARN(name string) string { return ARN(s.region, s.account, name
 // Send stores a message in queue name, creating the queue on first use,
 // and returns its id, a new UUID. It returns once JetStream acknowledged
 // the write. Bad input is a [*ValidationError]; a full queue is ErrFull.
+// An empty body is stored as it is (SQS refuses one; that rule belongs
+// to an API in front, since a dead-lettered event may well be empty).
 func (s *Service) Send(ctx context.Context, name string, body []byte, attrs map[string]Attribute) (string, error) {
 	return s.SendWithID(ctx, name, uuid.NewString(), body, attrs)
 }
@@ -143,9 +145,6 @@ func (s *Service) SendWithID(ctx context.Context, name, id string, body []byte, 
 	}
 	if err := validID(id); err != nil {
 		return "", err
-	}
-	if len(body) == 0 {
-		return "", invalid("The request must contain the parameter MessageBody.")
 	}
 	attrSize, err := validateAttributes(attrs)
 	if err != nil {
