@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"context"
+
 	"github.com/updraft/updraft/internal/async"
+	"github.com/updraft/updraft/internal/queue"
 	"github.com/updraft/updraft/internal/registry"
 )
 
@@ -13,4 +16,21 @@ type asyncPolicies struct{ reg *registry.Registry }
 func (p asyncPolicies) AsyncPolicy(function, qualifier string) async.Policy {
 	c := p.reg.EventInvokeConfig(function, qualifier)
 	return async.Policy{MaxRetries: c.MaximumRetryAttempts, MaxEventAge: c.MaximumEventAge, OnSuccess: c.OnSuccess, OnFailure: c.OnFailure}
+}
+
+// asyncQueues delivers the async engine's dead letters and destination
+// records to the built-in queues.
+type asyncQueues struct{ q *queue.Service }
+
+// Send implements async.Queues: durable, deduplicated by dedupID.
+func (a asyncQueues) Send(ctx context.Context, name, dedupID string, body []byte, attrs map[string]async.Attribute) error {
+	var qa map[string]queue.Attribute
+	if attrs != nil {
+		qa = make(map[string]queue.Attribute, len(attrs))
+		for k, v := range attrs {
+			qa[k] = queue.Attribute{DataType: v.DataType, StringValue: v.StringValue}
+		}
+	}
+	_, err := a.q.SendWithID(ctx, name, dedupID, body, queue.SanitizeAttributes(qa))
+	return err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/pool"
+	"github.com/updraft/updraft/internal/queue"
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/sandbox"
 	"github.com/updraft/updraft/internal/store"
@@ -136,6 +137,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	inv := invoke.New(reg, pl, invokeMetrics, logger)
 
+	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID))
 	engine, err := async.New(ctx, async.Config{
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
@@ -147,6 +149,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Invoker:   inv,
 		Resolver:  reg,
 		Policies:  asyncPolicies{reg},
+		Queues:    asyncQueues{queues},
 		Metrics:   metrics.NewAsync(promReg),
 		Logger:    logger,
 	})
@@ -195,6 +198,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Registry: reg,
 		Invoker:  inv,
 		Async:    engine,
+		Queues:   queues,
 		Auth:     authn,
 		Logs:     &logReader{js: st.JetStream()},
 		Metrics:  promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
