@@ -37,8 +37,10 @@
 // messages from the stream: receive is receive-and-delete. If the
 // confirmation is lost the message is still returned, so a message can be
 // received twice but is never lost (SQS standard queues promise the
-// same). A receiver that goes away with a long poll pending may leave a
-// message delivered to nobody; JetStream redelivers it after the
+// same). A receiver that goes away before the acknowledgement hands what
+// it fetched back at once (a nak). The server skips the pull request of a
+// long poll whose receiver went away (it checks for interest), and
+// anything delivered but never acknowledged comes back after the
 // consumer's AckWait (30 s).
 //
 // # What it must never do

@@ -314,6 +314,12 @@ func (s *Service) Receive(ctx context.Context, name string, max int, wait time.D
 			msgs = append(msgs, more...)
 		}
 	}
+	if ctx.Err() != nil {
+		// The receiver is gone: hand the messages back at once rather
+		// than delete messages nobody will see.
+		nakAll(msgs)
+		return nil, fmt.Errorf("queue: receive from %s: %w", name, context.Cause(ctx))
+	}
 	out := make([]Message, 0, len(msgs))
 	for _, m := range msgs {
 		out = append(out, s.take(ctx, name, m))
@@ -362,7 +368,8 @@ func (s *Service) fetch(ctx context.Context, name string, c jetstream.Consumer, 
 	}
 	if err := batch.Error(); err != nil {
 		if ctx.Err() != nil {
-			return msgs, fmt.Errorf("queue: receive from %s: %w", name, context.Cause(ctx))
+			nakAll(msgs)
+			return nil, fmt.Errorf("queue: receive from %s: %w", name, context.Cause(ctx))
 		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 			s.forget(name) // the consumer or stream may be gone; look it up again next time
@@ -373,6 +380,14 @@ func (s *Service) fetch(ctx context.Context, name string, c jetstream.Consumer, 
 		}
 	}
 	return msgs, nil
+}
+
+// nakAll hands msgs back to the queue for immediate redelivery. It is
+// best effort: a message whose nak is lost comes back after ackWait.
+func nakAll(msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		_ = m.Nak()
+	}
 }
 
 // take acknowledges m, which removes it from the queue, and converts it.

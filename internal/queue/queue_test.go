@@ -436,3 +436,30 @@ func TestSendRecreatesADeletedStream(t *testing.T) {
 		t.Fatalf("Receive = %q, %v; want the message sent after the stream came back", bodies(msgs), err)
 	}
 }
+
+// TestACancelledLongPollDoesNotSwallowTheNextMessage: the pull request of
+// a receiver that went away stays on the server until it expires; a
+// message sent meanwhile must still reach the next receiver at once, not
+// after the ack wait.
+func TestACancelledLongPollDoesNotSwallowTheNextMessage(t *testing.T) {
+	s, _ := newService(t)
+	mustSend(t, s, "p", "x", nil)
+	if _, err := s.Receive(t.Context(), "p", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	stop := time.AfterFunc(100*time.Millisecond, cancel)
+	defer stop.Stop()
+	if _, err := s.Receive(ctx, "p", 1, 20*time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Receive = %v", err)
+	}
+	mustSend(t, s, "p", "y", nil)
+	start := time.Now()
+	msgs, err := s.Receive(t.Context(), "p", 1, 20*time.Second)
+	if err != nil || len(msgs) != 1 || string(msgs[0].Body) != "y" {
+		t.Fatalf("Receive = %q, %v", bodies(msgs), err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the message took %s to arrive; the cancelled poll held it", took)
+	}
+}
