@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -116,6 +118,31 @@ func TestAsyncEventWithAWSCLI(t *testing.T) {
 	var result map[string]any
 	if err := json.Unmarshal(rec.Result, &result); err != nil || result["echo"] != "later" || result["requestId"] != m[1] {
 		t.Fatalf("result %s (err %v): want the echo under request id %s", rec.Result, err, m[1])
+	}
+
+	// The legacy InvokeAsync operation queues an event too.
+	args := filepath.Join(t.TempDir(), "args.json")
+	if err := os.WriteFile(args, []byte(`{"action":"echo","echo":"legacy"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _ = awsCLI(t, srv, false, "lambda", "invoke-async", "--function-name", "evented", "--invoke-args", args)
+	if !strings.Contains(stdout, `"Status": 202`) {
+		t.Fatalf("aws lambda invoke-async printed %q, want Status 202", stdout)
+	}
+	testutil.WaitFor(t, 30*time.Second, func() error {
+		if v := metricValue(t, srv, `lambda_invocations_total{function="evented",version="$LATEST"}`); v != "2" {
+			return fmt.Errorf("the function ran %q times, want 2", v)
+		}
+		return nil
+	})
+	for _, series := range []string{
+		`lambda_async_events_received_total{function="evented"}`,
+		`lambda_async_queue_depth{function="evented"}`,
+		`lambda_async_event_age_seconds{function="evented"}`,
+	} {
+		if metricValue(t, srv, series) == "" {
+			t.Errorf("/metrics lacks %s", series)
+		}
 	}
 }
 
