@@ -19,6 +19,8 @@ var forbidden = map[string][]string{
 	"internal/store":      {"internal/registry", "internal/pool", "internal/api"},
 	"internal/pool":       {"internal/invoke", "internal/api", "internal/daemon"},
 	"internal/invoke":     {"internal/api", "internal/daemon"},
+	"internal/queue":      {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/daemon"},
+	"internal/async":      {"internal/api", "internal/daemon", "internal/queue"},
 	"internal/lambdaerr":  {"internal/"},
 	"internal/lambdaapi":  {"internal/"},
 	"internal/config":     {"internal/"},

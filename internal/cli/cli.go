@@ -1,6 +1,8 @@
 // Package cli implements updraft's client commands: `updraft function ...`
-// to deploy and manage functions, `updraft invoke` to call one and
-// `updraft logs` to read its output. They talk to a running `updraft
+// to deploy and manage functions, `updraft invoke` to call one (or queue
+// it with --async), `updraft invocation get` to read an asynchronous
+// invocation's record, `updraft logs` to read a function's output and
+// `updraft queue ...` for the built-in queues. They talk to a running `updraft
 // server` through internal/client (the AWS SDK's Lambda client plus signed
 // requests to updraft's own /updraft/v1 endpoints), exactly as the aws CLI
 // would, so anything they do can also be done with `aws lambda`.
@@ -35,7 +37,7 @@ import (
 )
 
 // Commands returns the client's top-level commands (function, invoke,
-// logs), each with the persistent flags --endpoint-url, --region and
+// logs, invocation, queue), each with the persistent flags --endpoint-url, --region and
 // --data-dir. Results (JSON, response payloads, log lines) and --help go
 // to stdout; errors, warnings, build progress and --log tails go to
 // stderr.

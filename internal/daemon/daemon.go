@@ -137,7 +137,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	inv := invoke.New(reg, pl, invokeMetrics, logger)
 
-	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID))
+	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID),
+		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)))
 	engine, err := async.New(ctx, async.Config{
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,

@@ -90,6 +90,14 @@ func WithAccount(region, account string) Option {
 	return func(s *Service) { s.region, s.account = region, account }
 }
 
+// WithMaxMessageBytes raises the message limit above SQS's
+// MaxMessageBytes. The server uses it so that an invocation record with a
+// 6 MB response still fits a destination queue; the store's message size
+// (NATS max_payload) is the real ceiling.
+func WithMaxMessageBytes(n int) Option {
+	return func(s *Service) { s.maxMessage = max(n, MaxMessageBytes) }
+}
+
 // Service reads and writes the built-in queues. Its methods are safe for
 // concurrent use; see the package documentation for the design.
 type Service struct {
@@ -99,6 +107,8 @@ type Service struct {
 	region   string
 	account  string
 	maxBytes int64 // per queue; MaxQueueBytes except in tests
+	// maxMessage is the message limit: MaxMessageBytes unless raised.
+	maxMessage int
 
 	mu        sync.Mutex
 	streams   map[string]bool               // queues whose stream is known to exist; guarded by mu
@@ -109,14 +119,15 @@ type Service struct {
 // number of replicas (at least 1).
 func New(js jetstream.JetStream, replicas int, logger *slog.Logger, opts ...Option) *Service {
 	s := &Service{
-		js:        js,
-		replicas:  max(replicas, 1),
-		logger:    logger.With("component", "queue"),
-		region:    "us-east-1",
-		account:   "000000000000",
-		maxBytes:  MaxQueueBytes,
-		streams:   make(map[string]bool),
-		consumers: make(map[string]jetstream.Consumer),
+		js:         js,
+		replicas:   max(replicas, 1),
+		logger:     logger.With("component", "queue"),
+		region:     "us-east-1",
+		account:    "000000000000",
+		maxBytes:   MaxQueueBytes,
+		maxMessage: MaxMessageBytes,
+		streams:    make(map[string]bool),
+		consumers:  make(map[string]jetstream.Consumer),
 	}
 	for _, o := range opts {
 		o(s)
@@ -150,8 +161,8 @@ func (s *Service) SendWithID(ctx context.Context, name, id string, body []byte, 
 	if err != nil {
 		return "", err
 	}
-	if size := len(body) + attrSize; size > MaxMessageBytes {
-		return "", invalid("The message is %d bytes long (body and attributes); the limit is %d bytes.", size, MaxMessageBytes)
+	if size := len(body) + attrSize; size > s.maxMessage {
+		return "", invalid("The message is %d bytes long (body and attributes); the limit is %d bytes.", size, s.maxMessage)
 	}
 	msg := nats.NewMsg(subject(name))
 	msg.Data = body
