@@ -33,6 +33,7 @@ import (
 	"github.com/updraft/updraft/internal/pool"
 	"github.com/updraft/updraft/internal/queue"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
 	"github.com/updraft/updraft/internal/store"
 )
@@ -112,6 +113,11 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	endpoint := "http://" + ln.Addr().String()
 	reg.SetCodeBaseURL(endpoint)
 
+	rts, err := runtimes.New(cfg.Store.DataDir)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("daemon: runtimes: %w", err)
+	}
 	pl, err := pool.New(pool.Config{
 		IdleTTL:         cfg.Pool.IdleTTL,
 		MaxEnvironments: cfg.Pool.MaxEnvironments,
@@ -122,7 +128,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		AccessKeyID:     creds.AccessKeyID,
 		SecretAccessKey: creds.SecretAccessKey,
 		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
-	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics})
+	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("daemon: pool: %w", err)

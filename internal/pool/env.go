@@ -19,6 +19,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/runtimeapi"
+	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
 )
 
@@ -101,8 +102,21 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		_ = os.Chmod(spec.TmpDir, 0o1777)
 		e.tmpDir = spec.TmpDir
 	}
+	managed := runtimes.Managed(v.Runtime) && p.deps.Runtimes != nil
+	if managed {
+		spec.RuntimeDir = p.deps.Runtimes.Dir()
+	}
 	layout := p.deps.Sandbox.Layout(spec)
-	cmdPath, err := bootstrapPath(v, codeDir, layout)
+	var launch *runtimes.Launch
+	var cmdPath string
+	if managed {
+		launch, err = p.deps.Runtimes.Launch(v.Runtime, runtimes.Layout{RuntimeRoot: layout.RuntimeRoot, TaskRoot: layout.TaskRoot, OptRoot: layout.OptRoot})
+		if launch != nil {
+			cmdPath = launch.Path
+		}
+	} else {
+		cmdPath, err = bootstrapPath(v, codeDir, layout)
+	}
 	if err != nil {
 		e.cleanupFiles()
 		e.rt.Close()
@@ -126,9 +140,14 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	}
 	e.logs.Attach(outR)
 	e.logs.Attach(errR)
+	var cmdArgs []string
+	if launch != nil {
+		cmdArgs = launch.Args
+	}
 	spec.Main = sandbox.Command{
 		Path:   cmdPath,
-		Env:    p.functionEnv(v, layout, e.rt.Addr(), logStream),
+		Args:   cmdArgs,
+		Env:    p.functionEnv(v, layout, e.rt.Addr(), logStream, launch),
 		Stdout: outW,
 		Stderr: errW,
 	}
@@ -391,7 +410,7 @@ func bootstrapPath(v *registry.Version, codeDir string, layout sandbox.Layout) (
 // wins (os/exec keeps the last, getenv the first): the function's own
 // variables replace the unreserved defaults (TZ, LANG, PATH, ...) as on
 // Lambda, and never the platform's reserved ones.
-func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string) []string {
+func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string, launch *runtimes.Launch) []string {
 	envs := make([]string, 0, 32+len(v.Env))
 	reserved := make(map[string]bool, 32)
 	add := func(k, val string) { envs = append(envs, k+"="+val); reserved[k] = true }
@@ -411,7 +430,11 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 	add("AWS_LAMBDA_LOG_STREAM_NAME", logStream)
 	add("AWS_LAMBDA_RUNTIME_API", runtimeAPI)
 	add("LAMBDA_TASK_ROOT", layout.TaskRoot)
-	add("LAMBDA_RUNTIME_DIR", "/var/runtime")
+	if layout.RuntimeRoot != "" {
+		add("LAMBDA_RUNTIME_DIR", layout.RuntimeRoot)
+	} else {
+		add("LAMBDA_RUNTIME_DIR", "/var/runtime")
+	}
 	def("TZ", ":UTC")
 	def("LANG", "en_US.UTF-8")
 	def("PATH", "/usr/local/bin:/usr/bin/:/bin:"+layout.OptRoot+"/bin")
@@ -431,6 +454,11 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 	if p.cfg.EndpointURL != "" {
 		def("AWS_ENDPOINT_URL", p.cfg.EndpointURL)
 		def("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
+	}
+	if launch != nil {
+		for k, val := range launch.Env {
+			def(k, val)
+		}
 	}
 	for k, val := range v.Env {
 		if !reserved[k] {

@@ -11,6 +11,7 @@ import (
 	"github.com/updraft/updraft/internal/fnlog"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
 )
 
@@ -55,6 +56,9 @@ type Deps struct {
 	Logs    fnlog.Sink
 	// Observer, when set, is told about cold starts and concurrency.
 	Observer Observer
+	// Runtimes starts the managed runtimes (python3.*, nodejs*); nil
+	// leaves only provided* runtimes available.
+	Runtimes *runtimes.Runtimes
 }
 
 // Observer receives pool events for metrics. Calls are made on the invoke

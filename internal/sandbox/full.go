@@ -86,12 +86,13 @@ func (o *outputPipes) wait(timeout time.Duration) {
 func (m *Manager) startFull(ctx context.Context, s Spec) (*Process, error) {
 	out := &outputPipes{}
 	spec := initSpec{
-		CodeDir:   s.CodeDir,
-		OptDir:    s.OptDir,
-		TmpSizeMB: s.tmpSizeMB(),
-		Hostname:  "localhost",
-		UID:       UnprivilegedID,
-		GID:       UnprivilegedID,
+		CodeDir:    s.CodeDir,
+		OptDir:     s.OptDir,
+		RuntimeDir: s.RuntimeDir,
+		TmpSizeMB:  s.tmpSizeMB(),
+		Hostname:   "localhost",
+		UID:        UnprivilegedID,
+		GID:        UnprivilegedID,
 	}
 	fail := func(err error) (*Process, error) {
 		out.closeChildEnds()

@@ -64,6 +64,7 @@ type initSetup struct {
 type initSpec struct {
 	CodeDir     string        `json:"codeDir"`
 	OptDir      string        `json:"optDir"`
+	RuntimeDir  string        `json:"runtimeDir,omitempty"`
 	TmpSizeMB   int           `json:"tmpSizeMB"`
 	Hostname    string        `json:"hostname"`
 	UID         int           `json:"uid"`
@@ -349,6 +350,11 @@ func setupSandbox(spec *initSpec) error {
 		}
 	} else if err := unix.Mount("tmpfs", OptRootFull, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=755"); err != nil {
 		return fmt.Errorf("mount empty %s: %w", OptRootFull, err)
+	}
+	if spec.RuntimeDir != "" {
+		if err := bindReadOnly(spec.RuntimeDir, RuntimeRootFull); err != nil {
+			return err
+		}
 	}
 	tmpOpts := fmt.Sprintf("size=%dm,mode=1777", spec.TmpSizeMB)
 	if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {

@@ -93,7 +93,7 @@ func detectFull(cfg Config, logger *slog.Logger) (cgroupRoot, string) {
 	if err != nil {
 		return nil, "cgroups unavailable: " + err.Error()
 	}
-	for _, dir := range []string{TaskRootFull, OptRootFull} {
+	for _, dir := range []string{TaskRootFull, OptRootFull, RuntimeRootFull} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			_ = cg.remove()
 			return nil, "cannot create mount point: " + err.Error()
@@ -151,9 +151,13 @@ func (m *Manager) Status() Status { return m.status }
 // environment variables and command paths from it before [Manager.Start].
 func (m *Manager) Layout(s Spec) Layout {
 	if m.status.Level == LevelFull {
-		return Layout{TaskRoot: TaskRootFull, OptRoot: OptRootFull, TmpDir: TmpDirFull}
+		l := Layout{TaskRoot: TaskRootFull, OptRoot: OptRootFull, TmpDir: TmpDirFull}
+		if s.RuntimeDir != "" {
+			l.RuntimeRoot = RuntimeRootFull
+		}
+		return l
 	}
-	return Layout{TaskRoot: s.CodeDir, OptRoot: s.OptDir, TmpDir: s.TmpDir}
+	return Layout{TaskRoot: s.CodeDir, OptRoot: s.OptDir, TmpDir: s.TmpDir, RuntimeRoot: s.RuntimeDir}
 }
 
 // Start starts the sandbox described by s: Extras in order, then Main. ctx

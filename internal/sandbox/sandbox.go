@@ -26,6 +26,9 @@ const (
 	TaskRootFull = "/var/task"
 	// OptRootFull is where the layers directory appears in full mode.
 	OptRootFull = "/opt"
+	// RuntimeRootFull is where the runtime directory (updraft's runtime
+	// interface clients) appears in full mode: Lambda's /var/runtime.
+	RuntimeRootFull = "/var/runtime"
 	// TmpDirFull is the private tmpfs of a full-mode sandbox.
 	TmpDirFull = "/tmp"
 )
@@ -113,6 +116,9 @@ type Layout struct {
 	OptRoot string
 	// TmpDir is the writable temporary directory.
 	TmpDir string
+	// RuntimeRoot holds the runtime interface clients; "" in basic mode
+	// when the Spec has none.
+	RuntimeRoot string
 }
 
 // Command is one program to run inside a sandbox.
@@ -151,6 +157,10 @@ type Spec struct {
 	// OptDir is the host directory with the merged layers, or "". In full
 	// mode it appears read-only at /opt (an empty /opt when "").
 	OptDir string
+	// RuntimeDir is the host directory with updraft's runtime interface
+	// clients, or "". In full mode it appears read-only at /var/runtime and
+	// must be readable by uid 65534.
+	RuntimeDir string
 	// TmpDir is the host directory used as TMPDIR in basic mode; it is
 	// created if missing. Full mode mounts a private tmpfs at /tmp instead.
 	TmpDir string

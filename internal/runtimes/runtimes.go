@@ -1,0 +1,259 @@
+// Package runtimes provides the managed runtimes updraft ships: for
+// python3.* and nodejs* functions it finds a real interpreter on the host
+// and supplies a runtime interface client, written for updraft with each
+// language's standard library only, that speaks the Runtime API to the
+// environment's server and calls the function's handler.
+//
+// The clients are embedded in the binary and written once per content
+// hash under <data-dir>/runtimes/<hash>, world-readable, so the sandbox can
+// mount that directory read-only at /var/runtime (Lambda's
+// LAMBDA_RUNTIME_DIR) for the unprivileged function user.
+package runtimes
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+//go:embed python node
+var clients embed.FS
+
+// Runtimes resolves managed runtimes.
+type Runtimes struct {
+	dir string
+	// lookPath finds interpreter candidates; replaced in tests.
+	lookPath func(string) ([]string, error)
+}
+
+// Launch is how to start one runtime inside a sandbox.
+type Launch struct {
+	// Path is the interpreter (a host path, visible in the sandbox).
+	Path string
+	// Args follow the interpreter: the client's entry point.
+	Args []string
+	// Env is added to the function's environment (search paths).
+	Env map[string]string
+}
+
+// Layout is where the sandbox shows the function's directories.
+type Layout struct {
+	RuntimeRoot, TaskRoot, OptRoot string
+}
+
+// New writes the embedded clients under dataDir/runtimes and returns the
+// resolver.
+func New(dataDir string) (*Runtimes, error) {
+	sum, err := contentHash()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(dataDir, "runtimes", sum[:16])
+	if err := extract(dir); err != nil {
+		return nil, err
+	}
+	return &Runtimes{dir: dir, lookPath: candidates}, nil
+}
+
+// Dir is the host directory to mount at the runtime root.
+func (r *Runtimes) Dir() string { return r.dir }
+
+// Managed reports whether runtime is one this package provides.
+func Managed(runtime string) bool {
+	return strings.HasPrefix(runtime, "python3") || strings.HasPrefix(runtime, "nodejs")
+}
+
+// Launch returns how to start runtime's client with the directories of l.
+func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
+	switch {
+	case strings.HasPrefix(runtime, "python3"):
+		py, err := r.interpreter("python3")
+		if err != nil {
+			return nil, err
+		}
+		paths := []string{l.RuntimeRoot + "/python", l.TaskRoot}
+		if l.OptRoot != "" {
+			paths = append(paths, l.OptRoot+"/python", l.OptRoot+"/python/lib/"+runtime+"/site-packages")
+		}
+		return &Launch{
+			Path: py,
+			Args: []string{"-u", "-X", "utf8", l.RuntimeRoot + "/python/bootstrap.py"},
+			Env: map[string]string{
+				"PYTHONPATH":              strings.Join(paths, ":"),
+				"PYTHONUNBUFFERED":        "1",
+				"PYTHONDONTWRITEBYTECODE": "1",
+			},
+		}, nil
+	case strings.HasPrefix(runtime, "nodejs"):
+		node, err := r.interpreter("node")
+		if err != nil {
+			return nil, err
+		}
+		var paths []string
+		if l.OptRoot != "" {
+			paths = append(paths, l.OptRoot+"/nodejs/node_modules", l.OptRoot+"/nodejs/"+strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")+"/node_modules")
+		}
+		paths = append(paths, l.RuntimeRoot+"/node/node_modules", l.TaskRoot+"/node_modules")
+		return &Launch{
+			Path: node,
+			Args: []string{l.RuntimeRoot + "/node/index.mjs"},
+			Env:  map[string]string{"NODE_PATH": strings.Join(paths, ":")},
+		}, nil
+	}
+	return nil, fmt.Errorf("runtime %s is not supported: use provided.al2023, python3.x or nodejs*.x", runtime)
+}
+
+// interpreter finds a real (not a shell shim) executable named name that
+// the unprivileged function user can run.
+func (r *Runtimes) interpreter(name string) (string, error) {
+	paths, err := r.lookPath(name)
+	if err != nil {
+		return "", err
+	}
+	var refused []string
+	for _, p := range paths {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			continue
+		}
+		if why := unusable(real); why != "" {
+			refused = append(refused, p+" ("+why+")")
+			continue
+		}
+		return real, nil
+	}
+	if len(refused) == 0 {
+		return "", fmt.Errorf("no %s interpreter found on this server: install %s (for example with apt-get)", name, name)
+	}
+	return "", fmt.Errorf("no usable %s interpreter on this server: %s", name, strings.Join(refused, "; "))
+}
+
+// candidates lists name in the usual system directories, then on PATH.
+func candidates(name string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, dir := range []string{"/usr/bin", "/usr/local/bin", "/bin"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			add(filepath.Join(dir, name))
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			add(abs)
+		}
+	}
+	return out, nil
+}
+
+// unusable says why path cannot serve as an interpreter for uid 65534, or
+// "" when it can: it must be an ELF executable (a shim script would look
+// for its real interpreter in places the sandbox may not show) that
+// others may execute, in directories others may search.
+func unusable(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err.Error()
+	}
+	if st.Mode()&0o001 == 0 {
+		return "not executable by other users"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := f.Read(magic); err != nil || string(magic) != "\x7fELF" {
+		return "not a binary executable (a shim?)"
+	}
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return err.Error()
+		}
+		if st.Mode()&0o001 == 0 {
+			return dir + " is not searchable by other users"
+		}
+		if dir == "/" {
+			return ""
+		}
+	}
+}
+
+// contentHash digests every embedded file, so a new build writes a new
+// directory and never changes files a running sandbox has mounted.
+func contentHash() (string, error) {
+	var names []string
+	err := fs.WalkDir(clients, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("runtimes: list clients: %w", err)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		b, err := clients.ReadFile(n)
+		if err != nil {
+			return "", fmt.Errorf("runtimes: read %s: %w", n, err)
+		}
+		fmt.Fprintf(h, "%s %d\n", n, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// extract writes the clients to dir (once: a complete dir is kept).
+func extract(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return nil
+	}
+	tmp := dir + ".tmp"
+	_ = os.RemoveAll(tmp)
+	err := fs.WalkDir(clients, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(tmp, p)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := clients.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o644)
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(dir), 0o755)
+	}
+	if err == nil {
+		_ = os.RemoveAll(dir)
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		return fmt.Errorf("runtimes: write clients to %s: %w", dir, errors.Join(err, os.RemoveAll(tmp)))
+	}
+	// The data dir may be 0700: the function user must reach the clients.
+	return os.Chmod(dir, 0o755)
+}

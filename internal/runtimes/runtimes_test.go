@@ -1,0 +1,58 @@
+package runtimes
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInterpreterSkipsShims(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shim := filepath.Join(dir, "python3")
+	if err := os.WriteFile(shim, []byte("#!/bin/sh\nexec pyenv exec python3 \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runtimes{dir: dir, lookPath: func(string) ([]string, error) { return []string{shim}, nil }}
+	if _, err := r.interpreter("python3"); err == nil || !strings.Contains(err.Error(), "shim") {
+		t.Fatalf("a shell shim was accepted: %v", err)
+	}
+	real, err := os.Executable() // an ELF binary in a directory the test can search
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.lookPath = func(string) ([]string, error) { return []string{shim, real}, nil }
+	got, err := r.interpreter("python3")
+	if why := unusable(real); why != "" {
+		t.Skipf("the test binary itself is not reachable by others here: %s", why)
+	}
+	if err != nil || got != real {
+		t.Fatalf("interpreter = %q, %v; want %q", got, err, real)
+	}
+}
+
+func TestLaunchSearchPaths(t *testing.T) {
+	r, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"python/bootstrap.py", "node/index.mjs"} {
+		if _, err := os.Stat(filepath.Join(r.Dir(), f)); err != nil {
+			t.Errorf("client %s not written: %v", f, err)
+		}
+	}
+	l := Layout{RuntimeRoot: "/var/runtime", TaskRoot: "/var/task", OptRoot: "/opt"}
+	py, err := r.Launch("python3.12", l)
+	if err != nil {
+		t.Skipf("no python3 here: %v", err)
+	}
+	if want := "/var/runtime/python:/var/task:/opt/python:/opt/python/lib/python3.12/site-packages"; py.Env["PYTHONPATH"] != want {
+		t.Errorf("PYTHONPATH = %q, want %q", py.Env["PYTHONPATH"], want)
+	}
+	if _, err := r.Launch("java21", l); err == nil {
+		t.Error("java21 was accepted")
+	}
+}
