@@ -11,7 +11,23 @@
 //   - the floor: a plain Go HTTP round trip on loopback (p50/p99 at
 //     concurrency 1, throughput at concurrency 8 and 64);
 //   - warm synchronous invokes of the echo function (same figures);
-//   - cold start: the first invoke of freshly created functions (p50).
+//   - cold start: the first invoke of freshly created functions (p50);
+//   - asynchronous (Event) invocation: the 202 round trip (p50/p99 at
+//     concurrency 1); accept→start latency on a warm environment, from
+//     the record's receivedAt to the echo function's own clock reading
+//     at handler entry (p50/p99 over -async-samples sequential events,
+//     each awaited with ?wait=); and the durable accept rate, 202s per
+//     second at concurrency 1 and 32 beside the floor's throughput, with
+//     the engine draining the queue in the background. After each accept
+//     run the bench waits (at most -async-drain) until the queue is empty
+//     and prints how long that took, so runs do not disturb each other.
+//
+// With -async-profile DIR the server also serves pprof on loopback and
+// the bench saves a CPU profile of the accept run at concurrency 32
+// (DIR/accept-c32.pprof), one of the first two seconds of the drain
+// after it, the engine alone (DIR/drain-c32.pprof, with the number of
+// events it ran), and a one-second execution trace of the latency phase
+// (DIR/latency.trace).
 package main
 
 import (
@@ -43,22 +59,37 @@ func main() {
 		duration  = flag.Duration("duration", 3*time.Second, "length of each throughput run")
 		coldCount = flag.Int("cold", 20, "fresh functions for the cold-start figure")
 		floorOnly = flag.Bool("serve-floor", false, "internal: serve the floor handler and print its address")
+
+		asyncSamples = flag.Int("async-samples", 300, "sequential Event invokes for the accept→start percentiles")
+		asyncDrain   = flag.Duration("async-drain", time.Minute, "longest wait for the async queue to empty after an accept run")
+		asyncProfile = flag.String("async-profile", "", "directory for server CPU profiles of the c32 accept run and the drain after it, and a trace of the latency phase")
 	)
 	flag.Parse()
 	if *floorOnly {
 		serveFloor()
 		return
 	}
-	if err := run(*samples, *duration, *coldCount); err != nil {
+	acfg := asyncConfig{
+		samples:       *asyncSamples,
+		concurrencies: []int{1, 32},
+		duration:      *duration,
+		drainLimit:    *asyncDrain,
+		profileDir:    *asyncProfile,
+	}
+	if *samples < 1 || *coldCount < 1 || acfg.samples < 1 || *duration <= 0 || acfg.drainLimit <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: -samples, -cold, -async-samples, -duration and -async-drain must be positive")
+		os.Exit(2)
+	}
+	if err := run(*samples, *duration, *coldCount, acfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(samples int, duration time.Duration, coldCount int) error {
+func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) error {
 	work, err := os.MkdirTemp("", "updraft-bench-")
 	if err != nil {
-		return err
+		return fmt.Errorf("work dir: %w", err)
 	}
 	defer os.RemoveAll(work)
 	_ = os.Chmod(work, 0o755)
@@ -83,7 +114,19 @@ func run(samples int, duration time.Duration, coldCount int) error {
 	}
 	defer stopFloor()
 
-	base, stopServer, err := startServer(bin, filepath.Join(work, "data"))
+	var serverArgs []string
+	if acfg.profileDir != "" {
+		if err := os.MkdirAll(acfg.profileDir, 0o755); err != nil {
+			return fmt.Errorf("profile dir: %w", err)
+		}
+		addr, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
+		serverArgs = append(serverArgs, "--debug-listen", addr)
+		acfg.debugURL = "http://" + addr
+	}
+	base, stopServer, err := startServer(bin, filepath.Join(work, "data"), serverArgs...)
 	if err != nil {
 		return err
 	}
@@ -141,6 +184,13 @@ func run(samples int, duration time.Duration, coldCount int) error {
 	slices.Sort(colds)
 	coldP50 := colds[len(colds)/2]
 
+	// Asynchronous invocation last, so its queue and records cannot
+	// disturb the figures above.
+	asyncRes, err := runAsync(client, base, floorURL, "echo", acfg)
+	if err != nil {
+		return err
+	}
+
 	fmt.Println()
 	fmt.Printf("%-38s %12s %12s %8s\n", "measure", "floor", "updraft", "ratio")
 	fmt.Printf("%-38s %12s %12s %7.2fx\n", "sync latency p50, concurrency 1", fmtDur(floorP50), fmtDur(warmP50), ratio(warmP50, floorP50))
@@ -149,9 +199,11 @@ func run(samples int, duration time.Duration, coldCount int) error {
 		fmt.Printf("%-38s %10.0f/s %10.0f/s %7.0f%%  (failed invokes: %d)\n", fmt.Sprintf("throughput, concurrency %d", t.conc), t.floor, t.invoke, 100*t.invoke/t.floor, t.invokeFailures)
 	}
 	fmt.Printf("%-38s %12s %12s %7.1fx\n", fmt.Sprintf("cold start p50 (%d fresh functions)", coldCount), fmtDur(floorP50), fmtDur(coldP50), ratio(coldP50, floorP50))
+	printAsync(asyncRes, acfg.samples, floorP50, floorP99)
 	fmt.Println()
 	fmt.Printf("bars: warm p50 <= 2.5x floor: %v; c8 throughput >= 30%% of floor: %v; cold p50 < 15ms: %v; no errors at c64: %v\n",
 		ratio(warmP50, floorP50) <= 2.5, tputs[0].invoke >= 0.3*tputs[0].floor, coldP50 < 15*time.Millisecond, tputs[1].invokeFailures == 0)
+	fmt.Printf("bars: %s\n", asyncBars(asyncRes))
 	return nil
 }
 
@@ -219,8 +271,11 @@ func startFloor() (string, func(), error) {
 	return startProcess(exec.Command(self, "-serve-floor"), "floor listening on ")
 }
 
-func startServer(bin, dataDir string) (string, func(), error) {
-	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn")
+// startServer starts `updraft server` on a loopback port with extra
+// flags appended and returns its base URL.
+func startServer(bin, dataDir string, extra ...string) (string, func(), error) {
+	args := append([]string{"server", "--listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
 	return startProcess(cmd, "updraft listening on ")
 }
 
