@@ -70,6 +70,10 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	if err != nil {
 		return nil, fmt.Errorf("pool: unpack code of %s: %w", v.FunctionName, err)
 	}
+	optDir, err := p.optDir(ctx, v)
+	if err != nil {
+		return nil, fmt.Errorf("pool: merge layers of %s: %w", v.FunctionName, err)
+	}
 	e := &env{
 		id:      newEnvID(),
 		key:     key,
@@ -90,6 +94,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	spec := sandbox.Spec{
 		ID:            e.id,
 		CodeDir:       codeDir,
+		OptDir:        optDir,
 		TmpSizeMB:     v.EphemeralMB,
 		MemoryLimitMB: v.MemoryMB,
 	}
@@ -115,7 +120,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 			cmdPath = launch.Path
 		}
 	} else {
-		cmdPath, err = bootstrapPath(v, codeDir, layout)
+		cmdPath, err = findBootstrap(v, codeDir, optDir, layout)
 	}
 	if err != nil {
 		e.cleanupFiles()
@@ -393,12 +398,25 @@ func (e *env) cleanupFiles() {
 	}
 }
 
-// bootstrapPath finds the executable to start, as Lambda does for custom
-// runtimes: bootstrap in the code, then in a layer.
+// bootstrapPath finds the executable to start for a function without
+// layers.
 func bootstrapPath(v *registry.Version, codeDir string, layout sandbox.Layout) (string, error) {
+	return findBootstrap(v, codeDir, "", layout)
+}
+
+// findBootstrap finds the executable to start, as Lambda does for custom
+// runtimes: bootstrap in the code (/var/task/bootstrap), then in the
+// merged layers (/opt/bootstrap). optDir is the host directory of the
+// layers, "" without layers.
+func findBootstrap(v *registry.Version, codeDir, optDir string, layout sandbox.Layout) (string, error) {
 	if strings.HasPrefix(v.Runtime, "provided") {
 		if st, err := os.Stat(filepath.Join(codeDir, "bootstrap")); err == nil && st.Mode()&0o111 != 0 {
 			return filepath.Join(layout.TaskRoot, "bootstrap"), nil
+		}
+		if optDir != "" && layout.OptRoot != "" {
+			if st, err := os.Stat(filepath.Join(optDir, "bootstrap")); err == nil && st.Mode()&0o111 != 0 {
+				return filepath.Join(layout.OptRoot, "bootstrap"), nil
+			}
 		}
 		return "", fmt.Errorf("Couldn't find valid bootstrap(s): [%s/bootstrap /opt/bootstrap]", layout.TaskRoot)
 	}

@@ -48,6 +48,23 @@ type CodeSource interface {
 	CodeDir(ctx context.Context, shaHex string) (string, error)
 }
 
+// LayerSource is implemented by a [CodeSource] that also serves layers:
+// OptDir returns the host directory holding v's layers merged in order
+// (later layers win), to be mounted read-only at /opt, or "" when v has
+// none. A CodeSource without it starts every environment with an empty
+// /opt.
+type LayerSource interface {
+	OptDir(ctx context.Context, v *registry.Version) (string, error)
+}
+
+// optDir asks the code source for v's merged layers, if it serves them.
+func (p *Pool) optDir(ctx context.Context, v *registry.Version) (string, error) {
+	if ls, ok := p.deps.Code.(LayerSource); ok && len(v.Layers) > 0 {
+		return ls.OptDir(ctx, v)
+	}
+	return "", nil
+}
+
 // Deps are the pool's collaborators.
 type Deps struct {
 	Logger  *slog.Logger
