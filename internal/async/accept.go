@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/updraft/updraft/internal/invoke"
@@ -53,8 +54,12 @@ func (e *Engine) Accept(ctx context.Context, req *Request) (string, error) {
 		Payload:       payload,
 	}
 	rec := newRecord(ev)
+	if req.RequestID == "" {
+		// A fresh id cannot exist yet: write record and event at once.
+		return id, e.acceptFresh(ctx, ev, rec)
+	}
 	if _, err := e.records.create(ctx, ev.RecordKey, rec); err != nil {
-		if errors.Is(err, errExists) && req.RequestID != "" {
+		if errors.Is(err, errExists) {
 			return id, nil // the same request accepted before
 		}
 		return "", lambdaerr.Service("Could not store the event.").WithCause(err)
@@ -65,6 +70,60 @@ func (e *Engine) Accept(ctx context.Context, req *Request) (string, error) {
 		return "", err
 	}
 	return id, nil
+}
+
+// acceptFresh writes the record and the event of a new request id in
+// parallel, so accepting costs one store round trip instead of two. The
+// event is what the 202 promises: once it is stored the invocation will
+// run, and a worker that finds no record (its write lost, or not yet
+// applied) creates one, which is also why a create that finds the record
+// already there is not an error.
+func (e *Engine) acceptFresh(ctx context.Context, ev *event, rec *Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("async: encode record %s: %w", ev.RecordKey, err)
+	}
+	recMsg := nats.NewMsg(recordSubject(ev.RecordKey))
+	recMsg.Data = b
+	js := e.deps.JetStream
+	recAck, recErr := js.PublishMsgAsync(recMsg, jetstream.WithExpectLastSequencePerSubject(0))
+	evAck, evErr := js.PublishMsgAsync(ev.message(), jetstream.WithExpectStream(StreamName))
+	recErr = errors.Join(recErr, waitAck(ctx, recAck))
+	evErr = errors.Join(evErr, waitAck(ctx, evAck))
+	if evErr != nil {
+		if recErr == nil {
+			_ = e.records.remove(context.WithoutCancel(ctx), ev.RecordKey)
+		}
+		return lambdaerr.ServiceUnavailable("Could not queue the event; retry.").WithCause(fmt.Errorf("async: publish %s: %w", ev.RequestID, evErr))
+	}
+	if recErr != nil && !isWrongLastSequence(recErr) {
+		e.logger.Warn("async record not written at accept; the worker will write it", "request_id", ev.RequestID, "err", recErr)
+	}
+	e.accepted(ev.Function)
+	return nil
+}
+
+// recordSubject is the subject a KV put of key publishes to.
+func recordSubject(key string) string { return "$KV." + RecordsBucket + "." + key }
+
+// waitAck waits for an asynchronous publish's acknowledgement.
+func waitAck(ctx context.Context, f jetstream.PubAckFuture) error {
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
 // validate applies the Event limits and resolves the function.
@@ -117,16 +176,22 @@ func (e *Engine) publish(ctx context.Context, ev *event) error {
 	if _, err := e.deps.JetStream.PublishMsg(ctx, ev.message(), jetstream.WithExpectStream(StreamName)); err != nil {
 		return lambdaerr.ServiceUnavailable("Could not queue the event; retry.").WithCause(fmt.Errorf("async: publish %s: %w", ev.RequestID, err))
 	}
+	e.accepted(ev.Function)
+	return nil
+}
+
+// accepted counts an accepted event and makes sure this node runs the
+// function's workers.
+func (e *Engine) accepted(function string) {
 	if e.deps.Metrics != nil {
-		e.deps.Metrics.EventsReceived.WithLabelValues(ev.Function).Inc()
+		e.deps.Metrics.EventsReceived.WithLabelValues(function).Inc()
 	}
 	e.mu.Lock()
-	running := e.workers[ev.Function] != nil
+	running := e.workers[function] != nil
 	e.mu.Unlock()
 	if !running {
-		e.FunctionChanged(ev.Function)
+		e.FunctionChanged(function)
 	}
-	return nil
 }
 
 // Record returns the record of an Event invocation, waiting up to wait
