@@ -39,6 +39,17 @@
 //     202, [Server.WaitInit] returns an [*InitError], and every later call
 //     gets 403 (the runtime is expected to exit).
 //
+// The same listener serves the Extensions API under /2020-01-01/extension/
+// (register, event/next, init/error, exit/error; see extensions.go). With
+// extensions, init ends only once the runtime and every extension have
+// called next ([Config.ExternalExtensions] must also have registered),
+// extensions get an INVOKE event with every invocation, and [Server.Parked]
+// waits for the runtime and every busy extension to be back in next, so
+// extension work after the response delays freezing and reuse but not the
+// caller's answer. [Server.Shutdown] sends SHUTDOWN before the environment
+// is killed. Without extensions all of this costs one nil check per
+// invocation, and extension requests never take the fast path.
+//
 // Anything else under the prefix is 404; a known path with the wrong method
 // is 405 with an Allow header. Error bodies are always
 // {"errorMessage":"…","errorType":"…"} with the types and messages of the

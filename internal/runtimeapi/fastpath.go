@@ -160,8 +160,7 @@ func (s *Server) nextOn(pc *rconn) bool {
 		return s.replyOrClose(pc, http.StatusForbidden, stateTransitionBody(from, stateReady))
 	}
 	if !s.initDone {
-		s.initDone = true
-		close(s.initCh)
+		s.runtimeInitDoneLocked()
 	}
 	if c := s.current; c != nil {
 		switch c.state {

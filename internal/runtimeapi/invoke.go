@@ -194,6 +194,9 @@ func (s *Server) enqueue(c *call) (*rconn, error) {
 	}
 	s.current = c
 	c.state = callQueued
+	if s.ext != nil {
+		s.dispatchInvokeLocked(c)
+	}
 	if pc := s.parkedConn; pc != nil {
 		s.parkedConn = nil
 		c.state = callDelivered

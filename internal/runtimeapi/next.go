@@ -29,8 +29,7 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !s.initDone {
-			s.initDone = true
-			close(s.initCh)
+			s.runtimeInitDoneLocked()
 		}
 		if c := s.current; c != nil {
 			switch c.state {

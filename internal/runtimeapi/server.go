@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,9 +31,19 @@ var ErrBusy = errors.New("runtimeapi: another invocation is in flight")
 // Config configures one [Server].
 type Config struct {
 	// FunctionName, FunctionVersion and Handler describe the function the
-	// environment runs. They are echoed in Extensions API register responses
-	// (not served yet).
+	// environment runs. They are echoed in Extensions API register
+	// responses.
 	FunctionName, FunctionVersion, Handler string
+
+	// AccountID is echoed to extensions that register with
+	// Lambda-Extension-Accept-Feature: accountId.
+	AccountID string
+
+	// ExternalExtensions names the external extensions (file names in
+	// /opt/extensions) started with the runtime. Init does not end before
+	// each has registered under its name and called
+	// /extension/event/next; other names register as internal extensions.
+	ExternalExtensions []string
 
 	// MaxResponseBytes is the largest response or error body, in bytes, the
 	// runtime may post. 0 means [DefaultMaxResponseBytes]; negative is an
@@ -71,6 +82,9 @@ type Server struct {
 	tooLargeDoc        []byte   // Function.ResponseSizeTooLarge error document
 	hdrTooLargeBodyLen []string
 
+	// hasExt is set once ext is not nil; read without mu.
+	hasExt atomic.Bool
+
 	mu sync.Mutex
 	// Guarded by mu.
 	closed   bool
@@ -88,6 +102,9 @@ type Server struct {
 	// conns are the fast-path connections not handed to net/http, so
 	// Close can close them.
 	conns map[*rconn]struct{}
+	// ext is the Extensions API state; nil while no extension is
+	// registered or expected (see extensions.go).
+	ext *extensions
 }
 
 // New creates the Runtime API server for one execution environment and
@@ -149,6 +166,10 @@ func newServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		conns:    make(map[*rconn]struct{}),
 	}
 	s.hdrTooLargeBodyLen = []string{strconv.Itoa(len(s.tooLargeBody))}
+	if len(cfg.ExternalExtensions) > 0 {
+		s.ext = newExtensions(cfg.ExternalExtensions)
+		s.hasExt.Store(true)
+	}
 	return s, nil
 }
 
@@ -221,8 +242,15 @@ func (s *Server) WaitParked(ctx context.Context) error {
 	}
 }
 
-// parkLocked marks the runtime as parked and wakes Parked waiters.
+// parkLocked marks the runtime as parked and wakes Parked waiters, unless
+// an extension is still busy (settleExtLocked parks then).
 func (s *Server) parkLocked() {
+	if xs := s.ext; xs != nil && !s.closed {
+		xs.rtParked = true
+		if !xs.idleClosed {
+			return
+		}
+	}
 	if !s.parked {
 		s.parked = true
 		close(s.parkedCh)
@@ -231,6 +259,9 @@ func (s *Server) parkLocked() {
 
 // unparkLocked marks the runtime as busy with an invocation.
 func (s *Server) unparkLocked() {
+	if s.ext != nil {
+		s.ext.rtParked = false
+	}
 	if s.parked {
 		s.parked = false
 		s.parkedCh = make(chan struct{})
@@ -301,6 +332,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rest, ok := cutPrefix(r.URL.Path, pathPrefix)
 	if !ok {
+		if rest, ok := cutPrefix(r.URL.Path, extPathPrefix); ok {
+			s.serveExtension(w, r, rest)
+			return
+		}
 		writeError(w, http.StatusNotFound, typeNotFound, msgNotFound)
 		return
 	}

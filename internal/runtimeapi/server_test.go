@@ -624,14 +624,14 @@ func TestRoutes(t *testing.T) {
 			}
 		})
 	}
-	// Outside the Runtime API prefix.
-	resp, err := rt.client.Get("http://" + s.Addr() + "/2020-01-01/extension/register")
+	// Outside the Runtime and Extensions API prefixes.
+	resp, err := rt.client.Get("http://" + s.Addr() + "/2022-07-01/telemetry")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("extension path = %d, want 404", resp.StatusCode)
+		t.Errorf("telemetry path = %d, want 404", resp.StatusCode)
 	}
 }
 
