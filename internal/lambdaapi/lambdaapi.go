@@ -288,3 +288,78 @@ type (
 		NextMarker                 string                      `json:"NextMarker,omitempty"`
 	}
 )
+
+// Layers (PublishLayerVersion and its siblings, API version 2018-10-31).
+type (
+	// LayerVersionContentInput is the Content member of
+	// PublishLayerVersion; updraft takes only ZipFile.
+	LayerVersionContentInput struct {
+		ZipFile         []byte `json:"ZipFile,omitempty"`
+		S3Bucket        string `json:"S3Bucket,omitempty"`
+		S3Key           string `json:"S3Key,omitempty"`
+		S3ObjectVersion string `json:"S3ObjectVersion,omitempty"`
+	}
+
+	// PublishLayerVersionRequest is the body of PublishLayerVersion.
+	PublishLayerVersionRequest struct {
+		Content                 *LayerVersionContentInput `json:"Content"`
+		Description             string                    `json:"Description"`
+		CompatibleRuntimes      []string                  `json:"CompatibleRuntimes"`
+		CompatibleArchitectures []string                  `json:"CompatibleArchitectures"`
+		LicenseInfo             string                    `json:"LicenseInfo"`
+	}
+
+	// LayerVersionContentOutput is where a layer version's zip is and
+	// what it is: Location serves the zip, CodeSha256 is base64.
+	LayerVersionContentOutput struct {
+		Location   string `json:"Location"`
+		CodeSha256 string `json:"CodeSha256"`
+		CodeSize   int64  `json:"CodeSize"`
+	}
+
+	// LayerVersion is the body of PublishLayerVersion (201),
+	// GetLayerVersion and GetLayerVersionByArn. CreatedDate has
+	// LastModified's format.
+	LayerVersion struct {
+		Content                 *LayerVersionContentOutput `json:"Content"`
+		LayerArn                string                     `json:"LayerArn"`
+		LayerVersionArn         string                     `json:"LayerVersionArn"`
+		Description             string                     `json:"Description"`
+		CreatedDate             string                     `json:"CreatedDate"`
+		Version                 int64                      `json:"Version"`
+		CompatibleRuntimes      []string                   `json:"CompatibleRuntimes,omitempty"`
+		CompatibleArchitectures []string                   `json:"CompatibleArchitectures,omitempty"`
+		LicenseInfo             string                     `json:"LicenseInfo,omitempty"`
+	}
+
+	// LayerVersionsListItem is one version in ListLayerVersions and the
+	// LatestMatchingVersion of ListLayers.
+	LayerVersionsListItem struct {
+		LayerVersionArn         string   `json:"LayerVersionArn"`
+		Version                 int64    `json:"Version"`
+		Description             string   `json:"Description"`
+		CreatedDate             string   `json:"CreatedDate"`
+		CompatibleRuntimes      []string `json:"CompatibleRuntimes,omitempty"`
+		CompatibleArchitectures []string `json:"CompatibleArchitectures,omitempty"`
+		LicenseInfo             string   `json:"LicenseInfo,omitempty"`
+	}
+
+	// LayersListItem is one layer in ListLayers.
+	LayersListItem struct {
+		LayerName             string                 `json:"LayerName"`
+		LayerArn              string                 `json:"LayerArn"`
+		LatestMatchingVersion *LayerVersionsListItem `json:"LatestMatchingVersion"`
+	}
+
+	// ListLayersResponse is the body of ListLayers.
+	ListLayersResponse struct {
+		Layers     []LayersListItem `json:"Layers"`
+		NextMarker string           `json:"NextMarker,omitempty"`
+	}
+
+	// ListLayerVersionsResponse is the body of ListLayerVersions.
+	ListLayerVersionsResponse struct {
+		LayerVersions []LayerVersionsListItem `json:"LayerVersions"`
+		NextMarker    string                  `json:"NextMarker,omitempty"`
+	}
+)

@@ -72,21 +72,30 @@ func (r *Registry) CodeDir(ctx context.Context, shaHex string) (string, error) {
 	if _, err := os.Stat(final); err == nil {
 		return final, nil
 	}
+	return r.shared(ctx, shaHex, func(ctx context.Context) (string, error) {
+		return r.unpack(ctx, shaHex, final)
+	})
+}
+
+// shared runs build once per key at a time, on the registry's lifetime:
+// concurrent callers with the same key wait for the same run. A caller
+// whose ctx ends stops waiting; the run itself goes on until Close.
+func (r *Registry) shared(ctx context.Context, key string, build func(ctx context.Context) (string, error)) (string, error) {
 	r.unpackMu.Lock()
-	c, ok := r.unpacking[shaHex]
+	c, ok := r.unpacking[key]
 	if !ok {
 		if r.ctx.Err() != nil {
 			r.unpackMu.Unlock()
 			return "", errors.New("registry: closed")
 		}
 		c = &unpackCall{done: make(chan struct{})}
-		r.unpacking[shaHex] = c
+		r.unpacking[key] = c
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			c.path, c.err = r.unpack(r.ctx, shaHex, final)
+			c.path, c.err = build(r.ctx)
 			r.unpackMu.Lock()
-			delete(r.unpacking, shaHex)
+			delete(r.unpacking, key)
 			r.unpackMu.Unlock()
 			close(c.done)
 		}()
@@ -96,7 +105,7 @@ func (r *Registry) CodeDir(ctx context.Context, shaHex string) (string, error) {
 	case <-c.done:
 		return c.path, c.err
 	case <-ctx.Done():
-		return "", fmt.Errorf("registry: wait for unpack of %s: %w", shaHex, context.Cause(ctx))
+		return "", fmt.Errorf("registry: wait for unpack of %s: %w", key, context.Cause(ctx))
 	}
 }
 

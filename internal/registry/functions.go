@@ -62,7 +62,13 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if err != nil {
 		return nil, err
 	}
-	c.CodeSha256Hex, c.CodeSize = zi.sha256Hex, zi.size
+	c.CodeSha256Hex, c.CodeSize, c.CodeUnzippedSize = zi.sha256Hex, zi.size, zi.unzippedSize
+	if c.LayerContent, err = r.resolveLayers(ctx, c.Layers); err != nil {
+		return nil, err
+	}
+	if err := checkUnzippedTotal(c); err != nil {
+		return nil, err
+	}
 
 	r.mu.RLock()
 	f := r.view.fns[name]
@@ -376,7 +382,10 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, name string, req *lam
 		if req.RevisionID != "" && req.RevisionID != rec.Config.RevisionID {
 			return errRevisionMismatch()
 		}
-		rec.Config.CodeSha256Hex, rec.Config.CodeSize = zi.sha256Hex, zi.size
+		rec.Config.CodeSha256Hex, rec.Config.CodeSize, rec.Config.CodeUnzippedSize = zi.sha256Hex, zi.size, zi.unzippedSize
+		if err := checkUnzippedTotal(&rec.Config); err != nil {
+			return err
+		}
 		if len(req.Architectures) > 0 {
 			rec.Config.Architectures = slices.Clone(req.Architectures)
 		}
@@ -432,6 +441,16 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, name string,
 		applyConfigUpdate(fn, &c, req)
 		if err := validateConfig(&c); err != nil {
 			return err
+		}
+		if req.Layers != nil {
+			lc, err := r.resolveLayers(ctx, c.Layers)
+			if err != nil {
+				return err
+			}
+			c.LayerContent = lc
+			if err := checkUnzippedTotal(&c); err != nil {
+				return err
+			}
 		}
 		c.LastModified = lastModified(time.Now())
 		c.RevisionID = uuid.NewString()

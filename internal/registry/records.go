@@ -26,8 +26,9 @@ func versionKey(name, ver string) string { return keyVersionPrefix + name + "." 
 func aliasKey(name, alias string) string { return keyAliasPrefix + name + "." + alias }
 
 // parseKey splits a bucket key into its kind ("fn", "ver", "alias",
-// "eic"), the function name and the version or alias name (the qualifier
-// of an eic key, decoded).
+// "eic", "layer", "lver"), the function (or layer) name and the version or
+// alias name (the qualifier of an eic key, decoded; the number of a layer
+// version).
 func parseKey(key string) (kind, name, sub string, ok bool) {
 	switch {
 	case strings.HasPrefix(key, keyFunctionPrefix):
@@ -41,6 +42,11 @@ func parseKey(key string) (kind, name, sub string, ok bool) {
 	case strings.HasPrefix(key, keyEventInvokePrefix):
 		name, sub, ok = strings.Cut(key[len(keyEventInvokePrefix):], ".")
 		return "eic", name, eventInvokeQualifier(sub), ok
+	case strings.HasPrefix(key, keyLayerPrefix):
+		return "layer", key[len(keyLayerPrefix):], "", true
+	case strings.HasPrefix(key, keyLayerVersionPrefix):
+		name, sub, ok = strings.Cut(key[len(keyLayerVersionPrefix):], ".")
+		return "lver", name, sub, ok
 	}
 	return "", "", "", false
 }
@@ -87,18 +93,26 @@ type aliasRecord struct {
 
 // configRecord is the configuration of $LATEST or of a version.
 type configRecord struct {
-	Runtime          string                   `json:"runtime"`
-	Role             string                   `json:"role"`
-	Handler          string                   `json:"handler"`
-	Description      string                   `json:"description,omitempty"`
-	TimeoutSec       int                      `json:"timeout"`
-	MemoryMB         int                      `json:"memory"`
-	EphemeralMB      int                      `json:"ephemeral"`
-	Env              map[string]string        `json:"env,omitempty"`
-	Layers           []string                 `json:"layers,omitempty"`
-	Architectures    []string                 `json:"architectures"`
-	CodeSha256Hex    string                   `json:"codeSha256"`
-	CodeSize         int64                    `json:"codeSize"`
+	Runtime     string            `json:"runtime"`
+	Role        string            `json:"role"`
+	Handler     string            `json:"handler"`
+	Description string            `json:"description,omitempty"`
+	TimeoutSec  int               `json:"timeout"`
+	MemoryMB    int               `json:"memory"`
+	EphemeralMB int               `json:"ephemeral"`
+	Env         map[string]string `json:"env,omitempty"`
+	Layers      []string          `json:"layers,omitempty"`
+	// LayerContent pins each of Layers, in the same order: the zip's
+	// digest and sizes, copied when Layers was set (layer versions are
+	// immutable; a deleted one keeps working for functions that use it).
+	// Records written before layers existed may lack it.
+	LayerContent  []layerContent `json:"layerContent,omitempty"`
+	Architectures []string       `json:"architectures"`
+	CodeSha256Hex string         `json:"codeSha256"`
+	CodeSize      int64          `json:"codeSize"`
+	// CodeUnzippedSize is the code's size unzipped (0 in records written
+	// before it was kept); with the layers it must stay within 250 MB.
+	CodeUnzippedSize int64                    `json:"codeUnzipped,omitempty"`
 	DeadLetterTarget string                   `json:"deadLetterTarget,omitempty"`
 	TracingMode      string                   `json:"tracingMode"`
 	Logging          *lambdaapi.LoggingConfig `json:"logging,omitempty"`
@@ -111,6 +125,7 @@ type configRecord struct {
 func (c configRecord) clone() configRecord {
 	c.Env = maps.Clone(c.Env)
 	c.Layers = slices.Clone(c.Layers)
+	c.LayerContent = slices.Clone(c.LayerContent)
 	c.Architectures = slices.Clone(c.Architectures)
 	if c.Logging != nil {
 		l := *c.Logging
@@ -175,8 +190,12 @@ func (c *configRecord) configuration(name, version, arn string) *lambdaapi.Funct
 	if c.DeadLetterTarget != "" {
 		out.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: c.DeadLetterTarget}
 	}
-	for _, l := range c.Layers {
-		out.Layers = append(out.Layers, lambdaapi.Layer{Arn: l})
+	for i, l := range c.Layers {
+		item := lambdaapi.Layer{Arn: l}
+		if i < len(c.LayerContent) {
+			item.CodeSize = c.LayerContent[i].Size
+		}
+		out.Layers = append(out.Layers, item)
 	}
 	if c.Logging != nil {
 		l := *c.Logging

@@ -14,8 +14,9 @@ import (
 // last applied revision makes the two paths commute (an older revision
 // never overwrites a newer one). Guarded by Registry.mu.
 type view struct {
-	fns  map[string]*fnView
-	revs map[string]uint64 // last applied revision per key, deletes included
+	fns    map[string]*fnView
+	layers map[string]*layerView
+	revs   map[string]uint64 // last applied revision per key, deletes included
 }
 
 // fnView is one function as the view holds it. Versions and aliases may
@@ -44,7 +45,7 @@ type aliasView struct {
 }
 
 func newView() *view {
-	return &view{fns: make(map[string]*fnView), revs: make(map[string]uint64)}
+	return &view{fns: make(map[string]*fnView), layers: make(map[string]*layerView), revs: make(map[string]uint64)}
 }
 
 func (v *view) fn(name string) *fnView {
@@ -77,6 +78,9 @@ func (r *Registry) applyLocked(key string, value []byte, rev uint64, deleted boo
 		return "", nil
 	}
 	r.view.revs[key] = rev
+	if kind == "layer" || kind == "lver" {
+		return "", r.applyLayerLocked(kind, name, sub, value, deleted)
+	}
 	f := r.view.fn(name)
 	switch kind {
 	case "fn":
@@ -159,6 +163,10 @@ type Version struct {
 	// Layers are layer version ARNs in order; Architectures has one entry.
 	Layers        []string
 	Architectures []string
+	// LayerSha256Hex names the zip of each of Layers, in order (see
+	// Registry.OptDir); shorter than Layers only for a configuration
+	// written before layers were stored.
+	LayerSha256Hex []string
 	// CodeSha256Hex names the code zip (see Registry.CodeDir); CodeSize is
 	// its size in bytes.
 	CodeSha256Hex string
@@ -184,6 +192,7 @@ func newVersion(name, arn, version string, c *configRecord) *Version {
 		EphemeralMB:      c.EphemeralMB,
 		Env:              maps.Clone(c.Env),
 		Layers:           slices.Clone(c.Layers),
+		LayerSha256Hex:   layerDigests(c.LayerContent),
 		Architectures:    slices.Clone(c.Architectures),
 		CodeSha256Hex:    c.CodeSha256Hex,
 		CodeSize:         c.CodeSize,
@@ -214,4 +223,15 @@ func versionOrder(v string) int {
 
 func (r *Registry) functionARN(name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, r.cfg.AccountID, name)
+}
+
+func layerDigests(lc []layerContent) []string {
+	if len(lc) == 0 {
+		return nil
+	}
+	out := make([]string, len(lc))
+	for i, l := range lc {
+		out[i] = l.Sha256Hex
+	}
+	return out
 }
