@@ -38,6 +38,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("POST /2014-11-13/functions/{name}/invoke-async", s.invokeAsync)
 
 	s.eventInvokeConfigRoutes(h)
+	s.layerRoutes(h)
 	s.asyncRoutes(h)
 	s.queueRoutes(h)
 
