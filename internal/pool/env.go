@@ -33,6 +33,9 @@ type env struct {
 	rt      *runtimeapi.Server
 	logs    *fnlog.Env
 	tmpDir  string
+	// extNames are the external extensions started with the runtime
+	// (/opt/extensions), sorted; see extensions.go.
+	extNames []string
 
 	// procDone is cancelled when the process tree has exited, which ends
 	// any invocation in progress.
@@ -79,11 +82,14 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		key:     key,
 		version: v,
 		pool:    p,
+
+		extNames: externalExtensions(optDir),
 	}
 	e.rt, err = runtimeapi.New(runtimeapi.Config{
-		FunctionName:    v.FunctionName,
-		FunctionVersion: v.Version,
-		Handler:         v.Handler,
+		FunctionName:       v.FunctionName,
+		FunctionVersion:    v.Version,
+		Handler:            v.Handler,
+		ExternalExtensions: e.extNames,
 	}, p.logger.With("env_id", e.id))
 	if err != nil {
 		return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
@@ -156,6 +162,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		Stdout: outW,
 		Stderr: errW,
 	}
+	spec.Extras = extensionCommands(e.extNames, layout, spec.Main)
 	// Init Duration, as Lambda reports it, starts with the sandbox and
 	// ends at the runtime's first /next; unpacking the code is not in it.
 	start := time.Now()
@@ -383,7 +390,7 @@ func (e *env) destroy(reason string) {
 		e.mu.Unlock()
 		e.pool.logger.Debug("destroy environment", "env_id", e.id, "function", e.key.function, "reason", reason)
 		if e.proc != nil {
-			_ = e.proc.Terminate(0)
+			e.stop(reason) // SHUTDOWN to extensions first, if any
 			<-e.proc.Done()
 		}
 		e.rt.Close()

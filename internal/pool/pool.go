@@ -197,6 +197,13 @@ func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
 		}
 	}
 	res := e.invoke(ctx, req)
+	if e.finishesLater(&res) {
+		// Extensions work on after the response: the caller has its
+		// answer now, the environment is released when they are done.
+		p.inflight.Add(1)
+		go p.finishInvoke(e, time.Now().Add(v.Timeout-res.Duration))
+		return &res.Result, nil
+	}
 	p.release(e, res.broken)
 	return &res.Result, nil
 }
@@ -268,7 +275,11 @@ func (p *Pool) release(e *env, broken bool) {
 		p.forgetLocked(e)
 		p.mu.Unlock()
 		p.releaseSlot(e.key.function)
-		e.destroy("release")
+		reason := "release"
+		if !broken {
+			reason = "stale" // evicted or closing while busy: a spindown
+		}
+		e.destroy(reason)
 		return
 	}
 	e.parkAndFreeze()

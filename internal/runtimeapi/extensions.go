@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -96,11 +97,23 @@ type extension struct {
 
 	// Guarded by Server.mu.
 	sawNext  bool
-	inflight bool     // handed an event and has not called next since
-	queue    [][]byte // events not yet handed over
-	// waiter is the parked /event/next (buffered 1), nil when none.
-	waiter chan []byte
-	failed bool // posted /init/error or /exit/error
+	inflight bool       // handed an event and has not called next since
+	queue    []*extEvent // events not yet handed over
+	// waiter is the parked /event/next (buffered 1), nil when none;
+	// waiterConn is its connection.
+	waiter     chan *extEvent
+	waiterConn net.Conn
+	// shutdownConn is the connection SHUTDOWN was written to: when it
+	// closes, the extension has exited, which ends its shutdown as
+	// calling next would (Lambda waits for "next or exit").
+	shutdownConn net.Conn
+	failed       bool // posted /init/error or /exit/error, or exited after SHUTDOWN
+}
+
+// extEvent is one event for an extension.
+type extEvent struct {
+	body     []byte
+	shutdown bool
 }
 
 // busy reports whether x has work it has not finished.
@@ -272,7 +285,7 @@ func (s *Server) Shutdown(ctx context.Context, reason string, deadline time.Time
 	for _, x := range s.ext.list {
 		if x.shutdown && !x.failed {
 			x.queue = x.queue[:0] // an unanswered INVOKE is moot now
-			s.pushExtEventLocked(x, body)
+			s.pushExtEventLocked(x, &extEvent{body: body, shutdown: true})
 		}
 	}
 	s.settleExtLocked()
@@ -291,17 +304,17 @@ func (s *Server) Shutdown(ctx context.Context, reason string, deadline time.Time
 // dispatchInvokeLocked hands c's INVOKE event to every extension
 // subscribed to it. Called by enqueue, only when s.ext is not nil.
 func (s *Server) dispatchInvokeLocked(c *call) {
-	var body []byte
+	var ev *extEvent
 	for _, x := range s.ext.list {
 		if !x.invoke || x.failed {
 			continue
 		}
-		if body == nil {
-			body = invokeEventBody(c)
+		if ev == nil {
+			ev = &extEvent{body: invokeEventBody(c)}
 		}
-		s.pushExtEventLocked(x, body)
+		s.pushExtEventLocked(x, ev)
 	}
-	if body != nil {
+	if ev != nil {
 		s.settleExtLocked()
 	}
 }
@@ -324,10 +337,14 @@ func invokeEventBody(c *call) []byte {
 }
 
 // pushExtEventLocked queues ev for x, or hands it to x's parked next.
-func (s *Server) pushExtEventLocked(x *extension, ev []byte) {
+func (s *Server) pushExtEventLocked(x *extension, ev *extEvent) {
 	if w := x.waiter; w != nil && len(x.queue) == 0 {
 		x.waiter = nil
 		x.inflight = true
+		if ev.shutdown {
+			x.shutdownConn = x.waiterConn
+		}
+		x.waiterConn = nil
 		w <- ev // buffered 1, sent to once per registration
 		return
 	}
@@ -483,21 +500,25 @@ func (s *Server) handleExtNext(w http.ResponseWriter, r *http.Request) {
 		x.sawNext = true
 		s.maybeEndInitLocked()
 	}
+	conn, _ := r.Context().Value(connKey{}).(net.Conn)
 	for {
 		if len(x.queue) > 0 {
 			ev := x.queue[0]
 			x.queue = x.queue[1:]
 			x.inflight = true
+			if ev.shutdown {
+				x.shutdownConn = conn
+			}
 			s.mu.Unlock()
-			writeExtEvent(w, ev)
+			writeExtEvent(w, ev.body)
 			return
 		}
 		s.settleExtLocked()
-		ch := make(chan []byte, 1)
+		ch := make(chan *extEvent, 1)
 		if old := x.waiter; old != nil {
 			old <- nil // superseded by this request
 		}
-		x.waiter = ch
+		x.waiter, x.waiterConn = ch, conn
 		s.mu.Unlock()
 		select {
 		case ev := <-ch:
@@ -505,23 +526,52 @@ func (s *Server) handleExtNext(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusForbidden, typeExtInvalidState, msgSupersededExt)
 				return
 			}
-			writeExtEvent(w, ev)
+			writeExtEvent(w, ev.body)
 			return
 		case <-r.Context().Done():
 			s.mu.Lock()
 			if x.waiter == ch {
-				x.waiter = nil
+				x.waiter, x.waiterConn = nil, nil
 			} else if ev := <-ch; ev != nil {
 				// Handed an event after the extension left: keep it for
 				// its next call.
 				x.inflight = false
-				x.queue = append([][]byte{ev}, x.queue...)
+				x.queue = append([]*extEvent{ev}, x.queue...)
 			}
 			s.mu.Unlock()
 			return
 		case <-s.done:
 			writeError(w, http.StatusInternalServerError, typeInternalServerError, msgInternalServerError)
 			return
+		}
+	}
+}
+
+// connKey is the request context key of the request's connection.
+type connKey struct{}
+
+// connContext is the fallback server's ConnContext: it makes a request's
+// connection known to the extension handlers.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// connState is the fallback server's ConnState hook: an extension whose
+// SHUTDOWN connection closes has exited and is done shutting down.
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	if st != http.StateClosed && st != http.StateHijacked {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ext == nil {
+		return
+	}
+	for _, x := range s.ext.list {
+		if x.shutdownConn == c {
+			x.shutdownConn = nil
+			x.failed, x.inflight, x.queue = true, false, nil
+			s.settleExtLocked()
 		}
 	}
 }
@@ -567,7 +617,7 @@ func (s *Server) handleExtError(w http.ResponseWriter, r *http.Request, initPhas
 	x.failed = true
 	x.queue, x.inflight = nil, false
 	if old := x.waiter; old != nil {
-		x.waiter = nil
+		x.waiter, x.waiterConn = nil, nil
 		old <- nil
 	}
 	if inInit {

@@ -304,3 +304,28 @@ func TestParkedWithoutExtensionsIsUnchanged(t *testing.T) {
 	_ = s.Close()
 	receive(t, next)
 }
+
+func TestShutdownEndsWhenTheExtensionExits(t *testing.T) {
+	s := newTestServer(t, Config{ExternalExtensions: []string{"ext"}})
+	rt := newFakeRuntime(t, s)
+	x := newFakeExtension(t, s)
+	id := register(t, x, "ext", "SHUTDOWN")
+	ext := extNextAsync(t.Context(), x, id)
+	next := rt.nextAsync(t.Context())
+	if err := s.WaitInit(testContext(t)); err != nil {
+		t.Fatalf("WaitInit: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(testContext(t), ShutdownSpindown, time.Now().Add(2*time.Second)) }()
+	if ev := receive(t, ext); ev.status != http.StatusOK {
+		t.Fatalf("SHUTDOWN delivery = %d %s", ev.status, ev.body)
+	}
+	notYet(t, done, "Shutdown before the extension exited")
+	// The extension exits: its connections close.
+	x.client.Transport.(*http.Transport).CloseIdleConnections()
+	if err := receive(t, done); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	_ = s.Close()
+	receive(t, next)
+}

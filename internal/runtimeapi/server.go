@@ -129,6 +129,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		ReadHeaderTimeout:            time.Minute,
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// Extensions only: an extension that exits after SHUTDOWN is
+		// seen by its connection closing (extensions.go).
+		ConnContext: connContext,
+		ConnState:   s.connState,
 	}
 	s.serveDone = make(chan struct{})
 	s.acceptDone = make(chan struct{})
