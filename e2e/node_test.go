@@ -90,11 +90,12 @@ func (r *nodeInvoke) requestID(t *testing.T) string {
 }
 
 // invokeNode invokes name with the aws CLI (v1: --payload is raw JSON).
-func invokeNode(t *testing.T, srv *testutil.Server, name, payload string) *nodeInvoke {
+func invokeNode(t *testing.T, srv *testutil.Server, name, payload string, extra ...string) *nodeInvoke {
 	t.Helper()
 	outFile := filepath.Join(t.TempDir(), "out.json")
-	out, _ := awsCLI(t, srv, false, "lambda", "invoke", "--function-name", name,
-		"--payload", payload, "--log-type", "Tail", outFile)
+	args := append([]string{"lambda", "invoke", "--function-name", name,
+		"--payload", payload, "--log-type", "Tail"}, extra...)
+	out, _ := awsCLI(t, srv, false, append(args, outFile)...)
 	var r nodeInvoke
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.StatusCode != 200 {
 		t.Fatalf("invoke %s: %s (%v)", name, out, err)
@@ -199,6 +200,7 @@ func TestNodeRuntime(t *testing.T) {
 					"  remaining: context.getRemainingTimeInMillis(), waits: context.callbackWaitsForEmptyEventLoop,\n" +
 					"  traceId: process.env._X_AMZN_TRACE_ID, cwd: process.cwd(), taskRoot: process.env.LAMBDA_TASK_ROOT,\n" +
 					"  nodePath: process.env.NODE_PATH, handlerEnv: process.env._HANDLER,\n" +
+					"  clientContext: context.clientContext, identity: context.identity ?? null,\n" +
 					"});\n",
 			}})
 		type answer struct {
@@ -215,10 +217,13 @@ func TestNodeRuntime(t *testing.T) {
 			TraceID                       string
 			Cwd, TaskRoot                 string
 			NodePath, HandlerEnv          string
+			ClientContext                 struct{ Custom map[string]string }
+			Identity                      any
 		}
+		clientContext := base64.StdEncoding.EncodeToString([]byte(`{"custom":{"tenant":"t1"}}`))
 		var first answer
 		for i := 1; i <= 2; i++ {
-			r := invokeNode(t, srv, "node-context", `{}`)
+			r := invokeNode(t, srv, "node-context", `{}`, "--client-context", clientContext)
 			var a answer
 			if err := json.Unmarshal(r.Payload, &a); err != nil || r.FunctionError != "" {
 				t.Fatalf("answer %s (%v)\n%s", r.Payload, err, r.Log)
@@ -242,6 +247,9 @@ func TestNodeRuntime(t *testing.T) {
 			}
 			if a.Remaining <= 5000 || a.Remaining > 7000 {
 				t.Errorf("getRemainingTimeInMillis() = %v with a 7 s timeout", a.Remaining)
+			}
+			if a.ClientContext.Custom["tenant"] != "t1" || a.Identity != nil {
+				t.Errorf("clientContext/identity: %s", r.Payload)
 			}
 			if !strings.HasPrefix(a.TraceID, "Root=1-") {
 				t.Errorf("_X_AMZN_TRACE_ID = %q", a.TraceID)
@@ -341,6 +349,41 @@ func TestNodeRuntime(t *testing.T) {
 		r := invokeNode(t, srv, "node-stream", `{}`)
 		if r.FunctionError != "" || string(r.Payload) != "part0;part1;part2;end" {
 			t.Fatalf("answer %q (function error %q)\n%s", r.Payload, r.FunctionError, r.Log)
+		}
+	})
+
+	t.Run("an error after the stream started fails the invoke with its type", func(t *testing.T) {
+		t.Parallel()
+		createNodeFunction(t, srv, nodeFunction{name: "node-stream-error", handler: "index.handler", files: map[string]string{
+			"index.mjs": "class StreamError extends Error { constructor(m){super(m); this.name='StreamError'} }\n" +
+				"export const handler = awslambda.streamifyResponse(async (event, responseStream) => {\n" +
+				"  responseStream.write('partial');\n" +
+				"  await new Promise((r) => setTimeout(r, 5));\n" +
+				"  throw new StreamError('broke mid-stream');\n});\n",
+		}})
+		r := invokeNode(t, srv, "node-stream-error", `{}`)
+		if d := decodeNodeError(t, r); d.ErrorType != "StreamError" || d.ErrorMessage != "broke mid-stream" {
+			t.Fatalf("error document %s", r.Payload)
+		}
+	})
+
+	t.Run("an uncaught exception fails the invoke and the next one starts afresh", func(t *testing.T) {
+		t.Parallel()
+		createNodeFunction(t, srv, nodeFunction{name: "node-uncaught", handler: "index.handler", files: map[string]string{
+			"index.js": "exports.handler = (event, context, callback) => {\n" +
+				"  if (event.crash) setTimeout(() => { throw new TypeError('late failure'); }, 5);\n" +
+				"  else callback(null, process.pid);\n};\n",
+		}})
+		r := invokeNode(t, srv, "node-uncaught", `{"crash":true}`)
+		if d := decodeNodeError(t, r); d.ErrorType != "TypeError" || d.ErrorMessage != "late failure" {
+			t.Fatalf("error document %s\n%s", r.Payload, r.Log)
+		}
+		if !strings.Contains(r.Log, "\tERROR\tUncaught Exception \t{\"errorType\":\"TypeError\"") {
+			t.Errorf("log lacks the Uncaught Exception record:\n%s", r.Log)
+		}
+		r = invokeNode(t, srv, "node-uncaught", `{}`)
+		if r.FunctionError != "" || !strings.Contains(r.Log, "Init Duration") {
+			t.Fatalf("after the crash: answer %s (function error %q), log:\n%s", r.Payload, r.FunctionError, r.Log)
 		}
 	})
 
