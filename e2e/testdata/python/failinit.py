@@ -1,0 +1,5 @@
+raise ValueError("configuration is missing")
+
+
+def handler(event, context):
+    return 1
