@@ -53,7 +53,11 @@ def fault_document(fault, request_id=None):
 
 def exception_document(exc, request_id=None):
     """The document for an exception raised by the function's code."""
-    return document(str(exc), type(exc).__name__, format_frames(exc.__traceback__), request_id)
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<exception str() failed>"
+    return document(message, type(exc).__name__, format_frames(exc.__traceback__), request_id)
 
 
 def format_frames(tb):

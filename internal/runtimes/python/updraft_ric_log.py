@@ -84,7 +84,9 @@ class TaggedStream(io.TextIOBase):
         self._fd = fd
         self._original = original
         self._name = name
-        self._lock = threading.Lock()
+        # Reentrant: a __del__ or signal handler that prints while this
+        # thread is inside write must not deadlock.
+        self._lock = threading.RLock()
         self._line_start = True  # the last byte written ended a line
 
     def write(self, s):
