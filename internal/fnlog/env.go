@@ -41,6 +41,9 @@ type Env struct {
 	stream   string
 	now      func() time.Time // clock for record times; tests replace it
 
+	// begun is set by the first Begin, which flushes the init output.
+	begun atomic.Bool
+
 	mu        sync.Mutex
 	requestID string // guarded by mu; "" between invocations
 	active    bool   // guarded by mu; the tail records (between Begin and End)
@@ -121,6 +124,12 @@ func (e *Env) Begin(requestID, version string) {
 		version = e.version
 	}
 	line := StartLine(requestID, version)
+	if !e.begun.Load() {
+		// What the init phase printed must stay before the first START;
+		// later invocations need no flush: End drained the pipes.
+		e.begun.Store(true)
+		e.Flush()
+	}
 	e.mu.Lock()
 	e.requestID = requestID
 	e.tail.reset()

@@ -75,9 +75,13 @@ func Managed(runtime string) bool {
 func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 	switch {
 	case strings.HasPrefix(runtime, "python3"):
-		py, err := r.interpreter("python3")
+		// The exact version when the host has it (python3.12), else the
+		// host's python3: pure-Python code runs on either.
+		py, err := r.interpreter(runtime)
 		if err != nil {
-			return nil, err
+			if py, err = r.interpreter("python3"); err != nil {
+				return nil, err
+			}
 		}
 		paths := []string{l.RuntimeRoot + "/python", l.TaskRoot}
 		if l.OptRoot != "" {
