@@ -109,6 +109,7 @@ func (a *attempt) run(ctx context.Context) {
 		Payload:        ev.Payload,
 		TraceID:        ev.TraceID,
 		RequestID:      ev.RequestID,
+		FreezeDelay:    drainFreezeDelay,
 	})
 	stop()
 	switch {

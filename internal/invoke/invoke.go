@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -63,6 +64,8 @@ type Request struct {
 	TraceID        string
 	// RequestID, when set, is used instead of a new one.
 	RequestID string
+	// FreezeDelay: see pool.Request.
+	FreezeDelay time.Duration
 }
 
 // Response is what the API sends back.
@@ -124,6 +127,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 		InvokedARN:          target.InvokedARN,
 		ClientContext:       clientContext,
 		TraceID:             req.TraceID,
+		FreezeDelay:         req.FreezeDelay,
 	})
 	if err != nil {
 		if lambdaerr.IsType(err, lambdaerr.TypeTooManyRequests) {

@@ -49,7 +49,10 @@ type env struct {
 	busy        bool        // an invocation is running
 	gen         uint64      // bumped on every invocation; a stale freeze timer does nothing
 	freezeTimer *time.Timer // fires tryFreeze FreezeDelay after a release
-	freezeGen   uint64      // the generation freezeTimer was armed for
+	// freezeDelay is the delay the last invocation asked for; written by
+	// the goroutine holding the environment, read when it parks.
+	freezeDelay time.Duration
+	freezeGen   uint64 // the generation freezeTimer was armed for
 
 	destroyOnce sync.Once
 	dead        atomic.Bool
@@ -344,7 +347,7 @@ func (e *env) parkAndFreeze() {
 	defer e.mu.Unlock()
 	e.busy = false
 	g := e.gen
-	e.armFreezeLocked(g, e.pool.cfg.FreezeDelay)
+	e.armFreezeLocked(g, max(e.freezeDelay, e.pool.cfg.FreezeDelay))
 }
 
 // armFreezeLocked schedules tryFreeze(g) after d.

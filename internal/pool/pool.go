@@ -94,6 +94,11 @@ type Request struct {
 	InvokedARN          string
 	ClientContext       string
 	TraceID             string
+	// FreezeDelay, when longer than the pool's, is how long the
+	// environment stays thawed after this invocation: a caller that will
+	// send the next event at once (the async engine draining a backlog)
+	// saves a freeze and a thaw per event.
+	FreezeDelay time.Duration
 }
 
 // Result is the outcome of an invocation that ran. A function error is a
@@ -196,6 +201,7 @@ func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	e.freezeDelay = max(req.FreezeDelay, p.cfg.FreezeDelay) // e is ours until released
 	res := e.invoke(ctx, req)
 	if e.finishesLater(&res) {
 		// Extensions work on after the response: the caller has its

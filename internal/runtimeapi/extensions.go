@@ -97,7 +97,7 @@ type extension struct {
 
 	// Guarded by Server.mu.
 	sawNext  bool
-	inflight bool       // handed an event and has not called next since
+	inflight bool        // handed an event and has not called next since
 	queue    []*extEvent // events not yet handed over
 	// waiter is the parked /event/next (buffered 1), nil when none;
 	// waiterConn is its connection.
