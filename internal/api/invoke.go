@@ -19,15 +19,9 @@ func newRequestID() string { return uuid.NewString() }
 // sync limit plus one byte, so an oversized body is refused without being
 // buffered whole.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !acceptableContentType(ct) {
-		return lambdaerr.UnsupportedMediaType("The content type %q is not supported: send a JSON payload.", ct)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, invoke.MaxSyncRequestBytes+1))
+	body, err := readInvokePayload(r, "InvokeFunction")
 	if err != nil {
-		return lambdaerr.InvalidRequestContent("Could not read request body.")
-	}
-	if len(body) > invoke.MaxSyncRequestBytes {
-		return lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the InvokeFunction operation", invoke.MaxSyncRequestBytes)
+		return err
 	}
 	h := r.Header
 	if h.Get(lambdaapi.HeaderInvocationType) == lambdaapi.InvocationEvent {
@@ -64,6 +58,23 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write(resp.Payload)
 	}
 	return nil
+}
+
+// readInvokePayload reads an invoke request's payload: a JSON-ish content
+// type, at most the sync limit (read up to one byte past it, so an
+// oversized body is refused without being buffered whole).
+func readInvokePayload(r *http.Request, operation string) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !acceptableContentType(ct) {
+		return nil, lambdaerr.UnsupportedMediaType("The content type %q is not supported: send a JSON payload.", ct)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, invoke.MaxSyncRequestBytes+1))
+	if err != nil {
+		return nil, lambdaerr.InvalidRequestContent("Could not read request body.")
+	}
+	if len(body) > invoke.MaxSyncRequestBytes {
+		return nil, lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the %s operation", invoke.MaxSyncRequestBytes, operation)
+	}
+	return body, nil
 }
 
 // acceptableContentType allows what the CLI and SDKs send for JSON

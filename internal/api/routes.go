@@ -34,6 +34,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET /2019-09-30/functions/{name}/concurrency", s.getConcurrency)
 
 	h("POST /2015-03-31/functions/{name}/invocations", s.invoke)
+	h("POST /2021-11-15/functions/{name}/response-streaming-invocations", s.invokeStream)
 	h("POST /2014-11-13/functions/{name}/invoke-async/", s.invokeAsync)
 	h("POST /2014-11-13/functions/{name}/invoke-async", s.invokeAsync)
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"time"
 
@@ -66,6 +67,21 @@ type Request struct {
 	RequestID string
 	// FreezeDelay: see pool.Request.
 	FreezeDelay time.Duration
+	// Stream, when not nil, receives the response as the function streams
+	// it (InvokeWithResponseStream); Response.Payload then holds only what
+	// was not streamed (a buffered answer, or the error document).
+	Stream Stream
+}
+
+// Stream is where InvokeWithResponseStream's response goes.
+type Stream interface {
+	// Write receives the response bytes as the function writes them. It
+	// may be called from another goroutine than Invoke's, but never after
+	// Invoke returned.
+	io.Writer
+	// Resolved is called once the qualifier is resolved, before the
+	// function runs and before any Write, with the version that runs.
+	Resolved(executedVersion string)
 }
 
 // Response is what the API sends back.
@@ -74,6 +90,7 @@ type Response struct {
 	RequestID       string
 	Payload         []byte
 	FunctionError   string
+	ErrorType       string // the function error's type, when FunctionError is set
 	LogResult       string // base64 tail, when LogType is Tail
 	ExecutedVersion string
 }
@@ -119,6 +136,11 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	if req.InvocationType == lambdaapi.InvocationDryRun {
 		return &Response{StatusCode: 204, RequestID: requestID, ExecutedVersion: v.Version}, nil
 	}
+	var stream io.Writer
+	if req.Stream != nil {
+		req.Stream.Resolved(v.Version)
+		stream = req.Stream
+	}
 	res, err := s.runner.Invoke(ctx, &pool.Request{
 		Version:             v,
 		ReservedConcurrency: target.ReservedConcurrency,
@@ -128,6 +150,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 		ClientContext:       clientContext,
 		TraceID:             req.TraceID,
 		FreezeDelay:         req.FreezeDelay,
+		Stream:              stream,
 	})
 	if err != nil {
 		if lambdaerr.IsType(err, lambdaerr.TypeTooManyRequests) {
@@ -145,6 +168,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 		RequestID:       requestID,
 		Payload:         res.Payload,
 		FunctionError:   res.FunctionError,
+		ErrorType:       res.ErrorType,
 		ExecutedVersion: res.ExecutedVersion,
 	}
 	if req.LogType == "Tail" {

@@ -283,9 +283,13 @@ func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
 		InvokedFunctionARN: req.InvokedARN,
 		TraceID:            req.TraceID,
 		ClientContext:      req.ClientContext,
+		Stream:             req.Stream,
 	})
 	stop()
 	cancel()
+	if err == nil && resp.FunctionError && resp.ErrorType == "Runtime.TruncatedResponse" && e.exitsSoon() {
+		err = errRuntimeExited // reported as the crash it is, below
+	}
 	duration := time.Since(start)
 
 	out := invokeOutcome{Result: Result{ExecutedVersion: v.Version, Duration: duration}}
@@ -336,6 +340,28 @@ func (e *env) invoke(ctx context.Context, req *Request) invokeOutcome {
 		Status:          status,
 	})
 	return out
+}
+
+// errRuntimeExited stands for a runtime that died while answering.
+var errRuntimeExited = errors.New("pool: runtime exited while answering")
+
+// crashGrace is how long a truncated answer waits for its process to be
+// seen exiting.
+const crashGrace = 200 * time.Millisecond
+
+// exitsSoon reports whether e's process exits within crashGrace. A runtime
+// that dies mid-answer (a streamed response, typically) cuts its body
+// before its exit is noticed; Lambda reports the exit (Runtime.ExitError),
+// not the truncated body.
+func (e *env) exitsSoon() bool {
+	t := time.NewTimer(crashGrace)
+	defer t.Stop()
+	select {
+	case <-e.procDone.Done():
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // parkAndFreeze marks e idle and arms its freeze timer. It must run before

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -99,6 +100,10 @@ type Request struct {
 	// send the next event at once (the async engine draining a backlog)
 	// saves a freeze and a thaw per event.
 	FreezeDelay time.Duration
+	// Stream, when not nil, receives a response the function streams, as
+	// it arrives (InvokeWithResponseStream); see [runtimeapi.Invocation].
+	// Result.Payload is then empty unless the function failed.
+	Stream io.Writer
 }
 
 // Result is the outcome of an invocation that ran. A function error is a

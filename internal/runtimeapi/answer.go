@@ -77,7 +77,7 @@ func (s *Server) handleAnswer(w http.ResponseWriter, r *http.Request, id string,
 	c.kind = kind
 	s.mu.Unlock()
 
-	resp, out := s.readAnswer(r, kind)
+	resp, out := s.readAnswer(r, kind, c.sink)
 
 	s.mu.Lock()
 	s.completeLocked(c, resp, nil)
@@ -116,14 +116,18 @@ const (
 // outcome to report to the runtime. Every outcome completes the invocation:
 // a refused answer becomes a function error, as in Lambda.
 //
-// Streaming seam: a streamed response is buffered here under the same limit.
-// When InvokeWithResponseStream arrives, the modeStreaming branch copies
-// r.Body into the invocation's sink instead and checks the trailers at EOF.
-func (s *Server) readAnswer(r *http.Request, kind answerKind) (*Response, outcome) {
+// A response in streaming mode goes to sink, the invocation's stream, when
+// it has one (readStream); without one it is buffered here under the same
+// limit as any other.
+func (s *Server) readAnswer(r *http.Request, kind answerKind, sink *streamSink) (*Response, outcome) {
 	if kind == answerResponse {
-		if _, ok := parseResponseMode(r.Header[hdrResponseMode]); !ok {
+		mode, ok := parseResponseMode(r.Header[hdrResponseMode])
+		if !ok {
 			return functionError(errTypeInvalidResponseModeHeader,
 				errorBody(errTypeInvalidResponseModeHeader, msgInvalidFunctionResponseMode)), outcomeBadMode
+		}
+		if mode == modeStreaming && sink != nil {
+			return s.readStream(r, sink)
 		}
 	}
 	body, res := readBody(r, s.cfg.MaxResponseBytes)
@@ -145,16 +149,28 @@ func (s *Server) readAnswer(r *http.Request, kind answerKind) (*Response, outcom
 	}
 	// A runtime that fails mid-body reports it in trailers (the Go runtime
 	// client declares them on every response; they are empty on success).
-	if errType := firstValue(r.Trailer[hdrErrorType]); errType != "" {
-		raw := firstValue(r.Trailer[hdrErrorBody])
-		errBody, err := base64.StdEncoding.DecodeString(raw)
-		if err != nil {
-			errBody = []byte(raw)
-		}
-		errType, doc := errorDocument(errType, errBody)
-		return &Response{Payload: doc, FunctionError: true, ErrorType: errType, ContentType: contentType}, outcomeAccepted
+	if resp := trailerError(r, contentType); resp != nil {
+		return resp, outcomeAccepted
 	}
 	return &Response{Payload: body, ContentType: contentType}, outcomeAccepted
+}
+
+// trailerError returns the function error a runtime reported in the
+// trailers of a fully read body, or nil if it reported none. The error
+// body trailer is base64 of the error document; a value that is not
+// base64 is taken as the document itself.
+func trailerError(r *http.Request, contentType string) *Response {
+	errType := firstValue(r.Trailer[hdrErrorType])
+	if errType == "" {
+		return nil
+	}
+	raw := firstValue(r.Trailer[hdrErrorBody])
+	errBody, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		errBody = []byte(raw)
+	}
+	errType, doc := errorDocument(errType, errBody)
+	return &Response{Payload: doc, FunctionError: true, ErrorType: errType, ContentType: contentType}
 }
 
 func functionError(errType string, doc []byte) *Response {

@@ -365,7 +365,7 @@ func (s *Server) serveRequest(pc *rconn, req *http.Request) bool {
 		if c == nil {
 			break // 400 or 403 without reading the body: net/http's job
 		}
-		resp, out := s.readAnswer(req, kind)
+		resp, out := s.readAnswer(req, kind, c.sink)
 		s.mu.Lock()
 		s.completeLocked(c, resp, nil)
 		s.mu.Unlock()

@@ -101,12 +101,21 @@
 //     that Function.Unknown (header started with "Function.") or
 //     Runtime.Unknown. An empty or non-JSON error body is replaced by a
 //     synthesized {"errorMessage","errorType"} document.
-//   - Streaming (Lambda-Runtime-Function-Response-Mode: streaming) is
-//     accepted and buffered under the same limit, which is what Lambda does
-//     for a RequestResponse Invoke of a streaming function. Any other mode is
-//     400 InvalidFunctionResponseMode and the invocation fails with
-//     Runtime.InvalidResponseModeHeader. InvokeWithResponseStream will add a
-//     sink to [Invocation]; readAnswer is the one place that then changes.
+//   - Streaming (Lambda-Runtime-Function-Response-Mode: streaming, a
+//     chunked body, a mid-stream error in the trailers) goes, for an
+//     [Invocation] with a Stream (InvokeWithResponseStream), to that
+//     writer as it arrives, piece by piece, from whichever goroutine reads
+//     the answer (on the fast path Invoke's own); past
+//     [Config.MaxStreamedResponseBytes] (Lambda's 200 MB) the stream is cut
+//     and the invocation fails as Function.ResponseSizeTooLarge. Without a
+//     Stream it is buffered under [Config.MaxResponseBytes], which is what
+//     Lambda does for a RequestResponse Invoke of a streaming function.
+//     Any other mode is 400 InvalidFunctionResponseMode and the invocation
+//     fails with Runtime.InvalidResponseModeHeader. Invoke closes the
+//     stream before it returns, so a handler still reading an abandoned
+//     invocation's body never writes to the caller's writer afterwards; a
+//     Write that fails (the client went away) makes the rest of the body be
+//     read and dropped, and the runtime still gets its 202.
 //
 // # Connections and the fast path
 //

@@ -86,7 +86,7 @@ func (s *Server) invokeOn(ctx context.Context, c *call, pc *rconn) *Response {
 	}
 	s.mu.Unlock()
 
-	resp, out := s.readAnswer(req, kind)
+	resp, out := s.readAnswer(req, kind, c.sink)
 
 	s.mu.Lock()
 	intr := s.releaseLocked(c, pc)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -41,6 +42,15 @@ type Invocation struct {
 	// CognitoIdentity is the Cognito identity JSON; it becomes
 	// Lambda-Runtime-Cognito-Identity and is omitted when empty.
 	CognitoIdentity string
+	// Stream, when not nil, receives a response the runtime posts in
+	// streaming mode as it arrives, up to
+	// [Config.MaxStreamedResponseBytes], instead of it being buffered
+	// into [Response.Payload]; see stream.go. It is written from whichever
+	// goroutine reads the answer, never after Invoke returns. A response
+	// posted in one piece still lands in Payload. Nil buffers streamed
+	// responses too, under [Config.MaxResponseBytes], as Lambda does for
+	// a RequestResponse Invoke of a streaming function.
+	Stream io.Writer
 }
 
 // Response is what the runtime posted for an invocation. A function error is
@@ -61,6 +71,9 @@ type Response struct {
 	// ContentType is the Content-Type the runtime sent with its answer;
 	// empty if it sent none.
 	ContentType string
+	// Streamed is true when the response body went to [Invocation.Stream]
+	// (Payload is then empty unless FunctionError is set).
+	Streamed bool
 }
 
 // callState is where an invocation is between Invoke and its answer.
@@ -109,6 +122,10 @@ type call struct {
 	kind    answerKind // valid in callAnswering
 	resp    *Response
 	err     error
+	// sink passes a streamed response to inv.Stream; nil when inv.Stream
+	// is nil. Set by newCall, read-only after.
+	sink *streamSink
+
 	// reader is the connection Invoke does c's I/O on in its fast path,
 	// until the answer is read or Invoke gives the connection up; nil
 	// otherwise. Server.interruptLocked unblocks that I/O.
@@ -138,6 +155,16 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 		return nil, context.Cause(ctx)
 	}
 	c := newCall(ctx, inv)
+	if c.sink == nil {
+		return s.invoke(ctx, c)
+	}
+	resp, err := s.invoke(ctx, c)
+	c.sink.close() // a handler may still be streaming an abandoned call
+	return resp, err
+}
+
+// invoke delivers c and waits for its answer.
+func (s *Server) invoke(ctx context.Context, c *call) (*Response, error) {
 	pc, err := s.enqueue(c)
 	if err != nil {
 		return nil, err
@@ -153,6 +180,9 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 // newCall prepares everything the /next handler will write.
 func newCall(ctx context.Context, inv *Invocation) *call {
 	c := &call{inv: inv, id: inv.RequestID, done: make(chan struct{})}
+	if inv.Stream != nil {
+		c.sink = &streamSink{w: inv.Stream}
+	}
 	if c.id == "" {
 		c.id = uuid.NewString()
 	}

@@ -49,6 +49,11 @@ type Config struct {
 	// runtime may post. 0 means [DefaultMaxResponseBytes]; negative is an
 	// error.
 	MaxResponseBytes int
+
+	// MaxStreamedResponseBytes is the largest response, in bytes, a runtime
+	// may stream to an [Invocation] with a Stream. 0 or negative means
+	// [DefaultMaxStreamedResponseBytes].
+	MaxStreamedResponseBytes int64
 }
 
 // Server is the Runtime API endpoint of one execution environment. Create it
