@@ -235,3 +235,27 @@ func TestAsyncWithUpdraftCLI(t *testing.T) {
 		t.Fatalf("invoke --async --wait of a failing function: %v\n%s\n%s", err, out, errOut)
 	}
 }
+
+// TestFunctionInvokesAnotherAsynchronously: a function's own AWS SDK,
+// configured only from the environment the platform gives it
+// (credentials and AWS_ENDPOINT_URL), queues an Event invocation of
+// another function, which then runs.
+func TestFunctionInvokesAnotherAsynchronously(t *testing.T) {
+	t.Parallel()
+	srv := testutil.StartServer(t, testutil.Options{})
+	c := srv.Lambda()
+	createTestFunction(t, c, "caller", fnOpts{})
+	createTestFunction(t, c, "callee", fnOpts{})
+	var out struct {
+		Status    int    `json:"status"`
+		RequestID string `json:"requestId"`
+	}
+	invokeJSON(t, c, "caller", map[string]any{"action": "invoke-event", "value": "callee"}, &out)
+	if out.Status != 202 || out.RequestID == "" {
+		t.Fatalf("the function's Event invoke answered %+v", out)
+	}
+	rec := waitRecord(t, srv, out.RequestID, 30*time.Second)
+	if rec.Status != "SUCCEEDED" || !strings.Contains(string(rec.Result), "from a function") {
+		t.Fatalf("record of the event a function queued: %+v %s", rec, rec.Result)
+	}
+}

@@ -5,7 +5,9 @@
 // Actions: echo (default), env, write-tmp, read-tmp, start-counter,
 // read-counter, sleep (ms), alloc (mb), exit (code), panic, error, big
 // (bytes), version, wait-url (GET value and return the body), fail-url
-// (GET value; fail when the body is "fail", else return it). An event
+// (GET value; fail when the body is "fail", else return it), invoke-event
+// (queue an Event invocation of the function named by value with the AWS
+// SDK, configured only from the environment). An event
 // with "data" rows and no action is a remote-service batch: each row
 // [n, args...] is answered [n, "UPPER(args)"]. Setting FAIL_INIT=1 makes
 // the process exit before the handler starts; FAIL_INIT=post posts an
@@ -26,6 +28,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // Event selects the behaviour.
@@ -122,6 +129,23 @@ func handle(ctx context.Context, e Event) (any, error) {
 			return nil, errors.New("testfn failed as told by " + e.Value)
 		}
 		return string(b), nil
+	case "invoke-event":
+		// Reach the platform the way a function's own AWS SDK does: from
+		// the credentials and AWS_ENDPOINT_URL in the environment.
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := awslambda.NewFromConfig(cfg).Invoke(ctx, &awslambda.InvokeInput{
+			FunctionName:   aws.String(e.Value),
+			InvocationType: types.InvocationTypeEvent,
+			Payload:        []byte(`{"action":"echo","echo":"from a function"}`),
+		})
+		if err != nil {
+			return nil, err
+		}
+		id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+		return map[string]any{"status": out.StatusCode, "requestId": id}, nil
 	case "wait-url":
 		// Block on an HTTP server the test runs, so that the test decides
 		// when the invocation ends (rendezvous of parallel invocations).
