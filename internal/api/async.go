@@ -87,37 +87,15 @@ func readLimited(r *http.Request, limit int) ([]byte, error) {
 	return body, nil
 }
 
-// recordView is the JSON of GET /updraft/v1/invocations/{id}.
+// recordView is the JSON of GET /updraft/v1/invocations/{id}: the record
+// as stored, less the raw error document (error says what failed).
 type recordView struct {
-	RequestID       string           `json:"requestId"`
-	FunctionName    string           `json:"functionName"`
-	Qualifier       string           `json:"qualifier,omitempty"`
-	BatchID         string           `json:"batchId,omitempty"`
-	Status          async.Status     `json:"status"`
-	Attempts        int              `json:"attempts"`
-	Throttles       int              `json:"throttles,omitempty"`
-	ReceivedAt      time.Time        `json:"receivedAt"`
-	StartedAt       *time.Time       `json:"startedAt,omitempty"`
-	UpdatedAt       time.Time        `json:"updatedAt"`
-	FinishedAt      *time.Time       `json:"finishedAt,omitempty"`
-	NextAttemptAt   *time.Time       `json:"nextAttemptAt,omitempty"`
-	ExecutedVersion string           `json:"executedVersion,omitempty"`
-	Condition       string           `json:"condition,omitempty"`
-	Result          json.RawMessage  `json:"result,omitempty"`
-	Error           *async.ErrorInfo `json:"error,omitempty"`
-	FunctionError   string           `json:"functionError,omitempty"`
-	Deliveries      []async.Delivery `json:"deliveries,omitempty"`
+	*async.Record
+	// ErrorPayload shadows the stored field, so it is left out.
+	ErrorPayload json.RawMessage `json:"errorPayload,omitempty"`
 }
 
-func viewOf(rec *async.Record) *recordView {
-	return &recordView{
-		RequestID: rec.RequestID, FunctionName: rec.FunctionName, Qualifier: rec.Qualifier, BatchID: rec.BatchID,
-		Status: rec.Status, Attempts: rec.Attempts, Throttles: rec.Throttles,
-		ReceivedAt: rec.ReceivedAt, StartedAt: rec.StartedAt, UpdatedAt: rec.UpdatedAt, FinishedAt: rec.FinishedAt,
-		NextAttemptAt: rec.NextAttemptAt, ExecutedVersion: rec.ExecutedVersion, Condition: rec.Condition,
-		Result: rec.Result, Error: rec.Error, FunctionError: rec.FunctionError, Deliveries: rec.Deliveries,
-	}
-}
+func viewOf(rec *async.Record) *recordView { return &recordView{Record: rec} }
 
 // getInvocation serves GET /updraft/v1/invocations/{id}[?wait=SECONDS].
 func (s *Server) getInvocation(w http.ResponseWriter, r *http.Request) error {
