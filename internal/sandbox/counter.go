@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 )
 
 // counterFile reads a numeric cgroup file that is consulted on every
@@ -29,9 +30,12 @@ func (c *counterFile) read() uint64 {
 	if c.f == nil {
 		return 0
 	}
+	// One pread: the file is a few bytes, returned whole by the first
+	// read; os.File.ReadAt would read again to fill the buffer and so cost
+	// a second system call for the end of file.
 	var buf [32]byte
-	n, err := c.f.ReadAt(buf[:], 0)
-	if n == 0 && err != nil {
+	n, err := preadOnce(c.f, buf[:])
+	if n <= 0 || err != nil {
 		return 0
 	}
 	s := bytes.TrimSpace(buf[:n])
@@ -58,4 +62,25 @@ func (c *counterFile) close() {
 		c.f = nil
 	}
 	c.err = os.ErrClosed
+}
+
+// preadOnce reads from offset 0 of f with a single pread.
+func preadOnce(f *os.File, b []byte) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var rerr error
+	if err := rc.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = syscall.Pread(int(fd), b, 0)
+			if rerr != syscall.EINTR {
+				return true
+			}
+		}
+	}); err != nil {
+		return 0, err
+	}
+	return n, rerr
 }
