@@ -55,6 +55,14 @@ func FuzzRuntimeRequests(f *testing.F) {
 		{0, "GET", "/", "", "", 0},
 		{fuzzInvoke | fuzzNext | fuzzRequeue, "POST", "/2018-06-01/runtime/invocation/{id}/response", "", "{}", 0},
 		{fuzzInvoke | fuzzNext | fuzzRequeue, "GET", "/2018-06-01/runtime/invocation/next", "", "", 0},
+		// The Extensions API shares the listener.
+		{0, "POST", "/2020-01-01/extension/register", "Lambda-Extension-Name: ext", `{"events":["INVOKE","SHUTDOWN"]}`, 0},
+		{0, "POST", "/2020-01-01/extension/register", "Lambda-Extension-Name: ext", `{"events":["BOGUS"]}`, 0},
+		{0, "POST", "/2020-01-01/extension/register", "", `not json`, 0},
+		{fuzzInvoke | fuzzNext, "POST", "/2020-01-01/extension/register", "Lambda-Extension-Name: late", `{"events":[]}`, 0},
+		{0, "GET", "/2020-01-01/extension/event/next", "Lambda-Extension-Identifier: nope", "", 0},
+		{0, "POST", "/2020-01-01/extension/init/error", "Lambda-Extension-Identifier: nope\nLambda-Extension-Function-Error-Type: Extension.X", "{}", 0},
+		{0, "POST", "/2020-01-01/extension/exit/error", "", "", 0},
 	}
 	for _, sd := range seeds {
 		f.Add(sd.setup, sd.method, sd.path, sd.headers, []byte(sd.body), sd.lengthMode)
