@@ -123,7 +123,8 @@ func (r *cgroupV1Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 	}
 	// Best effort: cgroup v1 refuses swappiness changes in some setups.
 	_ = writeCgroupFile(filepath.Join(cg.memory, "memory.swappiness"), "0")
-	f, err := openControl(filepath.Join(cg.freezer, "freezer.state"))
+	// Read and write: freeze polls the state through the same descriptor.
+	f, err := os.OpenFile(filepath.Join(cg.freezer, "freezer.state"), os.O_RDWR, 0)
 	if err != nil {
 		return fail(err)
 	}
@@ -229,13 +230,15 @@ func (c *cgroupV1) freeze(abort *atomic.Bool) error {
 	if err := writeControl(c.state, v1Frozen); err != nil {
 		return err
 	}
-	statePath := filepath.Join(c.freezer, "freezer.state")
+	// One pread per poll on the open descriptor, not open/read/close:
+	// the pool freezes environments all the time.
+	var buf [16]byte
 	err := pollUntil(freezeTimeout, abort, func() (bool, error) {
-		b, err := os.ReadFile(statePath)
+		n, err := unix.Pread(int(c.state.Fd()), buf[:], 0)
 		if err != nil {
 			return false, fmt.Errorf("sandbox: read freezer state: %w", err)
 		}
-		return strings.TrimSpace(string(b)) == v1Frozen, nil
+		return strings.TrimSpace(string(buf[:n])) == v1Frozen, nil
 	})
 	if err != nil {
 		_ = writeControl(c.state, v1Thawed)
