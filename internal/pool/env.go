@@ -124,7 +124,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	var launch *runtimes.Launch
 	var cmdPath string
 	if managed {
-		launch, err = p.deps.Runtimes.Launch(v.Runtime, runtimes.Layout{RuntimeRoot: layout.RuntimeRoot, TaskRoot: layout.TaskRoot, OptRoot: layout.OptRoot})
+		launch, err = p.deps.Runtimes.Launch(v.Runtime, runtimes.Layout{RuntimeRoot: layout.RuntimeRoot, TaskRoot: layout.TaskRoot, OptRoot: layout.OptRoot, MemoryMB: v.MemoryMB})
 		if launch != nil {
 			cmdPath = launch.Path
 		}

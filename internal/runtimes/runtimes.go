@@ -44,9 +44,11 @@ type Launch struct {
 	Env map[string]string
 }
 
-// Layout is where the sandbox shows the function's directories.
+// Layout is where the sandbox shows the function's directories, and the
+// function's memory size.
 type Layout struct {
 	RuntimeRoot, TaskRoot, OptRoot string
+	MemoryMB                       int
 }
 
 // New writes the embedded clients under dataDir/runtimes and returns the
@@ -106,9 +108,16 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 			paths = append(paths, l.OptRoot+"/nodejs/node_modules", l.OptRoot+"/nodejs/"+strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")+"/node_modules")
 		}
 		paths = append(paths, l.RuntimeRoot+"/node/node_modules", l.TaskRoot+"/node_modules")
+		// Lambda's Node bootstrap sizes V8's heap from the memory size, so
+		// a heap that fills up is a JavaScript error, not a cgroup kill.
+		args := []string{"--expose-gc", "--max-http-header-size=81920"}
+		if l.MemoryMB > 0 {
+			newSpace := l.MemoryMB / 10
+			args = append(args, fmt.Sprintf("--max-semi-space-size=%d", newSpace/2), fmt.Sprintf("--max-old-space-size=%d", l.MemoryMB-newSpace))
+		}
 		return &Launch{
 			Path: node,
-			Args: []string{l.RuntimeRoot + "/node/index.mjs"},
+			Args: append(args, l.RuntimeRoot+"/node/index.mjs"),
 			Env:  map[string]string{"NODE_PATH": strings.Join(paths, ":")},
 		}, nil
 	}

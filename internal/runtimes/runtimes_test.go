@@ -56,3 +56,20 @@ func TestLaunchSearchPaths(t *testing.T) {
 		t.Error("java21 was accepted")
 	}
 }
+
+func TestNodeHeapFollowsMemorySize(t *testing.T) {
+	r, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := r.Launch("nodejs20.x", Layout{RuntimeRoot: "/var/runtime", TaskRoot: "/var/task", MemoryMB: 1024})
+	if err != nil {
+		t.Skipf("no node here: %v", err)
+	}
+	got := strings.Join(l.Args, " ")
+	for _, want := range []string{"--max-semi-space-size=51", "--max-old-space-size=922", "/var/runtime/node/index.mjs"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("node args %q lack %s", got, want)
+		}
+	}
+}
