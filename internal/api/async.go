@@ -62,7 +62,7 @@ func (s *Server) invokeAsync(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readLimited(r, eng.MaxPayloadBytes())
+	body, err := readLimited(r, eng.MaxPayloadBytes(), "InvokeFunction")
 	if err != nil {
 		return err
 	}
@@ -75,14 +75,16 @@ func (s *Server) invokeAsync(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readLimited reads a body of at most limit bytes (413 beyond).
-func readLimited(r *http.Request, limit int) ([]byte, error) {
+// readLimited reads a body of at most limit bytes, reading one byte past
+// it so an oversized body is refused (413, naming operation) without being
+// buffered whole.
+func readLimited(r *http.Request, limit int, operation string) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, lambdaerr.InvalidRequestContent("Could not read request body.")
 	}
 	if len(body) > limit {
-		return nil, lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+		return nil, lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the %s operation", limit, operation)
 	}
 	return body, nil
 }
@@ -134,7 +136,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readLimited(r, eng.MaxPayloadBytes())
+	body, err := readLimited(r, eng.MaxPayloadBytes(), "InvokeFunction")
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -61,20 +60,12 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readInvokePayload reads an invoke request's payload: a JSON-ish content
-// type, at most the sync limit (read up to one byte past it, so an
-// oversized body is refused without being buffered whole).
+// type, at most the sync limit.
 func readInvokePayload(r *http.Request, operation string) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !acceptableContentType(ct) {
 		return nil, lambdaerr.UnsupportedMediaType("The content type %q is not supported: send a JSON payload.", ct)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, invoke.MaxSyncRequestBytes+1))
-	if err != nil {
-		return nil, lambdaerr.InvalidRequestContent("Could not read request body.")
-	}
-	if len(body) > invoke.MaxSyncRequestBytes {
-		return nil, lambdaerr.RequestTooLarge("Request must be smaller than %d bytes for the %s operation", invoke.MaxSyncRequestBytes, operation)
-	}
-	return body, nil
+	return readLimited(r, invoke.MaxSyncRequestBytes, operation)
 }
 
 // acceptableContentType allows what the CLI and SDKs send for JSON
