@@ -121,11 +121,6 @@ func waitAck(ctx context.Context, f jetstream.PubAckFuture) error {
 	}
 }
 
-func isWrongLastSequence(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
-}
-
 // validate applies the Event limits and resolves the function.
 func (e *Engine) validate(name, qualifier, clientContext string, payload []byte) ([]byte, *registry.Target, error) {
 	if len(payload) > e.cfg.MaxPayloadBytes {

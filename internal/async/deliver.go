@@ -84,10 +84,6 @@ func (e *Engine) deliver(ctx context.Context, rec *Record, ev *event, d *Deliver
 	dedup := rec.RequestID + ":" + d.Kind
 	if d.Kind == KindDeadLetter {
 		// The dead-letter queue gets the event itself, with attributes.
-		name, err := queueName(d.Target)
-		if err != nil {
-			return err
-		}
 		status, msg := 200, ""
 		if rec.Error != nil {
 			msg = rec.Error.ErrorMessage
@@ -98,7 +94,7 @@ func (e *Engine) deliver(ctx context.Context, rec *Record, ev *event, d *Deliver
 		if len(msg) > maxErrorMessageAttr {
 			msg = msg[:maxErrorMessageAttr]
 		}
-		return e.sendQueue(ctx, name, dedup, ev.Payload, map[string]Attribute{
+		return e.sendQueue(ctx, d.Target, dedup, ev.Payload, map[string]Attribute{
 			"RequestID":    {DataType: "String", StringValue: rec.RequestID},
 			"ErrorCode":    {DataType: "Number", StringValue: strconv.Itoa(status)},
 			"ErrorMessage": {DataType: "String", StringValue: msg},
@@ -110,11 +106,7 @@ func (e *Engine) deliver(ctx context.Context, rec *Record, ev *event, d *Deliver
 	}
 	switch kind := targetKind(d.Target); kind {
 	case "sqs":
-		name, err := queueName(d.Target)
-		if err != nil {
-			return err
-		}
-		return e.sendQueue(ctx, name, dedup, body, nil)
+		return e.sendQueue(ctx, d.Target, dedup, body, nil)
 	case "lambda":
 		// A function destination is invoked asynchronously, under a
 		// request id derived from this one so a retried delivery is
@@ -129,11 +121,11 @@ func (e *Engine) deliver(ctx context.Context, rec *Record, ev *event, d *Deliver
 	}
 }
 
-func (e *Engine) sendQueue(ctx context.Context, name, dedup string, body []byte, attrs map[string]Attribute) error {
+func (e *Engine) sendQueue(ctx context.Context, queueARN, dedup string, body []byte, attrs map[string]Attribute) error {
 	if e.deps.Queues == nil {
 		return errors.New("async: built-in queues are not available")
 	}
-	return e.deps.Queues.Send(ctx, name, dedup, body, attrs)
+	return e.deps.Queues.Send(ctx, queueARN, dedup, body, attrs)
 }
 
 // post delivers to a webhook: any 2xx is success.
@@ -170,15 +162,6 @@ func targetKind(target string) string {
 		return "sqs"
 	}
 	return ""
-}
-
-// queueName is the NAME of arn:aws:sqs:REGION:ACCOUNT:NAME.
-func queueName(arn string) (string, error) {
-	parts := strings.Split(arn, ":")
-	if len(parts) != 6 || parts[2] != "sqs" || parts[5] == "" {
-		return "", fmt.Errorf("async: %q is not a queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)", arn)
-	}
-	return parts[5], nil
 }
 
 // statusOf is the HTTP status of a platform error type, for the DLQ's

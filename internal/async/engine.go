@@ -91,10 +91,11 @@ type Attribute struct {
 	StringValue string
 }
 
-// Queues writes to the built-in queues. Send must be durable when it
-// returns, and a repeated dedupID must not add a second message.
+// Queues writes to the built-in queues, named by their SQS ARN
+// (arn:aws:sqs:REGION:ACCOUNT:NAME). Send must be durable when it returns,
+// and a repeated dedupID must not add a second message.
 type Queues interface {
-	Send(ctx context.Context, queue, dedupID string, body []byte, attrs map[string]Attribute) error
+	Send(ctx context.Context, queueARN, dedupID string, body []byte, attrs map[string]Attribute) error
 }
 
 // Deps are the engine's collaborators.

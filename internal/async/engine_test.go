@@ -90,7 +90,8 @@ type queued struct {
 	attrs        map[string]Attribute
 }
 
-func (q *fakeQueues) Send(ctx context.Context, queue, dedup string, body []byte, attrs map[string]Attribute) error {
+func (q *fakeQueues) Send(ctx context.Context, queueARN, dedup string, body []byte, attrs map[string]Attribute) error {
+	queue := queueARN[strings.LastIndex(queueARN, ":")+1:]
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.fail > 0 {

@@ -155,11 +155,7 @@ func (s *records) update(ctx context.Context, key string, rec *Record, rev uint6
 	}
 	nrev, err := s.kv.Update(ctx, key, b, rev)
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-			return 0, errConflict
-		}
-		if errors.Is(err, jetstream.ErrKeyExists) {
+		if isWrongLastSequence(err) || errors.Is(err, jetstream.ErrKeyExists) {
 			return 0, errConflict
 		}
 		return 0, fmt.Errorf("async: update record %s: %w", key, err)
@@ -217,3 +213,10 @@ var (
 	errExists   = errors.New("async: record exists")
 	errConflict = errors.New("async: record changed concurrently")
 )
+
+// isWrongLastSequence reports a compare-and-set write that found another
+// revision (or, for a create, any record) under its key.
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}

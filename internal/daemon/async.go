@@ -23,7 +23,11 @@ func (p asyncPolicies) AsyncPolicy(function, qualifier string) async.Policy {
 type asyncQueues struct{ q *queue.Service }
 
 // Send implements async.Queues: durable, deduplicated by dedupID.
-func (a asyncQueues) Send(ctx context.Context, name, dedupID string, body []byte, attrs map[string]async.Attribute) error {
+func (a asyncQueues) Send(ctx context.Context, queueARN, dedupID string, body []byte, attrs map[string]async.Attribute) error {
+	_, _, name, err := queue.ParseARN(queueARN)
+	if err != nil {
+		return err
+	}
 	var qa map[string]queue.Attribute
 	if attrs != nil {
 		qa = make(map[string]queue.Attribute, len(attrs))
@@ -31,6 +35,6 @@ func (a asyncQueues) Send(ctx context.Context, name, dedupID string, body []byte
 			qa[k] = queue.Attribute{DataType: v.DataType, StringValue: v.StringValue}
 		}
 	}
-	_, err := a.q.SendWithID(ctx, name, dedupID, body, queue.SanitizeAttributes(qa))
+	_, err = a.q.SendWithID(ctx, name, dedupID, body, queue.SanitizeAttributes(qa))
 	return err
 }
