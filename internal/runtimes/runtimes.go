@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed python node
@@ -32,6 +33,12 @@ type Runtimes struct {
 	dir string
 	// lookPath finds interpreter candidates; replaced in tests.
 	lookPath func(string) ([]string, error)
+
+	// found caches interpreter results by name: every cold start of a
+	// managed runtime asks, and the answer does not change while the
+	// server runs.
+	mu    sync.Mutex
+	found map[string]string
 }
 
 // Launch is how to start one runtime inside a sandbox.
@@ -127,6 +134,27 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 // interpreter finds a real (not a shell shim) executable named name that
 // the unprivileged function user can run.
 func (r *Runtimes) interpreter(name string) (string, error) {
+	r.mu.Lock()
+	path, ok := r.found[name]
+	r.mu.Unlock()
+	if ok {
+		return path, nil
+	}
+	path, err := r.findInterpreter(name)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	if r.found == nil {
+		r.found = map[string]string{}
+	}
+	r.found[name] = path
+	r.mu.Unlock()
+	return path, nil
+}
+
+// findInterpreter looks name up; see interpreter.
+func (r *Runtimes) findInterpreter(name string) (string, error) {
 	paths, err := r.lookPath(name)
 	if err != nil {
 		return "", err
