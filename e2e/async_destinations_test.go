@@ -23,37 +23,18 @@ const (
 	functionARN = "arn:aws:lambda:us-east-1:" + testAccount + ":function:"
 )
 
-// queueMessage is a line of `updraft queue receive`.
-type queueMessage struct {
-	MessageID         string `json:"MessageId"`
-	Body              string `json:"Body"`
-	MessageAttributes map[string]struct {
-		DataType    string `json:"DataType"`
-		StringValue string `json:"StringValue"`
-	} `json:"MessageAttributes"`
-}
-
 // receiveQueue reads messages from a built-in queue with the updraft CLI,
 // long-polling until want messages arrived or within passed.
-func receiveQueue(t *testing.T, srv *testutil.Server, name string, want int, within time.Duration) []queueMessage {
+func receiveQueue(t *testing.T, srv *testutil.Server, name string, want int, within time.Duration) []receivedLine {
 	t.Helper()
-	var got []queueMessage
+	var got []receivedLine
 	deadline := time.Now().Add(within)
 	for len(got) < want && time.Now().Before(deadline) {
 		out, errOut, err := updraftCLI(t, srv, "queue", "receive", name, "--max", "10", "--wait", "5s")
 		if err != nil && !strings.Contains(errOut, "ResourceNotFound") {
 			t.Fatalf("queue receive %s: %v\n%s", name, err, errOut)
 		}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			if line == "" {
-				continue
-			}
-			var m queueMessage
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				t.Fatalf("queue receive printed %q: %v", line, err)
-			}
-			got = append(got, m)
-		}
+		got = append(got, receiveLines(t, out)...)
 		if err != nil {
 			time.Sleep(200 * time.Millisecond) // the queue is made on first write
 		}

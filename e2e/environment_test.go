@@ -271,19 +271,20 @@ func TestIdleEnvironmentsAreBoundedAndEvicted(t *testing.T) {
 	for _, name := range []string{"cap-a", "cap-b", "cap-c"} {
 		createTestFunction(t, c, name, fnOpts{})
 		invokeJSON(t, c, name, map[string]string{"action": "echo"}, nil)
-		if n := poolEnvironments(t, srv); n > 2 {
+		if n := poolHealth(t, srv).Environments; n > 2 {
 			t.Fatalf("after invoking %s the pool holds %d environments, limit 2", name, n)
 		}
 	}
 	testutil.WaitFor(t, 10*time.Second, func() error {
-		if n := poolEnvironments(t, srv); n != 0 {
+		if n := poolHealth(t, srv).Environments; n != 0 {
 			return fmt.Errorf("%d environments still alive past the idle TTL", n)
 		}
 		return nil
 	})
 }
 
-func poolEnvironments(t *testing.T, srv *testutil.Server) int {
+// poolHealth reads the pool's counts from /healthz.
+func poolHealth(t *testing.T, srv *testutil.Server) (p struct{ Environments, Idle, Busy int }) {
 	t.Helper()
 	resp, err := http.Get(srv.URL + "/healthz")
 	if err != nil {
@@ -293,10 +294,13 @@ func poolEnvironments(t *testing.T, srv *testutil.Server) int {
 	var h struct {
 		Pool struct {
 			Environments int `json:"environments"`
+			Idle         int `json:"idle"`
+			Busy         int `json:"busy"`
 		} `json:"pool"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 		t.Fatal(err)
 	}
-	return h.Pool.Environments
+	p.Environments, p.Idle, p.Busy = h.Pool.Environments, h.Pool.Idle, h.Pool.Busy
+	return p
 }

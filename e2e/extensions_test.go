@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -16,26 +14,6 @@ import (
 
 	"github.com/updraft/updraft/internal/testutil"
 )
-
-// poolStats reads the pool's counts from /healthz.
-func poolStats(t *testing.T, srv *testutil.Server) (idle, busy int) {
-	t.Helper()
-	resp, err := http.Get(srv.URL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h struct {
-		Pool struct {
-			Idle int `json:"idle"`
-			Busy int `json:"busy"`
-		} `json:"pool"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Pool.Idle, h.Pool.Busy
-}
 
 // TestExternalExtensionInALayer deploys the extfn extension as a layer
 // (/opt/extensions/extfn) next to testfn and checks Lambda's extension
@@ -76,12 +54,12 @@ func TestExternalExtensionInALayer(t *testing.T) {
 	}
 	invokeJSON(t, c, "with-ext", map[string]string{"action": "echo"}, &first)
 	answered := time.Now()
-	if _, busy := poolStats(t, srv); busy != 1 {
+	if busy := poolHealth(t, srv).Busy; busy != 1 {
 		t.Errorf("busy environments right after the answer = %d, want 1 (the extension is still working)", busy)
 	}
 	testutil.WaitFor(t, 10*time.Second, func() error {
-		if idle, busy := poolStats(t, srv); idle != 1 || busy != 0 {
-			return fmt.Errorf("idle %d, busy %d", idle, busy)
+		if p := poolHealth(t, srv); p.Idle != 1 || p.Busy != 0 {
+			return fmt.Errorf("idle %d, busy %d", p.Idle, p.Busy)
 		}
 		return nil
 	})
