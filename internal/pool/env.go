@@ -434,12 +434,6 @@ func (e *env) cleanupFiles() {
 	}
 }
 
-// bootstrapPath finds the executable to start for a function without
-// layers.
-func bootstrapPath(v *registry.Version, codeDir string, layout sandbox.Layout) (string, error) {
-	return findBootstrap(v, codeDir, "", layout)
-}
-
 // findBootstrap finds the executable to start, as Lambda does for custom
 // runtimes: bootstrap in the code (/var/task/bootstrap), then in the
 // merged layers (/opt/bootstrap). optDir is the host directory of the

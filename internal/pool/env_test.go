@@ -330,15 +330,15 @@ func TestBootstrapPath(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := testVersion()
 			v.Runtime = tc.runtime
-			got, err := bootstrapPath(v, tc.codeDir, fullLayout)
+			got, err := findBootstrap(v, tc.codeDir, "", fullLayout)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("bootstrapPath = %q, %v; want error %q", got, err, tc.wantErr)
+					t.Fatalf("findBootstrap = %q, %v; want error %q", got, err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tc.want {
-				t.Fatalf("bootstrapPath = %q, %v; want %q", got, err, tc.want)
+				t.Fatalf("findBootstrap = %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}
