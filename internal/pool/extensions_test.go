@@ -17,14 +17,6 @@ import (
 	"github.com/updraft/updraft/internal/testutil"
 )
 
-// layeredCode is a fakeCode that also serves one merged layers directory.
-type layeredCode struct {
-	*fakeCode
-	opt string
-}
-
-func (c *layeredCode) OptDir(context.Context, *registry.Version) (string, error) { return c.opt, nil }
-
 // newExtensionHarness starts a pool whose functions run testfn with the
 // extfn extension in /opt/extensions/extfn.
 func newExtensionHarness(t *testing.T) *harness {
@@ -60,10 +52,10 @@ func newExtensionHarness(t *testing.T) *harness {
 		t.Fatalf("sandbox.New: %v", err)
 	}
 	t.Cleanup(func() { _ = sb.Close() })
-	fc := &fakeCode{dirs: map[string]string{"testfn": code}, gates: map[string]chan struct{}{}, entered: make(chan string, 8)}
+	fc := &fakeCode{dirs: map[string]string{"testfn": code}, gates: map[string]chan struct{}{}, entered: make(chan string, 8), opt: opt}
 	h := &harness{code: fc, logs: &memSink{}, obs: &recordingObserver{}}
 	h.pool, err = New(Config{MaxEnvironments: 10, TmpRoot: t.TempDir(), Region: "us-east-1"},
-		Deps{Logger: logger, Sandbox: sb, Code: &layeredCode{fc, opt}, Logs: h.logs, Observer: h.obs})
+		Deps{Logger: logger, Sandbox: sb, Code: fc, Logs: h.logs, Observer: h.obs})
 	if err != nil {
 		t.Fatalf("pool.New: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // The registry is the pool's layer source in the daemon.
-var _ LayerSource = (*registry.Registry)(nil)
+var _ CodeSource = (*registry.Registry)(nil)
 
 func TestFindBootstrapInLayers(t *testing.T) {
 	dir := t.TempDir()

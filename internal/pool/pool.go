@@ -44,26 +44,21 @@ type Config struct {
 	TmpRoot string
 }
 
-// CodeSource unpacks a code blob and returns its directory.
+// CodeSource provides a function's files on this node.
 type CodeSource interface {
+	// CodeDir unpacks a code blob and returns its directory.
 	CodeDir(ctx context.Context, shaHex string) (string, error)
-}
-
-// LayerSource is implemented by a [CodeSource] that also serves layers:
-// OptDir returns the host directory holding v's layers merged in order
-// (later layers win), to be mounted read-only at /opt, or "" when v has
-// none. A CodeSource without it starts every environment with an empty
-// /opt.
-type LayerSource interface {
+	// OptDir returns the host directory holding v's layers merged in
+	// order (later layers win), to be mounted read-only at /opt.
 	OptDir(ctx context.Context, v *registry.Version) (string, error)
 }
 
-// optDir asks the code source for v's merged layers, if it serves them.
+// optDir returns v's merged layers, "" when it has none.
 func (p *Pool) optDir(ctx context.Context, v *registry.Version) (string, error) {
-	if ls, ok := p.deps.Code.(LayerSource); ok && len(v.Layers) > 0 {
-		return ls.OptDir(ctx, v)
+	if len(v.Layers) == 0 {
+		return "", nil
 	}
-	return "", nil
+	return p.deps.Code.OptDir(ctx, v)
 }
 
 // Deps are the pool's collaborators.

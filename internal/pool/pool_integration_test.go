@@ -84,7 +84,10 @@ type fakeCode struct {
 	dirs    map[string]string
 	gates   map[string]chan struct{}
 	entered chan string
+	opt     string // the merged layers directory every version gets
 }
+
+func (c *fakeCode) OptDir(context.Context, *registry.Version) (string, error) { return c.opt, nil }
 
 func (c *fakeCode) CodeDir(ctx context.Context, sha string) (string, error) {
 	if g, ok := c.gates[sha]; ok {
