@@ -106,8 +106,11 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		OptDir:        optDir,
 		TmpSizeMB:     v.EphemeralMB,
 		MemoryLimitMB: v.MemoryMB,
+		CPUs:          vcpusForMemory(v.MemoryMB),
 	}
-	if p.cfg.TmpRoot != "" {
+	// Full isolation mounts a private tmpfs at /tmp; only basic mode needs
+	// a host directory, and full mode skips the mkdir on its cold path.
+	if p.cfg.TmpRoot != "" && p.deps.Sandbox.Level() != sandbox.LevelFull {
 		spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
 		if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
 			e.rt.Close()
@@ -537,4 +540,22 @@ func errorDocument(typ, msg string) []byte {
 
 func functionErrorResult(v *registry.Version, typ, msg string) *Result {
 	return &Result{Payload: errorDocument(typ, msg), FunctionError: "Unhandled", ErrorType: typ, ExecutedVersion: v.Version}
+}
+
+// memoryPerVCPU is the memory size that buys one vCPU: Lambda allocates CPU
+// in proportion to memory, the equivalent of one vCPU at 1,769 MB and six
+// at 10,240 MB.
+const memoryPerVCPU = 1769
+
+// vcpusForMemory is how many CPUs an environment of memoryMB may run on:
+// its vCPU share rounded up. Below 1,769 MB Lambda gives a fraction of one
+// vCPU; one whole CPU is the nearest bound an affinity mask can express,
+// and it makes runtimes that size their thread pools from the CPU count
+// (Go's GOMAXPROCS, Node's availableParallelism) match that budget instead
+// of the host's.
+func vcpusForMemory(memoryMB int) int {
+	if memoryMB <= 0 {
+		return 0
+	}
+	return (memoryMB + memoryPerVCPU - 1) / memoryPerVCPU
 }

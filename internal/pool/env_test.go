@@ -343,3 +343,19 @@ func TestBootstrapPath(t *testing.T) {
 		})
 	}
 }
+
+func TestVCPUsForMemory(t *testing.T) {
+	for _, tc := range []struct{ memoryMB, want int }{
+		{0, 0},
+		{128, 1},
+		{1769, 1},
+		{1770, 2},
+		{3538, 2},
+		{3539, 3},
+		{10240, 6},
+	} {
+		if got := vcpusForMemory(tc.memoryMB); got != tc.want {
+			t.Errorf("vcpusForMemory(%d) = %d, want %d", tc.memoryMB, got, tc.want)
+		}
+	}
+}

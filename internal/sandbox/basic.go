@@ -21,7 +21,7 @@ import (
 const outputWaitDelay = 2 * time.Second
 
 // startBasic runs the commands as one process group of the server's user.
-func (m *Manager) startBasic(ctx context.Context, s Spec) (*Process, error) {
+func (m *Manager) startBasic(ctx context.Context, s Spec, cpus []int) (*Process, error) {
 	if s.TmpDir != "" {
 		if err := os.MkdirAll(s.TmpDir, 0o700); err != nil {
 			return nil, fmt.Errorf("sandbox: create tmp dir: %w", err)
@@ -43,13 +43,13 @@ func (m *Manager) startBasic(ctx context.Context, s Spec) (*Process, error) {
 		}
 		cmd, err := basicCommand(c, s, p.pgid)
 		if err == nil {
-			err = cmd.Start()
+			err = withAffinity(cpus, cmd.Start)
 		}
 		// Retry "text file busy" briefly; see forkExecRetryingBusy.
 		for attempt := 0; errors.Is(err, syscall.ETXTBSY) && attempt < 50; attempt++ {
 			time.Sleep(2 * time.Millisecond)
 			if cmd, err = basicCommand(c, s, p.pgid); err == nil {
-				err = cmd.Start()
+				err = withAffinity(cpus, cmd.Start)
 			}
 		}
 		if err != nil {

@@ -83,9 +83,10 @@ func (o *outputPipes) wait(timeout time.Duration) {
 
 // startFull turns a zygote (a pre-started one, or one started now) into
 // the sandbox's init.
-func (m *Manager) startFull(ctx context.Context, s Spec) (*Process, error) {
+func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, error) {
 	out := &outputPipes{}
 	spec := initSpec{
+		CPUs:       cpus,
 		CodeDir:    s.CodeDir,
 		OptDir:     s.OptDir,
 		RuntimeDir: s.RuntimeDir,

@@ -70,6 +70,7 @@ type initSpec struct {
 	UID         int           `json:"uid"`
 	GID         int           `json:"gid"`
 	CgroupProcs []string      `json:"cgroupProcs"` // cgroup.procs files to enter
+	CPUs        []int         `json:"cpus,omitempty"` // the commands' CPU set; empty: all
 	Commands    []initCommand `json:"commands"`    // extras, then main (last)
 }
 
@@ -158,7 +159,12 @@ func runInit() int {
 	if err := setupSandbox(&spec); err != nil {
 		return fail(err)
 	}
-	pids, err := startInitCommands(&spec, fds, devNull)
+	var pids []int
+	err = withAffinity(spec.CPUs, func() error {
+		var err error
+		pids, err = startInitCommands(&spec, fds, devNull)
+		return err
+	})
 	_ = devNull.Close()
 	if err != nil {
 		_ = unix.Kill(-1, unix.SIGKILL)

@@ -21,6 +21,7 @@ type Manager struct {
 	cgroups cgroupRoot  // nil in basic mode
 	watch   *memWatcher // samples basic-mode trees and v2 cgroups without memory.peak
 	zygotes *zygotePool // pre-started inits; nil in basic mode or when disabled
+	cpus    *cpuPlacer  // nil when the server's CPU set is unknown
 
 	mu     sync.Mutex
 	closed bool                // guarded by mu
@@ -45,7 +46,7 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 		cfg.Zygotes = DefaultZygotes
 	}
 	logger = logger.With("component", "sandbox")
-	m := &Manager{cfg: cfg, logger: logger, live: map[string]*Process{}}
+	m := &Manager{cfg: cfg, logger: logger, live: map[string]*Process{}, cpus: newCPUPlacer()}
 	cg, reason := detectFull(cfg, logger)
 	if cg != nil {
 		m.cgroups = cg
@@ -181,15 +182,17 @@ func (m *Manager) Start(ctx context.Context, s Spec) (*Process, error) {
 
 	var p *Process
 	var err error
+	cpus := m.cpus.take(s.CPUs)
 	if m.status.Level == LevelFull {
-		p, err = m.startFull(ctx, s)
+		p, err = m.startFull(ctx, s, cpus)
 	} else {
-		p, err = m.startBasic(ctx, s)
+		p, err = m.startBasic(ctx, s, cpus)
 	}
 	m.mu.Lock()
 	if err != nil {
 		delete(m.live, s.ID)
 		m.mu.Unlock()
+		m.cpus.release(cpus)
 		return nil, err
 	}
 	if m.closed {
@@ -198,6 +201,7 @@ func (m *Manager) Start(ctx context.Context, s Spec) (*Process, error) {
 		m.mu.Unlock()
 		_ = p.Kill()
 		p.teardown()
+		m.cpus.release(cpus)
 		close(p.done)
 		return nil, ErrClosed
 	}
@@ -210,6 +214,7 @@ func (m *Manager) Start(ctx context.Context, s Spec) (*Process, error) {
 	go func() {
 		defer m.wg.Done()
 		p.teardown()
+		m.cpus.release(cpus)
 		// Free the ID before Done is closed, so a caller may reuse it at once.
 		m.mu.Lock()
 		delete(m.live, p.id)

@@ -174,6 +174,10 @@ type Spec struct {
 	// PidsLimit caps processes and threads in full mode; 0 means
 	// [DefaultPidsLimit].
 	PidsLimit int
+	// CPUs is how many of the server's CPUs the processes may run on, the
+	// least used ones at start; 0, or as many as the server has, means
+	// all of them.
+	CPUs int
 }
 
 // validate checks the fields both levels rely on.
@@ -193,8 +197,8 @@ func (s *Spec) validate() error {
 	if s.CodeDir == "" {
 		problems = append(problems, "CodeDir is empty")
 	}
-	if s.TmpSizeMB < 0 || s.MemoryLimitMB < 0 || s.PidsLimit < 0 {
-		problems = append(problems, "TmpSizeMB, MemoryLimitMB and PidsLimit must not be negative")
+	if s.TmpSizeMB < 0 || s.MemoryLimitMB < 0 || s.PidsLimit < 0 || s.CPUs < 0 {
+		problems = append(problems, "TmpSizeMB, MemoryLimitMB, PidsLimit and CPUs must not be negative")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSpec, strings.Join(problems, "; "))

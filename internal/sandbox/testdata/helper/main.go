@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -21,6 +22,9 @@ func main() {
 	switch os.Args[1] {
 	case "report":
 		report(os.Args[2:])
+	case "cpus":
+		// Go sizes GOMAXPROCS from the affinity mask it starts with.
+		fmt.Printf("cpus=%d gomaxprocs=%d\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	case "count":
 		for i := 0; ; i++ {
 			fmt.Println(i)
