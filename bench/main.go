@@ -11,7 +11,10 @@
 //   - the floor: a plain Go HTTP round trip on loopback (p50/p99 at
 //     concurrency 1, throughput at concurrency 8 and 64);
 //   - warm synchronous invokes of the echo function (same figures);
-//   - cold start: the first invoke of freshly created functions (p50);
+//   - cold start: the first invoke of freshly created functions (p50),
+//     beside the same echo bootstrap exec'd directly with no sandbox
+//     against a stub Runtime API in the bench (exec → first response):
+//     what the function and the machine cost without updraft;
 //   - asynchronous (Event) invocation: the 202 round trip (p50/p99 at
 //     concurrency 1); accept→start latency on a warm environment, from
 //     the record's receivedAt to the echo function's own clock reading
@@ -183,6 +186,10 @@ func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) e
 	}
 	slices.Sort(colds)
 	coldP50 := colds[len(colds)/2]
+	coldFloorP50, err := coldFloor(fnBin, coldCount)
+	if err != nil {
+		return err
+	}
 
 	// Asynchronous invocation last, so its queue and records cannot
 	// disturb the figures above.
@@ -199,6 +206,8 @@ func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) e
 		fmt.Printf("%-38s %10.0f/s %10.0f/s %7.0f%%  (failed invokes: %d)\n", fmt.Sprintf("throughput, concurrency %d", t.conc), t.floor, t.invoke, 100*t.invoke/t.floor, t.invokeFailures)
 	}
 	fmt.Printf("%-38s %12s %12s %7.1fx\n", fmt.Sprintf("cold start p50 (%d fresh functions)", coldCount), fmtDur(floorP50), fmtDur(coldP50), ratio(coldP50, floorP50))
+	fmt.Printf("%-38s %12s %12s %7.2fx\n", "cold start p50 vs the bare bootstrap", fmtDur(coldFloorP50), fmtDur(coldP50), ratio(coldP50, coldFloorP50))
+	fmt.Printf("    bare bootstrap: exec'd directly, no sandbox, against a stub Runtime API; exec → first response\n")
 	printAsync(asyncRes, acfg.samples, floorP50, floorP99)
 	fmt.Println()
 	fmt.Printf("bars: warm p50 <= 2.5x floor: %v; c8 throughput >= 30%% of floor: %v; cold p50 < 15ms: %v; no errors at c64: %v\n",

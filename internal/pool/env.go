@@ -139,24 +139,17 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		e.rt.Close()
 		return nil, &initFailure{result: functionErrorResult(v, "Runtime.InvalidEntrypoint", err.Error())}
 	}
-	// The function writes into pipes whose read ends fnlog owns, so that
-	// End can drain what the function printed before it answered.
+	// The function writes into a pipe whose read end fnlog owns, so that
+	// End can drain what the function printed before it answered. stdout
+	// and stderr share it: Lambda puts both in one log stream, one pipe
+	// keeps their order, and End checks one pipe instead of two.
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		e.cleanupFiles()
 		e.rt.Close()
-		return nil, fmt.Errorf("pool: stdout pipe: %w", err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		e.cleanupFiles()
-		e.rt.Close()
-		return nil, fmt.Errorf("pool: stderr pipe: %w", err)
+		return nil, fmt.Errorf("pool: output pipe: %w", err)
 	}
 	e.logs.Attach(outR)
-	e.logs.Attach(errR)
 	var cmdArgs []string
 	if launch != nil {
 		cmdArgs = launch.Args
@@ -166,7 +159,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		Args:   cmdArgs,
 		Env:    p.functionEnv(v, layout, e.rt.Addr(), logStream, launch),
 		Stdout: outW,
-		Stderr: errW,
+		Stderr: outW,
 	}
 	spec.Extras = extensionCommands(e.extNames, layout, spec.Main)
 	// Init Duration, as Lambda reports it, starts with the sandbox and
@@ -174,7 +167,6 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	start := time.Now()
 	e.proc, err = p.deps.Sandbox.Start(ctx, spec)
 	outW.Close()
-	errW.Close()
 	if err != nil {
 		e.logs.Close()
 		e.cleanupFiles()
