@@ -69,9 +69,9 @@ type initSpec struct {
 	Hostname    string        `json:"hostname"`
 	UID         int           `json:"uid"`
 	GID         int           `json:"gid"`
-	CgroupProcs []string      `json:"cgroupProcs"` // cgroup.procs files to enter
+	CgroupProcs []string      `json:"cgroupProcs"`    // cgroup.procs files to enter
 	CPUs        []int         `json:"cpus,omitempty"` // the commands' CPU set; empty: all
-	Commands    []initCommand `json:"commands"`    // extras, then main (last)
+	Commands    []initCommand `json:"commands"`       // extras, then main (last)
 }
 
 // initCommand is one command for an init; Stdout and Stderr index the
