@@ -24,6 +24,8 @@ var forbidden = map[string][]string{
 	"internal/lambdaerr":  {"internal/"},
 	"internal/lambdaapi":  {"internal/"},
 	"internal/config":     {"internal/"},
+	// Any package's tests may use testutil: it must import none of them.
+	"internal/testutil": {"internal/"},
 }
 
 // neverImported may only be imported by the layer above them.

@@ -24,13 +24,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/updraft/updraft/internal/api"
-	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/pool"
 	"github.com/updraft/updraft/internal/registry"
-	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -41,24 +41,6 @@ const (
 	testRole    = "arn:aws:iam::000000000000:role/lambda-role"
 	fnARN       = "arn:aws:lambda:us-east-1:000000000000:function:"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // fakeRunner stands in for the pool. By default it echoes the payload and
 // reports the version it was given, as the pool does; answer replaces that.
@@ -97,18 +79,14 @@ type fixture struct {
 	srv    *api.Server
 	reg    *registry.Registry
 	runner *fakeRunner
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 }
 
 func newFixture(t *testing.T, opts ...func(*api.Deps)) *fixture {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(t.Context(), config.Store{DataDir: t.TempDir(), Replicas: 1}, logger)
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Open(t, t.TempDir(), logger)
 	reg, err := registry.New(t.Context(), st, registry.Config{Region: testRegion, AccountID: testAccount, CodeCacheDir: t.TempDir()}, logger)
 	if err != nil {
 		t.Fatalf("registry.New: %v", err)

@@ -17,22 +17,18 @@ import (
 	"time"
 
 	"github.com/updraft/updraft/internal/api"
-	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/queue"
-	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 )
 
 // queueServer is the API with only the queue service, over a real
 // embedded JetStream, served on 127.0.0.1.
 func queueServer(t *testing.T) string {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(t.Context(), config.Store{DataDir: t.TempDir(), Replicas: 1}, logger)
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Open(t, t.TempDir(), logger)
 	q := queue.New(st.JetStream(), 1, logger, queue.WithAccount(testRegion, testAccount))
 	srv := httptest.NewUnstartedServer(api.New(api.Deps{Logger: logger, Queues: q}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

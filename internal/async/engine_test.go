@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
-	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 )
 
 const testARN = "arn:aws:lambda:us-east-1:000000000000:function:fn"
@@ -118,11 +117,7 @@ type fixture struct {
 func newFixture(t *testing.T, policy Policy, answers ...func(*invoke.Request) (*invoke.Response, error)) *fixture {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	st, err := store.Open(t.Context(), config.Store{DataDir: t.TempDir(), Replicas: 1}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Open(t, t.TempDir(), logger)
 	f := &fixture{
 		invoker:  &fakeInvoker{answers: answers, calls: map[string]int{}},
 		resolver: &fakeResolver{},
@@ -131,6 +126,7 @@ func newFixture(t *testing.T, policy Policy, answers ...func(*invoke.Request) (*
 	if policy.MaxEventAge == 0 {
 		policy.MaxEventAge = time.Hour
 	}
+	var err error
 	f.engine, err = New(t.Context(), Config{MaxPayloadBytes: 1 << 20, RetryDelay: 20 * time.Millisecond, RecordTTL: time.Hour, AckWait: 3 * time.Second}, Deps{
 		JetStream: st.JetStream(), Invoker: f.invoker, Resolver: f.resolver,
 		Policies: fixedPolicies{policy}, Queues: f.queues, Logger: logger,

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // newTestEnv returns an Env with a memSink and a fixed clock.
@@ -180,14 +182,14 @@ func TestEnvAttachReadsBetweenInvocations(t *testing.T) {
 	}
 	e.Attach(r)
 	fmt.Fprint(w, "background\nlast words")
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if got := sink.messages(); !slices.Contains(got, "|background") {
 			return fmt.Errorf("records %q", got)
 		}
 		return nil
 	})
 	w.Close() // the process exits: end of file emits the partial line
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if got := sink.messages(); !slices.Contains(got, "|last words") {
 			return fmt.Errorf("records %q", got)
 		}
@@ -201,7 +203,7 @@ func TestEnvAttachPortableReader(t *testing.T) {
 	e.Attach(r)
 	e.Begin("req-1", "")
 	fmt.Fprint(w, "hello\n") // io.Pipe returns once the reader took the bytes
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if got := sink.messages(); !slices.Contains(got, "req-1|hello") {
 			return fmt.Errorf("records %q", got)
 		}

@@ -2,10 +2,8 @@ package fnlog
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -14,38 +12,19 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // TestMain fails the package when one of its goroutines outlives the tests.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitNoLeaks(2 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "fnlog: leaked goroutines:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunCheckingLeaks(m, 2*time.Second, runsPackageCode))
 }
 
-// waitNoLeaks polls until no goroutine runs code of this package other than
-// TestMain, and returns their stacks if some still do at the timeout.
-func waitNoLeaks(timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "updraft/internal/fnlog.") && !strings.Contains(g, "fnlog.TestMain") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+// runsPackageCode reports whether a goroutine other than TestMain's is
+// running code of this package.
+func runsPackageCode(stack string) bool {
+	return strings.Contains(stack, "updraft/internal/fnlog.") && !strings.Contains(stack, "fnlog.TestMain")
 }
 
 // testLogger returns a logger writing to t.Log.
@@ -88,22 +67,6 @@ func (s *memSink) messages() []string {
 		out = append(out, r.RequestID+"|"+r.Message)
 	}
 	return out
-}
-
-// waitFor polls cond until it returns nil or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // startJetStream runs an embedded JetStream server without a listener in

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 func TestJetStreamRoundTrip(t *testing.T) {
@@ -133,7 +135,7 @@ func TestFollow(t *testing.T) {
 	w := e.Stdout()
 	since := time.Now()
 	fmt.Fprint(w, "old 1\nold 2\n")
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if sink.Published() < 2 {
 			return errors.New("not published yet")
 		}
@@ -156,7 +158,7 @@ func TestFollow(t *testing.T) {
 	fmt.Fprint(NewEnv(sink, "beta", "1").Stdout(), "beta\n")
 	fmt.Fprint(w, "new 1\nnew 2\n")
 	want := []string{"old 1", "old 2", "new 1", "new 2"}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if !slices.Equal(got, want) {
@@ -176,7 +178,7 @@ func TestFollowFromNowAndCallbackError(t *testing.T) {
 	t.Cleanup(func() { _ = sink.Close() })
 	w := NewEnv(sink, "alpha", "$LATEST").Stdout()
 	fmt.Fprint(w, "before follow\n")
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if sink.Published() < 1 {
 			return errors.New("not published yet")
 		}
@@ -194,7 +196,7 @@ func TestFollowFromNowAndCallbackError(t *testing.T) {
 	}()
 	// The consumer starts at some point; keep printing until it sees a line.
 	var msg string
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		fmt.Fprint(w, "after follow\n")
 		select {
 		case msg = <-first:

@@ -9,60 +9,21 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 )
-
-// testLogger writes to t.Log and goes quiet once the test ends (the NATS
-// client may report from its own goroutines late).
-func testLogger(t testing.TB) *slog.Logger {
-	t.Helper()
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-// openStore opens an embedded JetStream in a temporary directory.
-func openStore(t *testing.T, dir string) *store.Store {
-	t.Helper()
-	st, err := store.Open(t.Context(), config.Store{DataDir: dir, Replicas: 1}, testLogger(t))
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
 
 func newService(t *testing.T) (*Service, *store.Store) {
 	t.Helper()
-	st := openStore(t, t.TempDir())
-	return New(st.JetStream(), 1, testLogger(t)), st
+	st := storetest.Open(t, t.TempDir(), testutil.Logger(t, slog.LevelDebug))
+	return New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug)), st
 }
 
 func mustSend(t *testing.T, s *Service, name, body string, attrs map[string]Attribute) string {
@@ -328,9 +289,9 @@ func TestCancelledLongPollReturnsTheContextError(t *testing.T) {
 // TestTwoServicesShareOneConsumer is two nodes on one JetStream: each
 // message goes to exactly one receiver.
 func TestTwoServicesShareOneConsumer(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	a := New(st.JetStream(), 1, testLogger(t))
-	b := New(st.JetStream(), 1, testLogger(t))
+	st := storetest.Open(t, t.TempDir(), testutil.Logger(t, slog.LevelDebug))
+	a := New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug))
+	b := New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug))
 	const n = 40
 	for i := range n {
 		mustSend(t, a, "shared", fmt.Sprint(i), nil)
@@ -361,14 +322,14 @@ func TestTwoServicesShareOneConsumer(t *testing.T) {
 
 func TestMessagesSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
-	st := openStore(t, dir)
-	s := New(st.JetStream(), 1, testLogger(t))
+	st := storetest.Open(t, dir, testutil.Logger(t, slog.LevelDebug))
+	s := New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug))
 	mustSend(t, s, "durable", "kept", map[string]Attribute{"K": {DataType: TypeString, StringValue: "v"}})
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st = openStore(t, dir)
-	s = New(st.JetStream(), 1, testLogger(t))
+	st = storetest.Open(t, dir, testutil.Logger(t, slog.LevelDebug))
+	s = New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug))
 	msgs, err := s.Receive(t.Context(), "durable", 1, 0)
 	if err != nil || len(msgs) != 1 || string(msgs[0].Body) != "kept" || msgs[0].Attributes["K"].StringValue != "v" {
 		t.Fatalf("after restart: %+v, %v", msgs, err)
@@ -376,8 +337,8 @@ func TestMessagesSurviveARestart(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	s := New(st.JetStream(), 1, testLogger(t), WithAccount("eu-west-1", "123456789012"))
+	st := storetest.Open(t, t.TempDir(), testutil.Logger(t, slog.LevelDebug))
+	s := New(st.JetStream(), 1, testutil.Logger(t, slog.LevelDebug), WithAccount("eu-west-1", "123456789012"))
 	got, err := s.List(t.Context())
 	if err != nil || len(got) != 0 {
 		t.Fatalf("List of no queues = %v, %v", got, err)

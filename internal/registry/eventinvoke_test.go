@@ -10,6 +10,7 @@ import (
 
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 const (
@@ -363,7 +364,7 @@ func TestEventInvokeConfigReachesOtherNodes(t *testing.T) {
 	if _, err := a.PutFunctionEventInvokeConfig(t.Context(), "fn", "", &lambdaapi.EventInvokeConfigRequest{MaximumRetryAttempts: ptr(0)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if got := b.EventInvokeConfig("fn", ""); got.MaximumRetryAttempts != 0 {
 			return fmt.Errorf("b sees %+v", got)
 		}
@@ -372,7 +373,7 @@ func TestEventInvokeConfigReachesOtherNodes(t *testing.T) {
 	if err := b.DeleteFunctionEventInvokeConfig(t.Context(), "fn", ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if got := a.EventInvokeConfig("fn", ""); got != DefaultEventInvokeConfig() {
 			return fmt.Errorf("a sees %+v", got)
 		}

@@ -6,14 +6,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 )
 
 const (
@@ -22,42 +21,15 @@ const (
 	testRole    = "arn:aws:iam::000000000000:role/lambda-role"
 )
 
-// testLogger writes to t.Log and goes quiet once the test ends.
+// testLogger is the registry tests' logger: Info and up, to t.Log.
 func testLogger(t testing.TB) *slog.Logger {
-	t.Helper()
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
+	return testutil.Logger(t, slog.LevelInfo)
 }
 
 // newStore opens an embedded store in a temporary directory.
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), config.Store{DataDir: t.TempDir(), Replicas: 1}, testLogger(t))
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return storetest.Open(t, t.TempDir(), testLogger(t))
 }
 
 // newRegistry opens a registry on st with its own code cache.
@@ -147,22 +119,6 @@ func wantType(t testing.TB, err error, typ string) *lambdaerr.Error {
 		t.Fatalf("got %v, want %s", err, typ)
 	}
 	return e
-}
-
-// waitFor polls cond until it returns nil or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %v", timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func ptr[T any](v T) *T { return &v }

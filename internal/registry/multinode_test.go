@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/updraft/updraft/internal/lambdaapi"
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // TestTwoRegistriesShareOneStore plays two nodes: writes on one show up
@@ -26,7 +27,7 @@ func TestTwoRegistriesShareOneStore(t *testing.T) {
 	})
 
 	created := mustCreate(t, a, "shared")
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		tg, err := b.Resolve("shared", "")
 		if err != nil {
 			return err
@@ -41,7 +42,7 @@ func TestTwoRegistriesShareOneStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		tg, err := b.Resolve("shared", "")
 		if err != nil {
 			return err
@@ -64,7 +65,7 @@ func TestTwoRegistriesShareOneStore(t *testing.T) {
 	if _, err := b.CreateAlias(ctx, "shared", &lambdaapi.CreateAliasRequest{Name: "prod", FunctionVersion: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		tg, err := a.Resolve("shared:prod", "")
 		if err != nil {
 			return err
@@ -99,7 +100,7 @@ func TestTwoRegistriesShareOneStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		for _, r := range []*Registry{a, b} {
 			tg, err := r.Resolve("shared", "")
 			if err != nil {
@@ -148,7 +149,7 @@ func TestTwoRegistriesShareOneStore(t *testing.T) {
 	if err := b.DeleteFunction(ctx, "shared", ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if _, err := a.Resolve("shared", ""); err == nil {
 			return errors.New("a still resolves shared")
 		}

@@ -330,6 +330,14 @@ func isCASError(err error) bool {
 // with compare-and-set, retrying when another writer got there first.
 // mutate sees a private copy and may return a client error to abort.
 func (r *Registry) updateFunction(ctx context.Context, name string, mutate func(*functionRecord) error) (*functionRecord, error) {
+	return r.casFunction(ctx, name, func(rec *functionRecord) (bool, error) {
+		return true, mutate(rec)
+	})
+}
+
+// casFunction is updateFunction for a mutate that may find nothing to
+// write (write false): the record it saw is then returned unwritten.
+func (r *Registry) casFunction(ctx context.Context, name string, mutate func(*functionRecord) (write bool, err error)) (*functionRecord, error) {
 	key := functionKey(name)
 	for attempt := range maxCASAttempts {
 		if err := casBackoff(ctx, attempt); err != nil {
@@ -346,8 +354,12 @@ func (r *Registry) updateFunction(ctx context.Context, name string, mutate func(
 		if err != nil {
 			return nil, err
 		}
-		if err := mutate(rec); err != nil {
+		write, err := mutate(rec)
+		if err != nil {
 			return nil, err
+		}
+		if !write {
+			return rec, nil
 		}
 		_, err = r.put(ctx, key, rec, e.Revision())
 		if errors.Is(err, errConflict) {

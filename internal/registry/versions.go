@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,61 +36,49 @@ func (r *Registry) PublishVersion(ctx context.Context, name string, req *lambdaa
 // publish implements PublishVersion for an already parsed name; the
 // checks are skipped when codeSha or revisionID are empty.
 func (r *Registry) publish(ctx context.Context, name, codeSha, description, revisionID string) (*lambdaapi.FunctionConfiguration, error) {
-	key := functionKey(name)
-	for attempt := range maxCASAttempts {
-		if err := casBackoff(ctx, attempt); err != nil {
-			return nil, err
-		}
-		e, err := r.getEntry(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			return nil, r.errFunctionNotFound(name)
-		}
-		rec, err := decode[functionRecord](key, e.Value())
-		if err != nil {
-			return nil, err
-		}
+	var prev *versionRecord // the version $LATEST is unchanged since, if any
+	rec, err := r.casFunction(ctx, name, func(rec *functionRecord) (bool, error) {
 		if revisionID != "" && revisionID != rec.Config.RevisionID {
-			return nil, errRevisionMismatch()
+			return false, errRevisionMismatch()
 		}
 		if cur := codeSha256Base64(rec.Config.CodeSha256Hex); codeSha != "" && codeSha != cur {
-			return nil, lambdaerr.PreconditionFailed("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", codeSha, cur)
+			return false, lambdaerr.PreconditionFailed("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", codeSha, cur)
 		}
 		if rec.LastVersion > 0 && rec.PublishedFrom == rec.Config.RevisionID {
-			prev, err := r.readVersion(ctx, name, strconv.Itoa(rec.LastVersion))
+			v, err := r.readVersion(ctx, name, strconv.Itoa(rec.LastVersion))
 			if err != nil {
-				return nil, err
+				return false, err
 			}
-			if prev != nil {
-				return prev.Config.configuration(name, prev.Version, r.functionARN(name)+":"+prev.Version), nil
+			if v != nil {
+				prev = v
+				return false, nil
 			}
 		}
 		// Claim the number first: if this stops before the version is
 		// written, the number is skipped, never reused.
 		rec.LastVersion++
 		rec.PublishedFrom = rec.Config.RevisionID
-		if _, err := r.put(ctx, key, rec, e.Revision()); errors.Is(err, errConflict) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		ver := strconv.Itoa(rec.LastVersion)
-		c := rec.Config.clone()
-		if description != "" {
-			c.Description = description
-		}
-		c.LastModified = lastModified(time.Now())
-		c.RevisionID = uuid.NewString()
-		vr := &versionRecord{Function: name, Version: ver, Config: c}
-		if _, err := r.put(ctx, versionKey(name, ver), vr, 0); err != nil {
-			return nil, fmt.Errorf("registry: publish %s version %s: %w", name, ver, err)
-		}
-		r.logger.Info("function version published", "function", name, "version", ver)
-		return c.configuration(name, ver, r.functionARN(name)+":"+ver), nil
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, r.errBusy(name)
+	if prev != nil {
+		return prev.Config.configuration(name, prev.Version, r.functionARN(name)+":"+prev.Version), nil
+	}
+	ver := strconv.Itoa(rec.LastVersion)
+	c := rec.Config.clone()
+	if description != "" {
+		c.Description = description
+	}
+	c.LastModified = lastModified(time.Now())
+	c.RevisionID = uuid.NewString()
+	vr := &versionRecord{Function: name, Version: ver, Config: c}
+	if _, err := r.put(ctx, versionKey(name, ver), vr, 0); err != nil {
+		return nil, fmt.Errorf("registry: publish %s version %s: %w", name, ver, err)
+	}
+	r.logger.Info("function version published", "function", name, "version", ver)
+	return c.configuration(name, ver, r.functionARN(name)+":"+ver), nil
 }
 
 // readVersion reads ver.<name>.<version> fresh; nil if it does not exist.

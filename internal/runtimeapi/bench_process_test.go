@@ -14,9 +14,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // These two benchmarks put the other side in a separate process, as in
@@ -143,7 +144,7 @@ func BenchmarkInvokeLambdaGoProcess(b *testing.B) {
 	}
 	cmd := exec.Command(bootstrap)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+s.Addr())
-	var output lockedBuffer // the runtime logs its exit on Close; shown on failure
+	var output testutil.SyncBuffer // the runtime logs its exit on Close; shown on failure
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -193,24 +194,6 @@ func BenchmarkInvokeLambdaGoProcess(b *testing.B) {
 		}
 	}
 	lat.report(b)
-}
-
-// lockedBuffer collects a child's output from exec's copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // buildEchoFn builds ./bench/echofn into a temporary directory, the way a

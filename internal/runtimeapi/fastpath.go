@@ -154,37 +154,17 @@ func (s *Server) nextOn(pc *rconn) bool {
 		s.closeConn(pc)
 		return false
 	}
-	if s.initErr != nil {
-		from := s.stateNameLocked()
+	c, refuseFrom := s.nextLocked()
+	switch {
+	case refuseFrom != "":
 		s.mu.Unlock()
-		return s.replyOrClose(pc, http.StatusForbidden, stateTransitionBody(from, stateReady))
-	}
-	if !s.initDone {
-		s.runtimeInitDoneLocked()
-	}
-	if c := s.current; c != nil {
-		switch c.state {
-		case callQueued:
-			c.state = callDelivered
-			c.written = true
-			s.unparkLocked()
-			s.mu.Unlock()
-			return s.deliverOn(pc, c)
-		case callDelivered:
-			// Re-deliver, as handleNext does.
-			c.written = true
-			s.mu.Unlock()
-			return s.deliverOn(pc, c)
-		case callAnswering:
-			from := s.stateNameLocked()
-			s.mu.Unlock()
-			return s.replyOrClose(pc, http.StatusForbidden, stateTransitionBody(from, stateReady))
-		}
+		return s.replyOrClose(pc, http.StatusForbidden, stateTransitionBody(refuseFrom, stateReady))
+	case c != nil:
+		s.mu.Unlock()
+		return s.deliverOn(pc, c)
 	}
 	// Park the connection itself: the next Invoke takes it.
-	old := s.supersedeLocked()
-	s.parkedConn = pc
-	s.parkLocked()
+	old := s.parkNextLocked(pc, nil)
 	s.mu.Unlock()
 	s.supersede(old)
 	return false

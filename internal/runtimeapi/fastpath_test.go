@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // rawRuntime speaks HTTP/1.1 by hand on one connection, so a test controls
@@ -50,7 +52,7 @@ func (r *rawRuntime) park() {
 	r.t.Helper()
 	before := parkedWaiter(r.s)
 	r.send(rawNext)
-	waitFor(r.t, 5*time.Second, func() error {
+	testutil.WaitFor(r.t, 5*time.Second, func() error {
 		if w, ok := parkedWaiter(r.s).(*rconn); !ok || w == before {
 			return errors.New("the connection is not parked on the fast path")
 		}
@@ -237,7 +239,7 @@ func TestFastPathRepliesMatchNetHTTP(t *testing.T) {
 					rt.park()
 				} else {
 					rt.send(fallbackNext)
-					waitFor(t, 5*time.Second, func() error {
+					testutil.WaitFor(t, 5*time.Second, func() error {
 						if _, ok := parkedWaiter(s).(chan *call); !ok {
 							return errors.New("not parked in net/http")
 						}

@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // helperEnv makes the test binary act as a Lambda function built with
@@ -25,39 +26,13 @@ func TestMain(m *testing.M) {
 	case echoHTTPHelper:
 		runEchoHTTPServer() // never returns
 	}
-	code := m.Run()
-	if code == 0 {
-		if err := checkGoroutineLeaks(5 * time.Second); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunCheckingLeaks(m, 5*time.Second, runsPackageCode))
 }
 
-// checkGoroutineLeaks fails if, after every test, a goroutine is still
+// runsPackageCode reports whether a goroutine other than TestMain's is
 // running code of this package (a handler, an Invoke, a fake runtime).
-func checkGoroutineLeaks(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "internal/runtimeapi.") &&
-				!strings.Contains(g, "runtimeapi.checkGoroutineLeaks") &&
-				!strings.Contains(g, "runtimeapi.TestMain") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("leaked goroutines:\n%s", strings.Join(leaked, "\n\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+func runsPackageCode(stack string) bool {
+	return strings.Contains(stack, "internal/runtimeapi.") && !strings.Contains(stack, "runtimeapi.TestMain")
 }
 
 // testLogger returns a logger that writes to t.Log.
@@ -85,22 +60,6 @@ func newTestServer(t testing.TB, cfg Config) *Server {
 		}
 	})
 	return s
-}
-
-// waitFor polls f until it returns nil or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // fakeRuntime speaks the Runtime API over real HTTP, like a runtime client.

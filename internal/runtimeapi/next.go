@@ -22,47 +22,23 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	var ch chan *call // this request's registration as the waiter
 	for {
 		s.mu.Lock()
-		if s.initErr != nil {
-			from := s.stateNameLocked()
+		c, refuseFrom := s.nextLocked()
+		switch {
+		case refuseFrom != "":
 			s.mu.Unlock()
-			writeStateTransition(w, from, stateReady)
+			writeStateTransition(w, refuseFrom, stateReady)
 			return
-		}
-		if !s.initDone {
-			s.runtimeInitDoneLocked()
-		}
-		if c := s.current; c != nil {
-			switch c.state {
-			case callQueued:
-				c.state = callDelivered
-				c.written = true
-				s.unparkLocked()
-				s.mu.Unlock()
-				s.writeNext(w, c)
-				return
-			case callDelivered:
-				// The runtime asks again without answering: re-deliver, as
-				// the RIE does; this also recovers an event lost with a
-				// broken connection.
-				c.written = true
-				s.mu.Unlock()
-				s.writeNext(w, c)
-				return
-			case callAnswering:
-				from := s.stateNameLocked()
-				s.mu.Unlock()
-				writeStateTransition(w, from, stateReady)
-				return
-			}
+		case c != nil:
+			s.mu.Unlock()
+			s.writeNext(w, c)
+			return
 		}
 		// Nothing to deliver: park. The newest /next is the waiter; an older
 		// one still registered belongs to a connection the runtime gave up.
 		if ch == nil {
 			ch = make(chan *call, 1)
 		}
-		oldConn := s.supersedeLocked()
-		s.waiter = ch
-		s.parkLocked()
+		oldConn := s.parkNextLocked(nil, ch)
 		s.mu.Unlock()
 		s.supersede(oldConn)
 
@@ -100,6 +76,51 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// nextLocked makes the state transitions of a /next, for handleNext and
+// the fast path's nextOn alike, and tells the caller what to write once it
+// has unlocked s.mu: the call to deliver, or the state to name in a 403
+// InvalidStateTransition (refuseFrom not empty). Neither means there is
+// nothing to deliver: the caller parks.
+func (s *Server) nextLocked() (c *call, refuseFrom string) {
+	if s.initErr != nil {
+		return nil, s.stateNameLocked()
+	}
+	if !s.initDone {
+		s.runtimeInitDoneLocked()
+	}
+	c = s.current
+	if c == nil {
+		return nil, ""
+	}
+	switch c.state {
+	case callQueued:
+		c.state = callDelivered
+		c.written = true
+		s.unparkLocked()
+		return c, ""
+	case callDelivered:
+		// The runtime asks again without answering: re-deliver, as the RIE
+		// does; this also recovers an event lost with a broken connection.
+		c.written = true
+		return c, ""
+	case callAnswering:
+		return nil, s.stateNameLocked()
+	}
+	return nil, ""
+}
+
+// parkNextLocked registers a /next that found nothing to deliver as the
+// one the next Invoke hands its event to: pc, a fast-path connection, or
+// ch, a net/http handler's channel (the other is nil). It marks the runtime
+// parked and returns the older parked connection it superseded, for
+// supersede once s.mu is unlocked.
+func (s *Server) parkNextLocked(pc *rconn, ch chan *call) *rconn {
+	old := s.supersedeLocked()
+	s.parkedConn, s.waiter = pc, ch
+	s.parkLocked()
+	return old
 }
 
 // requeueLocked puts a delivered call back in the queue after its delivery

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 func TestNewRejectsNegativeLimit(t *testing.T) {
@@ -466,7 +468,7 @@ func parkedWaiter(s *Server) any {
 func waitParkedWaiter(t *testing.T, s *Server, not any) any {
 	t.Helper()
 	var w any
-	waitFor(t, 5*time.Second, func() error {
+	testutil.WaitFor(t, 5*time.Second, func() error {
 		if w = parkedWaiter(s); w == nil || w == not {
 			return errors.New("no new /next parked")
 		}

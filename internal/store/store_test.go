@@ -11,46 +11,18 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/testutil"
 )
-
-// testLogger returns a logger writing to t.Log that goes quiet once the
-// test ends (the NATS client may report from its own goroutines late).
-func testLogger(t testing.TB) *slog.Logger {
-	t.Helper()
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
 
 func openEmbedded(t *testing.T, cfg config.Store) *Store {
 	t.Helper()
-	st, err := Open(t.Context(), cfg, testLogger(t))
+	st, err := Open(t.Context(), cfg, testutil.Logger(t, slog.LevelDebug))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -146,7 +118,7 @@ func TestExternalSeesTheEmbeddedStore(t *testing.T) {
 	if !strings.HasPrefix(a.ClientURL(), "nats://127.0.0.1:") || strings.HasSuffix(a.ClientURL(), ":0") {
 		t.Fatalf("ClientURL = %q, want nats://127.0.0.1:<port>", a.ClientURL())
 	}
-	b, err := Open(t.Context(), config.Store{NatsURL: a.ClientURL(), Replicas: 1}, testLogger(t))
+	b, err := Open(t.Context(), config.Store{NatsURL: a.ClientURL(), Replicas: 1}, testutil.Logger(t, slog.LevelDebug))
 	if err != nil {
 		t.Fatalf("Open external: %v", err)
 	}
@@ -184,7 +156,7 @@ func TestExternalConnectIsBounded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = Open(ctx, config.Store{NatsURL: "nats://" + addr, Replicas: 1}, testLogger(t))
+	_, err = Open(ctx, config.Store{NatsURL: "nats://" + addr, Replicas: 1}, testutil.Logger(t, slog.LevelDebug))
 	if err == nil {
 		t.Fatal("Open against a closed port succeeded")
 	}
@@ -194,7 +166,7 @@ func TestExternalConnectIsBounded(t *testing.T) {
 }
 
 func TestEmbeddedNeedsADataDir(t *testing.T) {
-	if _, err := Open(t.Context(), config.Store{}, testLogger(t)); err == nil {
+	if _, err := Open(t.Context(), config.Store{}, testutil.Logger(t, slog.LevelDebug)); err == nil {
 		t.Fatal("Open without a data dir succeeded")
 	}
 }

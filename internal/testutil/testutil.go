@@ -2,7 +2,10 @@
 // updraft binary and test functions, starts servers on loopback ports the
 // OS picks with a data dir in t.TempDir(), and hands tests a base URL,
 // credentials and an aws-sdk-go-v2 Lambda client. Everything it starts is
-// stopped by t.Cleanup.
+// stopped by t.Cleanup. It also holds the helpers that packages' own tests
+// share: a logger to t.Log, polling, and a goroutine-leak check for
+// TestMain. It imports no package of this module, so that any package's
+// tests may use it; storetest, beside it, opens embedded stores.
 package testutil
 
 import (
