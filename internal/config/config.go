@@ -57,6 +57,10 @@ type Server struct {
 	// DebugListen, when set, serves Go's pprof handlers on this loopback
 	// address for profiling.
 	DebugListen string
+	// Procs is how many CPUs the server's own goroutines run on at once
+	// (GOMAXPROCS); 0 means half of those it may use, at least one,
+	// unless the GOMAXPROCS environment variable is set.
+	Procs int
 }
 
 // Store configures JetStream.
@@ -193,6 +197,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
 	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
@@ -291,6 +296,9 @@ func (c Config) Validate() error {
 	}
 	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
+	}
+	if c.Server.Procs < 0 {
+		errs = append(errs, fmt.Errorf("--procs %d: want 0 (default) or more", c.Server.Procs))
 	}
 	if c.Pool.MaxEnvironments < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrency %d: want at least 1", c.Pool.MaxEnvironments))

@@ -51,6 +51,9 @@ type zygote struct {
 	// (entered false); destroy removes it. nil until one is assigned.
 	cg      envCgroup
 	entered bool
+	// idle is set when the init was started under SCHED_IDLE (see
+	// sched.go), until the pool gave it normal scheduling back.
+	idle bool
 
 	dead bool // the init has exited; guarded by pool.mu
 }
@@ -109,7 +112,12 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, 
 			Pdeathsig:  syscall.SIGKILL,
 		},
 	}
-	err = cmd.Start()
+	idle := pool != nil && pool.idleStart
+	if idle {
+		err = withIdleSched(pool.normal, cmd.Start)
+	} else {
+		err = cmd.Start()
+	}
 	// Only the init may hold its end, or we never see EOF when it exits.
 	remote.Close()
 	if err != nil {
@@ -130,9 +138,12 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, 
 	msgs := make(chan initMessage, 4)
 	z := &zygote{
 		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
-		pool: pool, cg: cg, entered: cg != nil,
+		pool: pool, cg: cg, entered: cg != nil, idle: idle,
 	}
 	go z.read(msgs, logger)
+	if idle {
+		pool.startedIdle(z)
+	}
 	return z, nil
 }
 
@@ -275,6 +286,10 @@ type zygotePool struct {
 	wg     sync.WaitGroup
 	// spawnOne starts a zygote for the pool: spawn, or a test's wrapper.
 	spawnOne func() (*zygote, error)
+	// idleStart starts the pool's zygotes under SCHED_IDLE; normal is the
+	// server's scheduling, restored once a zygote is needed.
+	idleStart bool
+	normal    schedParams
 
 	mu       sync.Mutex
 	ready    []*zygote // oldest first; guarded by mu
@@ -282,8 +297,11 @@ type zygotePool struct {
 	spawning bool      // the goroutine is starting a zygote; guarded by mu
 	// claim is where the goroutine hands the zygote it is starting to the
 	// one Start waiting for it (nil: none waits); guarded by mu.
-	claim  chan *zygote
-	closed bool // guarded by mu
+	claim chan *zygote
+	// starting is the zygote the goroutine started under SCHED_IDLE and
+	// has not finished starting; guarded by mu.
+	starting *zygote
+	closed   bool // guarded by mu
 }
 
 // Timing of the refill goroutine.
@@ -300,6 +318,7 @@ const (
 // newZygotePool starts the pool's goroutine; size must be positive.
 func newZygotePool(size int, cgroups cgroupRoot, logger *slog.Logger) *zygotePool {
 	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, logger: logger, wake: make(chan struct{}, 1)}
+	zp.normal, zp.idleStart = ownSched()
 	zp.spawnOne = zp.spawn
 	zp.start()
 	return zp
@@ -349,6 +368,7 @@ func (zp *zygotePool) run() {
 		z, err := zp.spawnOne()
 		zp.mu.Lock()
 		zp.spawning = false
+		zp.starting = nil
 		claim := zp.claim
 		zp.claim = nil
 		keep := err == nil && !zp.closed && !z.dead
@@ -394,7 +414,13 @@ func (zp *zygotePool) spawn() (*zygote, error) {
 			return nil, err
 		}
 	}
-	return spawnZygote(zp.ctx, zp.logger, zp, cg)
+	z, err := spawnZygote(zp.ctx, zp.logger, zp, cg)
+	if err == nil && z.idle {
+		// Ready: it waits on its socket now, so normal scheduling costs
+		// nothing until the spec arrives, and then nothing delays it.
+		zp.boost(z)
+	}
+	return z, err
 }
 
 // take returns a ready zygote, or nil when the caller should start its
@@ -419,7 +445,9 @@ func (zp *zygotePool) take(ctx context.Context) *zygote {
 	}
 	claim := make(chan *zygote, 1)
 	zp.claim = claim
+	starting := zp.starting
 	zp.mu.Unlock()
+	zp.boost(starting)
 	select {
 	case z := <-claim:
 		return z
@@ -500,4 +528,30 @@ func (zp *zygotePool) close() {
 		z.destroy(zp.logger)
 	}
 	zp.wg.Wait()
+}
+
+// startedIdle records z, just started under SCHED_IDLE by the goroutine,
+// and gives it normal scheduling at once if a Start already waits for it.
+func (zp *zygotePool) startedIdle(z *zygote) {
+	zp.mu.Lock()
+	zp.starting = z
+	waited := zp.claim != nil
+	zp.mu.Unlock()
+	if waited {
+		zp.boost(z)
+	}
+}
+
+// boost gives z, started under SCHED_IDLE, the server's scheduling: once
+// it is ready, or at once when a cold start waits for it to be. A thread
+// that the init creates while its threads are listed inherits from its
+// creator, which may still be idle; the boost at ready, when the init only
+// waits, catches it.
+func (zp *zygotePool) boost(z *zygote) {
+	if z == nil {
+		return
+	}
+	if err := setProcessSched(z.cmd.Process.Pid, zp.normal); err != nil {
+		zp.logger.Debug("sandbox: restore scheduling of a pre-started init", "err", err)
+	}
 }

@@ -8,13 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // readyZygotes returns the pool's ready zygotes, oldest first.
@@ -266,6 +270,7 @@ func newGatedPool(t *testing.T) (*Manager, *gate) {
 	m := newManagerConfig(t, LevelFull, Config{Zygotes: -1})
 	g := &gate{blocked: make(chan struct{}, 1), open: make(chan struct{}), pids: make(chan int, 8)}
 	zp := &zygotePool{size: 1, delay: zygoteRefillDelay, cgroups: m.cgroups, logger: m.logger, wake: make(chan struct{}, 1)}
+	zp.normal, zp.idleStart = ownSched() // as newZygotePool: a claimed zygote is boosted
 	zp.spawnOne = func() (*zygote, error) {
 		if g.calls.Add(1) > 1 {
 			select {
@@ -446,5 +451,79 @@ func TestCgroupAdoptTakesTheSandboxName(t *testing.T) {
 	}
 	if err := cg.thaw(); err != nil {
 		t.Errorf("thaw after rename: %v", err)
+	}
+}
+
+// threadPolicies returns the scheduling policy of every thread of pid.
+func threadPolicies(t *testing.T, pid int) []uint32 {
+	t.Helper()
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policies []uint32
+	for _, e := range entries {
+		tid, _ := strconv.Atoi(e.Name())
+		attr, err := unix.SchedGetAttr(tid, 0)
+		if err != nil {
+			t.Fatalf("sched_getattr %d: %v", tid, err)
+		}
+		policies = append(policies, attr.Policy)
+	}
+	return policies
+}
+
+func TestWithIdleSchedStartsIdleAndRestores(t *testing.T) {
+	normal, ok := ownSched()
+	if !ok {
+		t.Skip("the test's own scheduling cannot be read or is already SCHED_IDLE")
+	}
+	cmd := exec.Command("sleep", "5")
+	if err := withIdleSched(normal, cmd.Start); err != nil {
+		t.Fatalf("withIdleSched: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	if got := threadPolicies(t, cmd.Process.Pid); !slices.Equal(got, []uint32{unix.SCHED_IDLE}) {
+		t.Errorf("child policies = %v, want [SCHED_IDLE (%d)]", got, unix.SCHED_IDLE)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if after, _ := ownSched(); after != normal {
+		t.Errorf("a test thread has scheduling %+v after withIdleSched, want %+v", after, normal)
+	}
+	if err := setProcessSched(cmd.Process.Pid, normal); err != nil {
+		t.Fatalf("setProcessSched: %v", err)
+	}
+	if got := threadPolicies(t, cmd.Process.Pid); !slices.Equal(got, []uint32{normal.Policy}) {
+		t.Errorf("child policies after setProcessSched = %v, want [%d]", got, normal.Policy)
+	}
+}
+
+func TestPooledZygotesAreNormalOnceReady(t *testing.T) {
+	m := newManagerConfig(t, LevelFull, Config{Zygotes: 1})
+	if !m.zygotes.idleStart {
+		t.Skip("the server's own scheduling cannot be read or is already SCHED_IDLE")
+	}
+	z := waitReady(t, m, 1)[0]
+	if !z.idle {
+		t.Fatal("the pre-started init was not started under SCHED_IDLE")
+	}
+	for _, p := range threadPolicies(t, z.cmd.Process.Pid) {
+		if p != m.zygotes.normal.Policy {
+			t.Fatalf("a ready pre-started init has a thread with policy %d, want the server's %d", p, m.zygotes.normal.Policy)
+		}
+	}
+	s, out := newSpec(t, m, "sched")
+	p := start(t, m, s)
+	if p.Pid() != z.cmd.Process.Pid {
+		t.Fatalf("Start used init %d, want the pre-started %d", p.Pid(), z.cmd.Process.Pid)
+	}
+	waitDone(t, p, 10*time.Second)
+	want := fmt.Sprintf("policy=%d", m.zygotes.normal.Policy)
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("the function runs with %q, want the server's %q", got, want)
 	}
 }

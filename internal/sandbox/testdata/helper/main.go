@@ -25,6 +25,13 @@ func main() {
 	case "cpus":
 		// Go sizes GOMAXPROCS from the affinity mask it starts with.
 		fmt.Printf("cpus=%d gomaxprocs=%d\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	case "sched":
+		policy, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, 0, 0, 0)
+		if errno != 0 {
+			fmt.Println("policy=error", errno)
+			return
+		}
+		fmt.Printf("policy=%d\n", policy)
 	case "count":
 		for i := 0; ; i++ {
 			fmt.Println(i)
