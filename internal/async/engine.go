@@ -131,11 +131,41 @@ type Engine struct {
 	running sync.WaitGroup
 }
 
-// functionWorkers are the workers of one function on this node.
+// functionWorkers are the workers of one function on this node. They
+// grow with the work: one waits for events while the function is idle, and
+// each event fetched starts another until n run, so an idle function costs
+// one pull request, not n; a worker whose pull finds nothing goes away
+// while others remain.
 type functionWorkers struct {
-	n      int
+	n      int // the most this node runs at once
 	cancel context.CancelFunc
 	done   sync.WaitGroup
+
+	mu     sync.Mutex
+	active int // workers running; guarded by mu
+}
+
+// grow reports whether one more worker may start, counting it if so.
+func (w *functionWorkers) grow() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active >= w.n {
+		return false
+	}
+	w.active++
+	return true
+}
+
+// retire reports whether a worker whose pull found nothing should stop:
+// all but the last do, and stop being counted.
+func (w *functionWorkers) retire() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active <= 1 {
+		return false
+	}
+	w.active--
+	return true
 }
 
 // New creates the stream and bucket the engine uses. Workers start with
@@ -242,13 +272,18 @@ func (e *Engine) FunctionChanged(function string) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	w = &functionWorkers{n: n, cancel: cancel}
 	e.workers[function] = w
-	for i := 0; i < n; i++ {
-		w.done.Add(1)
-		go func() {
-			defer w.done.Done()
-			e.work(ctx, function)
-		}()
-	}
+	w.grow()
+	e.startWorker(ctx, function, w, nil)
+}
+
+// startWorker starts one worker of w (already counted) on cons, or on the
+// function's consumer, created first, when cons is nil.
+func (e *Engine) startWorker(ctx context.Context, function string, w *functionWorkers, cons jetstream.Consumer) {
+	w.done.Add(1)
+	go func() {
+		defer w.done.Done()
+		e.work(ctx, function, w, cons)
+	}()
 }
 
 // workersFor returns how many events of function this node runs at once:
@@ -295,10 +330,10 @@ func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consu
 	return c, nil
 }
 
-// work is one worker: it fetches the function's events one at a time and
-// runs them until ctx ends.
-func (e *Engine) work(ctx context.Context, function string) {
-	var cons jetstream.Consumer
+// work is one worker of w: it fetches the function's events one at a time
+// and runs them until ctx ends, starting another worker on each event while
+// w has room, and stopping when a fetch finds nothing and others remain.
+func (e *Engine) work(ctx context.Context, function string, w *functionWorkers, cons jetstream.Consumer) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		if cons == nil {
@@ -325,8 +360,13 @@ func (e *Engine) work(ctx context.Context, function string) {
 			if !isFetchTimeout(err) {
 				e.logger.Debug("async fetch", "function", function, "err", err)
 				sleep(ctx, backoff)
+			} else if w.retire() {
+				return
 			}
 			continue
+		}
+		if w.grow() {
+			e.startWorker(ctx, function, w, cons)
 		}
 		e.running.Add(1)
 		e.handle(msg)

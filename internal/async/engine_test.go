@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/testutil"
 	"github.com/updraft/updraft/internal/testutil/storetest"
 )
 
@@ -397,4 +399,75 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("decoded %+v from id %q fn %q", got, id, fn)
 		}
 	})
+}
+
+func TestWorkersGrowWithWorkUpToTheirLimit(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	running, peak := 0, 0
+	block := func(req *invoke.Request) (*invoke.Response, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return succeed(req)
+	}
+	f := newFixture(t, Policy{}, block)
+	f.engine.FunctionChanged("fn")
+	workers := func() (active, limit int) {
+		f.engine.mu.Lock()
+		w := f.engine.workers["fn"]
+		f.engine.mu.Unlock()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.active, w.n
+	}
+	if active, limit := workers(); active != 1 || limit < 2 {
+		t.Fatalf("an idle function has %d workers (limit %d), want 1 waiting for events", active, limit)
+	}
+	_, limit := workers()
+	var ids []string
+	for range limit + 3 {
+		ids = append(ids, f.accept(t, `{}`))
+	}
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if running < limit {
+			return fmt.Errorf("%d events run at once, want %d", running, limit)
+		}
+		return nil
+	})
+	close(release)
+	for _, id := range ids {
+		if rec := f.final(t, id); rec.Status != StatusSucceeded {
+			t.Errorf("event %s ended %s", id, rec.Status)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peak != limit {
+		t.Errorf("at most %d events ran at once, want the workers' limit %d", peak, limit)
+	}
+}
+
+func TestFunctionWorkersGrowAndRetire(t *testing.T) {
+	w := &functionWorkers{n: 3}
+	for i, want := range []bool{true, true, true, false} {
+		if got := w.grow(); got != want {
+			t.Errorf("grow #%d = %v, want %v", i+1, got, want)
+		}
+	}
+	for i, want := range []bool{true, true, false, false} {
+		if got := w.retire(); got != want {
+			t.Errorf("retire #%d = %v, want %v", i+1, got, want)
+		}
+	}
+	if w.active != 1 {
+		t.Errorf("active after retiring = %d, want the last worker kept", w.active)
+	}
 }
