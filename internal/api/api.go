@@ -65,6 +65,9 @@ type Deps struct {
 	Async *async.Engine
 	// Queues serves the built-in queues; nil refuses queue operations.
 	Queues QueueService
+	// AccountID is the 12-digit account shown in the HTTP proxy's events
+	// (requestContext.accountId).
+	AccountID string
 }
 
 // route registers one operation; routes.go and the per-feature files use it.

@@ -205,14 +205,15 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		authn = v
 	}
 	handler := api.New(api.Deps{
-		Logger:   logger,
-		Registry: reg,
-		Invoker:  inv,
-		Async:    engine,
-		Queues:   queues,
-		Auth:     authn,
-		Logs:     &logReader{js: st.JetStream()},
-		Metrics:  promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
+		Logger:    logger,
+		Registry:  reg,
+		Invoker:   inv,
+		Async:     engine,
+		Queues:    queues,
+		Auth:      authn,
+		AccountID: cfg.Server.AccountID,
+		Logs:      &logReader{js: st.JetStream()},
+		Metrics:   promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 		Health: func(ctx context.Context) (any, bool) {
 			storeErr := st.Healthy(ctx)
 			doc := map[string]any{
