@@ -360,27 +360,20 @@ func validHeaderName(name string) bool {
 }
 
 // proxyErrorReply answers an invocation the platform refused, with the
-// gateway response closest to what API Gateway sends:
-//   - throttled (reserved concurrency, concurrency limit): 429 {"message":"Too
-//     Many Requests"} like the THROTTLED gateway response. API Gateway
-//     itself turns Lambda's 429 into a 500 integration failure; a caller
-//     that can retry is better served by 429, with Lambda's Retry-After.
+// gateway response API Gateway sends:
 //   - no such function, version or alias, or a name or qualifier that
 //     cannot be one (ValidationException): 404
 //     {"message":"Not Found"}, the RESOURCE_NOT_FOUND gateway response: the
 //     route has no integration.
-//   - anything else: 500 {"message": "Internal server error"}, as API
-//     Gateway answers when the Lambda API rejects the invocation
-//     ("Handling Lambda errors with an API Gateway API").
+//   - an event over Lambda's request limit: 413, REQUEST_TOO_LARGE.
+//   - anything else, a throttle included: 500 {"message": "Internal
+//     server error"}, as API Gateway answers when the Lambda API rejects
+//     the invocation ("Handling Lambda errors with an API Gateway API"); it
+//     reports Lambda's 429 that way too, and local runs should behave as
+//     the cloud does.
 func proxyErrorReply(err error) *proxyReply {
 	le, ok := lambdaerr.As(err)
 	switch {
-	case ok && le.Type == lambdaerr.TypeTooManyRequests:
-		reply := gatewayReply(http.StatusTooManyRequests, "TooManyRequestsException", `{"message":"Too Many Requests"}`)
-		if v := le.Header().Get("Retry-After"); v != "" {
-			reply.Header.Set("Retry-After", v)
-		}
-		return reply
 	case ok && (le.Type == lambdaerr.TypeResourceNotFound || le.Type == lambdaerr.TypeValidation):
 		return gatewayReply(http.StatusNotFound, "NotFoundException", `{"message":"Not Found"}`)
 	case ok && le.Type == lambdaerr.TypeRequestTooLarge:

@@ -292,7 +292,7 @@ func TestProxyErrorReply(t *testing.T) {
 		errorType string
 		body      string
 	}{
-		{"a throttle is 429", lambdaerr.TooManyRequests(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimitExceeded, "Rate exceeded"), 429, "TooManyRequestsException", `{"message":"Too Many Requests"}`},
+		{"a throttle is 500, as API Gateway reports it", lambdaerr.TooManyRequests(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimitExceeded, "Rate exceeded"), 500, "InternalServerErrorException", `{"message": "Internal server error"}`},
 		{"an unknown function is 404", lambdaerr.ResourceNotFound("Function not found: x"), 404, "NotFoundException", `{"message":"Not Found"}`},
 		{"a malformed name is 404", lambdaerr.Validation("bad name"), 404, "NotFoundException", `{"message":"Not Found"}`},
 		{"a platform error is 500", errors.New("disk on fire"), 500, "InternalServerErrorException", `{"message": "Internal server error"}`},

@@ -93,11 +93,11 @@ func TestHTTPProxyErrors(t *testing.T) {
 			status: 502, errorType: "InternalServerErrorException", wantBody: `{"message": "Internal server error"}`,
 		},
 		{
-			name: "a throttle is 429", target: "/updraft/v1/http/fn/x",
+			name: "a throttle is 500, as API Gateway reports it", target: "/updraft/v1/http/fn/x",
 			answer: func(req *pool.Request) (*pool.Result, error) {
 				return nil, lambdaerr.TooManyRequests(lambdaerr.ReasonReservedFunctionConcurrentInvocationLimitExceeded, "Rate Exceeded.")
 			},
-			status: 429, errorType: "TooManyRequestsException", wantBody: `{"message":"Too Many Requests"}`,
+			status: 500, errorType: "InternalServerErrorException", wantBody: `{"message": "Internal server error"}`,
 		},
 		{
 			name: "an unknown function is 404", target: "/updraft/v1/http/nope/x",
