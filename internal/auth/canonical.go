@@ -46,6 +46,13 @@ func canonicalURIs(rawPath, service string) []string {
 	if n := removeDotSegments(rawPath); n != rawPath {
 		uris = append(uris, escapePath(n))
 	}
+	// curl's --aws-sigv4 signs the path as sent, without the second
+	// encoding SigV4 asks of every service but S3; accepting that spelling
+	// too lets curl reach paths holding ':' or '$' (name:qualifier). The
+	// signature still covers the path: only its canonical form differs.
+	if uris[0] != rawPath {
+		uris = append(uris, rawPath)
+	}
 	return uris
 }
 
