@@ -24,6 +24,8 @@ var forbidden = map[string][]string{
 	"internal/lambdaerr":  {"internal/"},
 	"internal/lambdaapi":  {"internal/"},
 	"internal/config":     {"internal/"},
+	// Sample events are built from aws-lambda-go's types alone.
+	"internal/sampleevents": {"internal/"},
 	// Any package's tests may use testutil: it must import none of them.
 	"internal/testutil": {"internal/"},
 }

@@ -2,10 +2,12 @@
 // to deploy and manage functions, `updraft invoke` to call one (or queue
 // it with --async), `updraft invocation get` to read an asynchronous
 // invocation's record, `updraft logs` to read a function's output and
-// `updraft queue ...` for the built-in queues. They talk to a running `updraft
-// server` through internal/client (the AWS SDK's Lambda client plus signed
-// requests to updraft's own /updraft/v1 endpoints), exactly as the aws CLI
-// would, so anything they do can also be done with `aws lambda`.
+// `updraft queue ...` for the built-in queues. They talk to a running
+// `updraft server` through internal/client (the AWS SDK's Lambda client
+// plus signed requests to updraft's own /updraft/v1 endpoints), exactly as
+// the aws CLI would, so anything they do can also be done with `aws
+// lambda`. `updraft event ...` needs no server: it prints sample events of
+// the common event sources (internal/sampleevents) to invoke with.
 //
 // cmd/updraft owns the root command; it adds the commands returned by
 // [Commands] and runs the tree. A command that fails prints
@@ -37,10 +39,10 @@ import (
 )
 
 // Commands returns the client's top-level commands (function, invoke,
-// logs, invocation, queue), each with the persistent flags --endpoint-url, --region and
-// --data-dir. Results (JSON, response payloads, log lines) and --help go
-// to stdout; errors, warnings, build progress and --log tails go to
-// stderr.
+// logs, invocation, queue, event); all but event, which needs no server,
+// have the persistent flags --endpoint-url, --region and --data-dir.
+// Results (JSON, response payloads, log lines, events) and --help go to
+// stdout; errors, warnings, build progress and --log tails go to stderr.
 func Commands(stdout, stderr io.Writer) []*cobra.Command {
 	cmds := []*cobra.Command{
 		functionCommand(newEnv(stdout, stderr)),
@@ -48,6 +50,7 @@ func Commands(stdout, stderr io.Writer) []*cobra.Command {
 		logsCommand(newEnv(stdout, stderr)),
 		invocationCommand(newEnv(stdout, stderr)),
 		queueCommand(newEnv(stdout, stderr)),
+		eventCommand(newEnv(stdout, stderr)),
 	}
 	for _, c := range cmds {
 		c.SetOut(stdout)
