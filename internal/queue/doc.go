@@ -43,6 +43,16 @@
 // anything delivered but never acknowledged comes back after the
 // consumer's AckWait (30 s).
 //
+// [Service.Fetch] is the other reader, for event source mappings: it
+// pulls through the same consumer but does not acknowledge, so a fetched
+// message stays in the stream, invisible to everyone else, as an SQS
+// message is during its visibility timeout (the consumer's AckWait; see
+// [WithVisibilityTimeout]). Its caller acknowledges each [Delivery]
+// (delete), releases it (a nak, optionally delayed) or extends its
+// timeout while the function runs (an in-progress ack); a forgotten one
+// comes back after the timeout with its delivery count, SQS's
+// ApproximateReceiveCount, one higher.
+//
 // # What it must never do
 //
 // It never drops a message it acknowledged to a sender, never logs message

@@ -40,10 +40,11 @@ const (
 	MaxReceive = 10
 	// MaxWait is the longest long poll (SQS's WaitTimeSeconds).
 	MaxWait = 20 * time.Second
-	// ackWait is how long JetStream waits for the acknowledgement of a
-	// message it delivered before it delivers it again; Receive
-	// acknowledges at once, so this only matters when a receiver vanished.
-	ackWait = 30 * time.Second
+	// defaultAckWait is how long JetStream waits for the acknowledgement
+	// of a message it delivered before it delivers it again (SQS's default
+	// visibility timeout); see WithVisibilityTimeout. Receive acknowledges
+	// at once, so for it this only matters when a receiver vanished.
+	defaultAckWait = 30 * time.Second
 	// maxIDLen bounds a caller's message id (SQS's
 	// MessageDeduplicationId is at most 128 characters).
 	maxIDLen = 128
@@ -109,6 +110,8 @@ type Service struct {
 	maxBytes int64 // per queue; MaxQueueBytes except in tests
 	// maxMessage is the message limit: MaxMessageBytes unless raised.
 	maxMessage int
+	// ackWait is the consumer's AckWait, the visibility timeout of Fetch.
+	ackWait time.Duration
 
 	mu        sync.Mutex
 	streams   map[string]bool               // queues whose stream is known to exist; guarded by mu
@@ -126,6 +129,7 @@ func New(js jetstream.JetStream, replicas int, logger *slog.Logger, opts ...Opti
 		account:    "000000000000",
 		maxBytes:   MaxQueueBytes,
 		maxMessage: MaxMessageBytes,
+		ackWait:    defaultAckWait,
 		streams:    make(map[string]bool),
 		consumers:  make(map[string]jetstream.Consumer),
 	}
@@ -274,7 +278,7 @@ func (s *Service) consumer(ctx context.Context, name string) (jetstream.Consumer
 		Durable:       consumerName,
 		Description:   "updraft queue receivers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       ackWait,
+		AckWait:       s.ackWait,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -394,7 +398,7 @@ func (s *Service) fetch(ctx context.Context, name string, c jetstream.Consumer, 
 }
 
 // nakAll hands msgs back to the queue for immediate redelivery. It is
-// best effort: a message whose nak is lost comes back after ackWait.
+// best effort: a message whose nak is lost comes back after the AckWait.
 func nakAll(msgs []jetstream.Msg) {
 	for _, m := range msgs {
 		_ = m.Nak()
@@ -408,6 +412,11 @@ func (s *Service) take(ctx context.Context, name string, m jetstream.Msg) Messag
 	if err := m.DoubleAck(ctx); err != nil {
 		s.logger.Warn("receive: acknowledgement not confirmed; the message may be delivered again", "queue", name, "err", err)
 	}
+	return s.convert(name, m)
+}
+
+// convert turns a delivered JetStream message into a Message.
+func (s *Service) convert(name string, m jetstream.Msg) Message {
 	sum := md5.Sum(m.Data())
 	out := Message{
 		MessageID: m.Headers().Get(jetstream.MsgIDHeader),
