@@ -1,0 +1,125 @@
+package esm
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/updraft/updraft/internal/queue"
+)
+
+// eventSourceSQS is the eventSource of every record.
+const eventSourceSQS = "aws:sqs"
+
+// source is what every record of one mapping's events shares.
+type source struct {
+	arn, region, account string
+}
+
+// record turns one queue message into an SQS event record. received is
+// when the poller fetched it. ApproximateFirstReceiveTimestamp is
+// approximate indeed: the queue does not remember the first receive, so
+// a redelivered message reports this receive's time too. SenderId is the account id: updraft has no IAM
+// principals.
+func (s source) record(m queue.Message, received time.Time) events.SQSMessage {
+	attrs := map[string]string{
+		"ApproximateReceiveCount":          strconv.FormatUint(max(m.ReceiveCount, 1), 10),
+		"SentTimestamp":                    strconv.FormatInt(m.SentAt.UnixMilli(), 10),
+		"SenderId":                         s.account,
+		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(received.UnixMilli(), 10),
+	}
+	msgAttrs := make(map[string]events.SQSMessageAttribute, len(m.Attributes))
+	for name, a := range m.Attributes {
+		v := a.StringValue
+		msgAttrs[name] = events.SQSMessageAttribute{
+			StringValue:      &v,
+			StringListValues: []string{},
+			BinaryListValues: [][]byte{},
+			DataType:         a.DataType,
+		}
+	}
+	md5Body := m.MD5OfBody
+	if md5Body == "" {
+		sum := md5.Sum(m.Body)
+		md5Body = hex.EncodeToString(sum[:])
+	}
+	return events.SQSMessage{
+		MessageId:              m.MessageID,
+		ReceiptHandle:          receiptHandle(m),
+		Body:                   string(m.Body),
+		Md5OfBody:              md5Body,
+		Md5OfMessageAttributes: md5OfAttributes(m.Attributes),
+		Attributes:             attrs,
+		MessageAttributes:      msgAttrs,
+		EventSourceARN:         s.arn,
+		EventSource:            eventSourceSQS,
+		AWSRegion:              s.region,
+	}
+}
+
+// receiptHandle is an opaque handle, as the queue API shows it. Nothing
+// reads it back: the poller deletes the messages itself.
+func receiptHandle(m queue.Message) string {
+	return strconv.FormatUint(m.Sequence, 10) + ":" + m.MessageID
+}
+
+// md5OfAttributes is SQS's MD5OfMessageAttributes: the digest, over the
+// attributes sorted by name, of each name, data type and value, every
+// one preceded by its 4-byte big-endian length, with a transport byte (1
+// for String and Number) before the value. "" when there are none.
+func md5OfAttributes(attrs map[string]queue.Attribute) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(attrs))
+	for n := range attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := md5.New()
+	put := func(s string) {
+		_ = binary.Write(h, binary.BigEndian, uint32(len(s)))
+		_, _ = h.Write([]byte(s))
+	}
+	for _, n := range names {
+		a := attrs[n]
+		put(n)
+		put(a.DataType)
+		_, _ = h.Write([]byte{1})
+		put(a.StringValue)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// buildEvent encodes the event for msgs, as many as fit in limit bytes
+// (at least one, so that an oversized message fails its invocation
+// rather than stall the queue). It returns the payload and how many
+// messages it holds; the rest belong to a later batch.
+func (s source) buildEvent(msgs []queue.Message, received time.Time, limit int) ([]byte, int, error) {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}
+	size := len(`{"Records":[]}`)
+	for i, m := range msgs {
+		r := s.record(m, received)
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, 0, fmt.Errorf("esm: encode record: %w", err)
+		}
+		if i > 0 && size+len(b)+1 > limit {
+			break
+		}
+		size += len(b) + 1
+		ev.Records = append(ev.Records, r)
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, 0, fmt.Errorf("esm: encode event: %w", err)
+	}
+	return payload, len(ev.Records), nil
+}

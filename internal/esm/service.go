@@ -1,0 +1,450 @@
+package esm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/lambdaapi"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/queue"
+	"github.com/updraft/updraft/internal/registry"
+)
+
+// Bucket is the KV bucket of event source mappings.
+const Bucket = "updraft-esm"
+
+// Key prefixes in Bucket.
+const (
+	mappingPrefix = "m."
+	pairPrefix    = "p."
+)
+
+// List limits (Lambda API reference, ListEventSourceMappings MaxItems).
+const (
+	defaultListItems = 100
+	maxListItems     = 10000
+)
+
+// Invoker runs an invocation synchronously (the invoke service).
+type Invoker interface {
+	Invoke(ctx context.Context, req *invoke.Request) (*invoke.Response, error)
+}
+
+// Resolver finds what an invocation of a function name runs (the registry).
+type Resolver interface {
+	Resolve(name, qualifier string) (*registry.Target, error)
+}
+
+// Queues reads the built-in queues (queue.Service).
+type Queues interface {
+	// Fetch takes up to max messages without deleting them; see
+	// queue.Service.Fetch.
+	Fetch(ctx context.Context, name string, max int, wait, window time.Duration) ([]*queue.Delivery, error)
+	// VisibilityTimeout is how long a fetched message stays invisible.
+	VisibilityTimeout() time.Duration
+}
+
+// Config configures a Service.
+type Config struct {
+	// Region and AccountID are the server's: only queues of this region
+	// and account can be mapped.
+	Region, AccountID string
+	// Replicas is the bucket's replica count.
+	Replicas int
+}
+
+// Deps are what a Service uses.
+type Deps struct {
+	JetStream jetstream.JetStream
+	Invoker   Invoker
+	Resolver  Resolver
+	Queues    Queues
+	Logger    *slog.Logger
+}
+
+// Service manages event source mappings and runs this node's pollers.
+// Its methods are safe for concurrent use.
+type Service struct {
+	cfg    Config
+	deps   Deps
+	kv     jetstream.KeyValue
+	logger *slog.Logger
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	ctx    context.Context // the pollers' context, ended by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the watcher and the pollers
+
+	mu      sync.Mutex
+	pollers map[string]*poller // by UUID; guarded by mu
+	closed  bool               // guarded by mu
+}
+
+// poller is the running poller of one mapping.
+type poller struct {
+	m      *Mapping
+	cancel context.CancelFunc
+}
+
+// New creates or updates the bucket and returns a Service; Start runs
+// the pollers.
+func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
+	kv, err := deps.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "updraft event source mappings",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(cfg.Replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("esm: create bucket %s: %w", Bucket, err)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		cfg:     cfg,
+		deps:    deps,
+		kv:      kv,
+		logger:  logger.With("component", "esm"),
+		now:     time.Now,
+		pollers: make(map[string]*poller),
+	}, nil
+}
+
+// pairKey is the key that makes a function and a queue unique.
+func pairKey(functionArn, sourceArn string) string {
+	sum := sha256.Sum256([]byte(functionArn + "\n" + sourceArn))
+	return pairPrefix + hex.EncodeToString(sum[:16])
+}
+
+// errNotFound is Lambda's answer for an unknown UUID.
+func errNotFound() error {
+	return lambdaerr.ResourceNotFound("The resource you requested does not exist.")
+}
+
+// load reads mapping id and its revision; a missing one is errNotFound.
+func (s *Service) load(ctx context.Context, id string) (*Mapping, uint64, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, 0, errNotFound()
+	}
+	e, err := s.kv.Get(ctx, mappingPrefix+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, errNotFound()
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("esm: read mapping %s: %w", id, err)
+	}
+	var m Mapping
+	if err := json.Unmarshal(e.Value(), &m); err != nil {
+		return nil, 0, fmt.Errorf("esm: decode mapping %s: %w", id, err)
+	}
+	return &m, e.Revision(), nil
+}
+
+// resolveFunction checks that name (any FunctionName form) exists and
+// returns its bare name, qualifier and the ARN Lambda shows.
+func (s *Service) resolveFunction(name string) (fn, qualifier, arn string, err error) {
+	ref, err := registry.ParseFunctionName(name)
+	if err != nil {
+		return "", "", "", err
+	}
+	t, err := s.deps.Resolver.Resolve(name, "")
+	if err != nil {
+		return "", "", "", err
+	}
+	return ref.Name, ref.Qualifier, t.InvokedARN, nil
+}
+
+// claimPair records id as the owner of m's function and queue, failing
+// with Lambda's ResourceConflictException when another mapping owns it.
+// A pair key whose mapping is gone (a crash between two writes) is taken
+// over.
+func (s *Service) claimPair(ctx context.Context, m *Mapping) error {
+	key := pairKey(m.FunctionArn, m.EventSourceArn)
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err := s.kv.Create(ctx, key, []byte(m.UUID))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("esm: claim %s: %w", key, err)
+		}
+		e, err := s.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("esm: read %s: %w", key, err)
+		}
+		owner := string(e.Value())
+		if owner == m.UUID {
+			return nil
+		}
+		if _, _, err := s.load(ctx, owner); err == nil {
+			return lambdaerr.ResourceConflict("An event source mapping with SQS arn (\" %s \") and function (\" %s \") already exists. Please update or delete the existing mapping with UUID %s",
+				m.EventSourceArn, m.Function, owner)
+		} else if !lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			return err
+		}
+		if _, err := s.kv.Update(ctx, key, []byte(m.UUID), e.Revision()); err == nil {
+			return nil
+		}
+	}
+	return lambdaerr.ResourceConflict("The event source mapping for %s and %s is being changed by another request; try again.", m.EventSourceArn, m.FunctionArn)
+}
+
+// releasePair deletes the pair key of m if m still owns it.
+func (s *Service) releasePair(ctx context.Context, m *Mapping) {
+	key := pairKey(m.FunctionArn, m.EventSourceArn)
+	e, err := s.kv.Get(ctx, key)
+	if err != nil || string(e.Value()) != m.UUID {
+		return
+	}
+	if err := s.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil {
+		s.logger.Warn("release a function and queue pair", "uuid", m.UUID, "err", err)
+	}
+}
+
+// put writes m, creating it when rev is 0.
+func (s *Service) put(ctx context.Context, m *Mapping, rev uint64) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("esm: encode mapping: %w", err)
+	}
+	if rev == 0 {
+		_, err = s.kv.Create(ctx, mappingPrefix+m.UUID, b)
+	} else {
+		_, err = s.kv.Update(ctx, mappingPrefix+m.UUID, b, rev)
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return lambdaerr.ResourceConflict("The event source mapping %s was changed by another request; try again.", m.UUID)
+	}
+	if err != nil {
+		return fmt.Errorf("esm: write mapping %s: %w", m.UUID, err)
+	}
+	return nil
+}
+
+// Create is CreateEventSourceMapping. The answer is in state Creating.
+func (s *Service) Create(ctx context.Context, req *lambdaapi.CreateEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
+	if req.FunctionName == nil || *req.FunctionName == "" {
+		return nil, lambdaerr.Validation("1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null")
+	}
+	if err := checkRanges(req.BatchSize, req.MaximumBatchingWindowInSeconds, req.FunctionResponseTypes); err != nil {
+		return nil, err
+	}
+	var source string
+	if req.EventSourceArn != nil {
+		source = *req.EventSourceArn
+	}
+	queueName, err := parseSource(source, s.cfg.Region, s.cfg.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mapping{
+		UUID:           uuid.NewString(),
+		EventSourceArn: source,
+		Queue:          queueName,
+		BatchSize:      DefaultBatchSize,
+		Enabled:        true,
+		LastModified:   s.now().UTC(),
+	}
+	if req.BatchSize != nil {
+		m.BatchSize = *req.BatchSize
+	}
+	if req.MaximumBatchingWindowInSeconds != nil {
+		m.BatchingWindow = *req.MaximumBatchingWindowInSeconds
+	}
+	if req.FunctionResponseTypes != nil && len(*req.FunctionResponseTypes) > 0 {
+		m.ResponseTypes = *req.FunctionResponseTypes
+	}
+	if req.Enabled != nil {
+		m.Enabled = *req.Enabled
+	}
+	if err := checkCombination(m); err != nil {
+		return nil, err
+	}
+	if m.Function, m.Qualifier, m.FunctionArn, err = s.resolveFunction(*req.FunctionName); err != nil {
+		return nil, err
+	}
+	if err := s.claimPair(ctx, m); err != nil {
+		return nil, err
+	}
+	if err := s.put(ctx, m, 0); err != nil {
+		s.releasePair(ctx, m)
+		return nil, err
+	}
+	s.logger.Info("event source mapping created", "uuid", m.UUID, "queue", m.Queue, "function", m.FunctionArn, "enabled", m.Enabled)
+	return m.Configuration(lambdaapi.ESMStateCreating), nil
+}
+
+// Get is GetEventSourceMapping.
+func (s *Service) Get(ctx context.Context, id string) (*lambdaapi.EventSourceMappingConfiguration, error) {
+	m, _, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.Configuration(""), nil
+}
+
+// Update is UpdateEventSourceMapping: members given replace the stored
+// ones. The answer is in state Enabling, Disabling or Updating.
+func (s *Service) Update(ctx context.Context, id string, req *lambdaapi.UpdateEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
+	if err := checkRanges(req.BatchSize, req.MaximumBatchingWindowInSeconds, req.FunctionResponseTypes); err != nil {
+		return nil, err
+	}
+	old, rev, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m := *old
+	if req.BatchSize != nil {
+		m.BatchSize = *req.BatchSize
+	}
+	if req.MaximumBatchingWindowInSeconds != nil {
+		m.BatchingWindow = *req.MaximumBatchingWindowInSeconds
+	}
+	if req.FunctionResponseTypes != nil {
+		m.ResponseTypes = nil
+		if len(*req.FunctionResponseTypes) > 0 {
+			m.ResponseTypes = *req.FunctionResponseTypes
+		}
+	}
+	if req.Enabled != nil {
+		m.Enabled = *req.Enabled
+	}
+	if err := checkCombination(&m); err != nil {
+		return nil, err
+	}
+	if req.FunctionName != nil && *req.FunctionName != "" {
+		if m.Function, m.Qualifier, m.FunctionArn, err = s.resolveFunction(*req.FunctionName); err != nil {
+			return nil, err
+		}
+	}
+	moved := m.FunctionArn != old.FunctionArn
+	if moved {
+		if err := s.claimPair(ctx, &m); err != nil {
+			return nil, err
+		}
+	}
+	m.LastModified = s.now().UTC()
+	if err := s.put(ctx, &m, rev); err != nil {
+		if moved {
+			s.releasePair(ctx, &m)
+		}
+		return nil, err
+	}
+	if moved {
+		s.releasePair(ctx, old)
+	}
+	state := lambdaapi.ESMStateUpdating
+	switch {
+	case m.Enabled && !old.Enabled:
+		state = lambdaapi.ESMStateEnabling
+	case !m.Enabled && old.Enabled:
+		state = lambdaapi.ESMStateDisabling
+	}
+	s.logger.Info("event source mapping updated", "uuid", m.UUID, "function", m.FunctionArn, "enabled", m.Enabled)
+	return m.Configuration(state), nil
+}
+
+// Delete is DeleteEventSourceMapping. The answer is in state Deleting.
+func (s *Service) Delete(ctx context.Context, id string) (*lambdaapi.EventSourceMappingConfiguration, error) {
+	m, rev, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.kv.Delete(ctx, mappingPrefix+id, jetstream.LastRevision(rev)); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, lambdaerr.ResourceConflict("The event source mapping %s was changed by another request; try again.", id)
+		}
+		return nil, fmt.Errorf("esm: delete mapping %s: %w", id, err)
+	}
+	s.releasePair(ctx, m)
+	s.logger.Info("event source mapping deleted", "uuid", id)
+	return m.Configuration(lambdaapi.ESMStateDeleting), nil
+}
+
+// ListFilter selects mappings for List.
+type ListFilter struct {
+	// FunctionName, when set, keeps the mappings of that function (any
+	// FunctionName form; a qualifier must match too).
+	FunctionName string
+	// EventSourceArn, when set, keeps the mappings of that queue.
+	EventSourceArn string
+	// Marker is the NextMarker of the previous page.
+	Marker string
+	// MaxItems is the page size (1–10,000); 0 means 100.
+	MaxItems int
+}
+
+// List is ListEventSourceMappings, ordered by UUID.
+func (s *Service) List(ctx context.Context, f ListFilter) (*lambdaapi.ListEventSourceMappingsResponse, error) {
+	n := f.MaxItems
+	switch {
+	case n == 0:
+		n = defaultListItems
+	case n < 1:
+		return nil, validationError(n, "maxItems", "Member must have value greater than or equal to 1")
+	case n > maxListItems:
+		return nil, validationError(n, "maxItems", fmt.Sprintf("Member must have value less than or equal to %d", maxListItems))
+	}
+	var ref registry.FunctionRef
+	if f.FunctionName != "" {
+		var err error
+		if ref, err = registry.ParseFunctionName(f.FunctionName); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := s.kv.ListKeysFiltered(ctx, mappingPrefix+"*")
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, fmt.Errorf("esm: list mappings: %w", err)
+	}
+	var ids []string
+	if keys != nil {
+		for k := range keys.Keys() {
+			if id := strings.TrimPrefix(k, mappingPrefix); id > f.Marker {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Strings(ids)
+	out := &lambdaapi.ListEventSourceMappingsResponse{EventSourceMappings: []lambdaapi.EventSourceMappingConfiguration{}}
+	for i, id := range ids {
+		m, _, err := s.load(ctx, id)
+		if lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			continue // deleted since listed
+		}
+		if err != nil {
+			return nil, err
+		}
+		if f.EventSourceArn != "" && m.EventSourceArn != f.EventSourceArn {
+			continue
+		}
+		if f.FunctionName != "" && (m.Function != ref.Name || (ref.Qualifier != "" && m.Qualifier != ref.Qualifier)) {
+			continue
+		}
+		if len(out.EventSourceMappings) == n {
+			out.NextMarker = ids[i-1]
+			break
+		}
+		out.EventSourceMappings = append(out.EventSourceMappings, *m.Configuration(""))
+	}
+	return out, nil
+}

@@ -1,0 +1,65 @@
+package lambdaapi
+
+// Event source mapping shapes (Lambda API reference:
+// CreateEventSourceMapping, UpdateEventSourceMapping,
+// ListEventSourceMappings, EventSourceMappingConfiguration). Only the
+// members that apply to SQS queues are modelled; others are ignored.
+
+// Event source mapping states and the reason Lambda gives for a change
+// made through the API.
+const (
+	ESMStateCreating  = "Creating"
+	ESMStateEnabling  = "Enabling"
+	ESMStateEnabled   = "Enabled"
+	ESMStateDisabling = "Disabling"
+	ESMStateDisabled  = "Disabled"
+	ESMStateUpdating  = "Updating"
+	ESMStateDeleting  = "Deleting"
+
+	ESMReasonUserInitiated = "USER_INITIATED"
+
+	// ReportBatchItemFailures is the only FunctionResponseTypes value.
+	ReportBatchItemFailures = "ReportBatchItemFailures"
+)
+
+// CreateEventSourceMappingRequest is CreateEventSourceMapping's body.
+type CreateEventSourceMappingRequest struct {
+	EventSourceArn                 *string   `json:"EventSourceArn,omitempty"`
+	FunctionName                   *string   `json:"FunctionName,omitempty"`
+	Enabled                        *bool     `json:"Enabled,omitempty"`
+	BatchSize                      *int      `json:"BatchSize,omitempty"`
+	MaximumBatchingWindowInSeconds *int      `json:"MaximumBatchingWindowInSeconds,omitempty"`
+	FunctionResponseTypes          *[]string `json:"FunctionResponseTypes,omitempty"`
+}
+
+// UpdateEventSourceMappingRequest is UpdateEventSourceMapping's body; a
+// member left out keeps its value.
+type UpdateEventSourceMappingRequest struct {
+	FunctionName                   *string   `json:"FunctionName,omitempty"`
+	Enabled                        *bool     `json:"Enabled,omitempty"`
+	BatchSize                      *int      `json:"BatchSize,omitempty"`
+	MaximumBatchingWindowInSeconds *int      `json:"MaximumBatchingWindowInSeconds,omitempty"`
+	FunctionResponseTypes          *[]string `json:"FunctionResponseTypes,omitempty"`
+}
+
+// EventSourceMappingConfiguration is the answer of every event source
+// mapping operation but List. LastModified is epoch seconds with a
+// fraction, as Lambda sends it.
+type EventSourceMappingConfiguration struct {
+	UUID                           string   `json:"UUID"`
+	EventSourceArn                 string   `json:"EventSourceArn"`
+	FunctionArn                    string   `json:"FunctionArn"`
+	BatchSize                      int      `json:"BatchSize"`
+	MaximumBatchingWindowInSeconds int      `json:"MaximumBatchingWindowInSeconds"`
+	FunctionResponseTypes          []string `json:"FunctionResponseTypes"`
+	LastModified                   float64  `json:"LastModified"`
+	LastProcessingResult           string   `json:"LastProcessingResult,omitempty"`
+	State                          string   `json:"State"`
+	StateTransitionReason          string   `json:"StateTransitionReason"`
+}
+
+// ListEventSourceMappingsResponse is ListEventSourceMappings' answer.
+type ListEventSourceMappingsResponse struct {
+	EventSourceMappings []EventSourceMappingConfiguration `json:"EventSourceMappings"`
+	NextMarker          string                            `json:"NextMarker,omitempty"`
+}
