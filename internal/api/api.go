@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/updraft/updraft/internal/async"
+	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
@@ -65,6 +66,8 @@ type Deps struct {
 	Async *async.Engine
 	// Queues serves the built-in queues; nil refuses queue operations.
 	Queues QueueService
+	// ESM serves event source mappings; nil refuses their operations.
+	ESM *esm.Service
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
 	// (requestContext.accountId).
 	AccountID string

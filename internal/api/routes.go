@@ -42,6 +42,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.layerRoutes(h)
 	s.asyncRoutes(h)
 	s.queueRoutes(h)
+	s.esmRoutes(h)
 	s.httpProxyRoutes(h)
 
 	h("GET /updraft/v1/code/{sha}", s.getCode)

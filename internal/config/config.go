@@ -31,6 +31,7 @@ type Config struct {
 	Pool    Pool
 	Sandbox Sandbox
 	Async   Async
+	Queue   Queue
 	Log     Log
 
 	// envErrs report UPDRAFT_* values BindServerFlags could not parse,
@@ -111,6 +112,14 @@ type Async struct {
 	RecordTTL time.Duration
 }
 
+// Queue configures the built-in queues.
+type Queue struct {
+	// VisibilityTimeout is how long a message fetched by an event source
+	// mapping stays invisible before it is delivered again, and how long
+	// a failed batch waits (SQS's default: 30 s).
+	VisibilityTimeout time.Duration
+}
+
 // Log configures the server's own logs (not function logs).
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -145,7 +154,8 @@ func Default() Config {
 			RetryDelay:      time.Minute,
 			RecordTTL:       12 * time.Hour,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Queue: Queue{VisibilityTimeout: 30 * time.Second},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -211,6 +221,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
+	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
 	str(&cfg.Log.Level, "log-level", "UPDRAFT_LOG_LEVEL", "server log level: debug, info, warn, error")
 	str(&cfg.Log.Format, "log-format", "UPDRAFT_LOG_FORMAT", "server log format: text or json")
 	cfg.Server.AccessKeyID = os.Getenv("UPDRAFT_ACCESS_KEY_ID")
@@ -319,6 +330,9 @@ func (c Config) Validate() error {
 	}
 	if c.Async.RetryDelay <= 0 {
 		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
+	}
+	if c.Queue.VisibilityTimeout < time.Second || c.Queue.VisibilityTimeout > 12*time.Hour {
+		errs = append(errs, fmt.Errorf("--queue-visibility-timeout %s: want 1s to 12h (SQS's range)", c.Queue.VisibilityTimeout))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -390,6 +390,7 @@ var bindings = []binding{
 	{"async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "262144", "524288", func(c *Config) string { return fmt.Sprint(c.Async.MaxPayloadBytes) }},
 	{"async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "2s", "3s", func(c *Config) string { return c.Async.RetryDelay.String() }},
 	{"record-ttl", "UPDRAFT_RECORD_TTL", "1h0m0s", "24h0m0s", func(c *Config) string { return c.Async.RecordTTL.String() }},
+	{"queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "2s", "1m0s", func(c *Config) string { return c.Queue.VisibilityTimeout.String() }},
 	{"log-level", "UPDRAFT_LOG_LEVEL", "debug", "error", func(c *Config) string { return c.Log.Level }},
 	{"log-format", "UPDRAFT_LOG_FORMAT", "json", "text", func(c *Config) string { return c.Log.Format }},
 }

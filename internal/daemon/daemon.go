@@ -28,6 +28,7 @@ import (
 	"github.com/updraft/updraft/internal/async"
 	"github.com/updraft/updraft/internal/auth"
 	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/fnlog"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/metrics"
@@ -148,7 +149,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	inv := invoke.New(reg, pl, invokeMetrics, logger)
 
 	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID),
-		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)))
+		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)), queue.WithVisibilityTimeout(cfg.Queue.VisibilityTimeout))
 	engine, err := async.New(ctx, async.Config{
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
@@ -178,6 +179,22 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		pl.Close(ctx)
 		ln.Close()
 		return fmt.Errorf("daemon: async engine: %w", err)
+	}
+
+	mappings, err := esm.New(ctx, esm.Config{Region: cfg.Server.Region, AccountID: cfg.Server.AccountID, Replicas: st.Replicas()},
+		esm.Deps{JetStream: st.JetStream(), Invoker: inv, Resolver: reg, Queues: queues, Logger: logger})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: event source mappings: %w", err)
+	}
+	// Closed before the pool: batches in flight finish; the rest of the
+	// queue waits for the next start or another node.
+	closers = append(closers, mappings.Close)
+	if err := mappings.Start(ctx); err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: event source mappings: %w", err)
 	}
 
 	var authn api.Authenticator
@@ -210,6 +227,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Invoker:   inv,
 		Async:     engine,
 		Queues:    queues,
+		ESM:       mappings,
 		Auth:      authn,
 		AccountID: cfg.Server.AccountID,
 		Logs:      &logReader{js: st.JetStream()},
