@@ -20,7 +20,10 @@ var forbidden = map[string][]string{
 	"internal/pool":       {"internal/invoke", "internal/api", "internal/daemon"},
 	"internal/invoke":     {"internal/api", "internal/daemon"},
 	"internal/queue":      {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm", "internal/daemon"},
-	"internal/async":      {"internal/api", "internal/daemon", "internal/queue", "internal/esm"},
+	// Built-in streams are storage, like queues: below everything that
+	// reads or serves them.
+	"internal/stream": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm", "internal/daemon", "internal/queue"},
+	"internal/async":  {"internal/api", "internal/daemon", "internal/queue", "internal/esm"},
 	// Event source mappings reach the invoke service through an interface
 	// and are served by api; they know nothing of async invocation.
 	"internal/esm":       {"internal/api", "internal/daemon", "internal/async"},

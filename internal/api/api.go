@@ -66,6 +66,9 @@ type Deps struct {
 	Async *async.Engine
 	// Queues serves the built-in queues; nil refuses queue operations.
 	Queues QueueService
+	// Streams serves the built-in streams with Kinesis's API; nil
+	// refuses their operations.
+	Streams StreamService
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
 	// AccountID is the 12-digit account shown in the HTTP proxy's events

@@ -48,6 +48,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET /updraft/v1/code/{sha}", s.getCode)
 	h("GET /updraft/v1/functions/{name}/logs", s.getLogs)
 
+	// Kinesis's JSON protocol posts every operation to "/".
+	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if isKinesis(r) {
+			s.kinesis(w, r)
+			return
+		}
+		s.writeError(w, r, lambdaerr.UnknownOperation("No operation matches %s %s.", r.Method, r.URL.Path))
+	})
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
 		return lambdaerr.UnknownOperation("No operation matches %s %s.", r.Method, r.URL.Path)
 	})

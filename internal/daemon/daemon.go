@@ -38,6 +38,7 @@ import (
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
 	"github.com/updraft/updraft/internal/store"
+	"github.com/updraft/updraft/internal/stream"
 )
 
 // Run runs the server until ctx ends. out receives the start-up banner
@@ -150,6 +151,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID),
 		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)), queue.WithVisibilityTimeout(cfg.Queue.VisibilityTimeout))
+	streams := stream.New(st.JetStream(), st.Replicas(), logger, stream.WithAccount(cfg.Server.Region, cfg.Server.AccountID))
 	engine, err := async.New(ctx, async.Config{
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
@@ -228,6 +230,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Async:     engine,
 		Queues:    queues,
 		ESM:       mappings,
+		Streams:   streams,
 		Auth:      authn,
 		AccountID: cfg.Server.AccountID,
 		Logs:      &logReader{js: st.JetStream()},
