@@ -184,7 +184,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	}
 
 	mappings, err := esm.New(ctx, esm.Config{Region: cfg.Server.Region, AccountID: cfg.Server.AccountID, Replicas: st.Replicas()},
-		esm.Deps{JetStream: st.JetStream(), Invoker: inv, Resolver: reg, Queues: queues, Logger: logger})
+		esm.Deps{JetStream: st.JetStream(), Invoker: inv, Resolver: reg, Queues: queues, Streams: streams, Logger: logger})
 	if err != nil {
 		pl.Close(ctx)
 		ln.Close()

@@ -9,6 +9,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/queue"
+	"github.com/updraft/updraft/internal/stream"
 )
 
 // Limits of a mapping's settings (Lambda API reference,
@@ -25,14 +26,39 @@ const (
 	// maxUnbatchedSize is the largest BatchSize allowed without a
 	// batching window.
 	maxUnbatchedSize = 10
+	// DefaultStreamBatchSize is BatchSize for streams when none is given.
+	DefaultStreamBatchSize = 100
+	// MaxRetryAttempts is the largest MaximumRetryAttempts (-1 is
+	// infinite, the default).
+	MaxRetryAttempts = 10000
+	// MinRecordAge and MaxRecordAge bound MaximumRecordAgeInSeconds (-1
+	// is infinite, the default: records are retried until they expire).
+	MinRecordAge = 60
+	MaxRecordAge = 604800
+	// MaxParallelization is the largest ParallelizationFactor.
+	MaxParallelization = 10
 )
 
 // Mapping is one event source mapping as stored.
 type Mapping struct {
 	UUID           string `json:"uuid"`
 	EventSourceArn string `json:"eventSourceArn"`
-	// Queue is the name of the queue in EventSourceArn.
+	// Queue is the name of the queue in EventSourceArn; "" for a stream.
 	Queue string `json:"queue"`
+	// Stream is the name of the stream in EventSourceArn; "" for a queue.
+	Stream string `json:"stream,omitempty"`
+	// The stream settings (Lambda's names): StartingPosition and its
+	// timestamp, MaximumRetryAttempts, MaximumRecordAgeInSeconds,
+	// BisectBatchOnFunctionError and ParallelizationFactor.
+	StartingPosition  string     `json:"startingPosition,omitempty"`
+	StartingTimestamp *time.Time `json:"startingTimestamp,omitempty"`
+	MaxRetry          int        `json:"maxRetry,omitempty"`
+	MaxRecordAge      int        `json:"maxRecordAge,omitempty"`
+	Bisect            bool       `json:"bisect,omitempty"`
+	Parallelization   int        `json:"parallelization,omitempty"`
+	// Role is the function's execution role when the mapping was made,
+	// shown as a stream record's invokeIdentityArn.
+	Role string `json:"role,omitempty"`
 	// Function and Qualifier are what is invoked; FunctionArn is how
 	// Lambda shows it (qualified when a qualifier was given).
 	Function       string    `json:"function"`
@@ -62,7 +88,8 @@ func (m *Mapping) state() string {
 // sameWork reports whether a poller of m would behave as one of o: the
 // settings a poller reads are equal.
 func (m *Mapping) sameWork(o *Mapping) bool {
-	return m.Queue == o.Queue && m.EventSourceArn == o.EventSourceArn && m.Function == o.Function &&
+	return m.Queue == o.Queue && m.Stream == o.Stream && m.MaxRetry == o.MaxRetry && m.MaxRecordAge == o.MaxRecordAge &&
+		m.Bisect == o.Bisect && m.EventSourceArn == o.EventSourceArn && m.Function == o.Function &&
 		m.Qualifier == o.Qualifier && m.BatchSize == o.BatchSize && m.BatchingWindow == o.BatchingWindow &&
 		slices.Equal(m.ResponseTypes, o.ResponseTypes) && m.Enabled == o.Enabled
 }
@@ -77,7 +104,7 @@ func (m *Mapping) Configuration(state string) *lambdaapi.EventSourceMappingConfi
 	if types == nil {
 		types = []string{}
 	}
-	return &lambdaapi.EventSourceMappingConfiguration{
+	c := &lambdaapi.EventSourceMappingConfiguration{
 		UUID:                           m.UUID,
 		EventSourceArn:                 m.EventSourceArn,
 		FunctionArn:                    m.FunctionArn,
@@ -88,6 +115,17 @@ func (m *Mapping) Configuration(state string) *lambdaapi.EventSourceMappingConfi
 		State:                          state,
 		StateTransitionReason:          lambdaapi.ESMReasonUserInitiated,
 	}
+	if m.Stream != "" {
+		c.StartingPosition = m.StartingPosition
+		if m.StartingTimestamp != nil {
+			ts := float64(m.StartingTimestamp.UnixMilli()) / 1000
+			c.StartingPositionTimestamp = &ts
+		}
+		zero := 0
+		c.ParallelizationFactor, c.MaximumRecordAgeInSeconds, c.MaximumRetryAttempts = &m.Parallelization, &m.MaxRecordAge, &m.MaxRetry
+		c.BisectBatchOnFunctionError, c.TumblingWindowInSeconds = &m.Bisect, &zero
+	}
+	return c
 }
 
 // validationError is Lambda's model-validation message for one member.
@@ -127,9 +165,55 @@ func checkRanges(batchSize, window *int, types *[]string) error {
 	return nil
 }
 
+// checkStreamRanges applies the API model's ranges to the stream members
+// given.
+func checkStreamRanges(o lambdaapi.StreamMappingOptions) error {
+	if v := o.MaximumRetryAttempts; v != nil && (*v < -1 || *v > MaxRetryAttempts) {
+		return validationError(*v, "maximumRetryAttempts", fmt.Sprintf("Member must have value between -1 and %d", MaxRetryAttempts))
+	}
+	if v := o.MaximumRecordAgeInSeconds; v != nil && (*v < -1 || *v > MaxRecordAge) {
+		return validationError(*v, "maximumRecordAgeInSeconds", fmt.Sprintf("Member must have value between -1 and %d", MaxRecordAge))
+	}
+	if v := o.ParallelizationFactor; v != nil && (*v < 1 || *v > MaxParallelization) {
+		return validationError(*v, "parallelizationFactor", fmt.Sprintf("Member must have value between 1 and %d", MaxParallelization))
+	}
+	return nil
+}
+
+// setsStreamOptions reports whether o sets any stream-only member.
+func setsStreamOptions(o lambdaapi.StreamMappingOptions) bool {
+	return o.MaximumRetryAttempts != nil || o.MaximumRecordAgeInSeconds != nil || o.BisectBatchOnFunctionError != nil || o.ParallelizationFactor != nil
+}
+
+// applyStreamOptions copies the members of o that are set into m.
+func applyStreamOptions(m *Mapping, o lambdaapi.StreamMappingOptions) {
+	if o.MaximumRetryAttempts != nil {
+		m.MaxRetry = *o.MaximumRetryAttempts
+	}
+	if o.MaximumRecordAgeInSeconds != nil {
+		m.MaxRecordAge = *o.MaximumRecordAgeInSeconds
+	}
+	if o.BisectBatchOnFunctionError != nil {
+		m.Bisect = *o.BisectBatchOnFunctionError
+	}
+	if o.ParallelizationFactor != nil {
+		m.Parallelization = *o.ParallelizationFactor
+	}
+}
+
 // checkCombination applies the rules that span members, to a mapping
-// with every member set: SQS's batching-window rule and the FIFO limits.
+// with every member set: SQS's batching-window rule and the FIFO limits;
+// for streams, the record age's lower bound and the response types.
 func checkCombination(m *Mapping) error {
+	if m.Stream != "" {
+		if m.MaxRecordAge != -1 && m.MaxRecordAge < MinRecordAge {
+			return lambdaerr.InvalidParameterValue("MaximumRecordAgeInSeconds must be -1 or between %d and %d.", MinRecordAge, MaxRecordAge)
+		}
+		if len(m.ResponseTypes) > 0 {
+			return lambdaerr.InvalidParameterValue("FunctionResponseTypes (ReportBatchItemFailures) is not supported for built-in streams yet.")
+		}
+		return nil
+	}
 	if m.BatchSize > maxUnbatchedSize && m.BatchingWindow < 1 {
 		return lambdaerr.InvalidParameterValue("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 	}
@@ -144,9 +228,26 @@ func checkCombination(m *Mapping) error {
 	return nil
 }
 
-// parseSource checks that arn names a built-in queue of this server and
+// parseSource checks that arn names a built-in queue or stream of this
+// server and returns the queue's or the stream's name.
+func parseSource(arn, region, account string) (queueName, streamName string, err error) {
+	if strings.HasPrefix(arn, "arn:aws:kinesis:") {
+		r, a, name, err := stream.ParseARN(arn)
+		if err != nil {
+			return "", "", lambdaerr.InvalidParameterValue("Unrecognized event source %s: only built-in streams (arn:aws:kinesis:%s:%s:stream/NAME) are supported.", arn, region, account).WithCause(err)
+		}
+		if r != region || a != account {
+			return "", "", lambdaerr.InvalidParameterValue("Unrecognized event source %s: built-in streams are in region %s and account %s.", arn, region, account)
+		}
+		return "", name, nil
+	}
+	name, err := parseQueue(arn, region, account)
+	return name, "", err
+}
+
+// parseQueue checks that arn names a built-in queue of this server and
 // returns the queue's name.
-func parseSource(arn, region, account string) (string, error) {
+func parseQueue(arn, region, account string) (string, error) {
 	if arn == "" {
 		return "", lambdaerr.InvalidParameterValue("Unrecognized event source, must be an SQS queue ARN (arn:aws:sqs:%s:%s:NAME) of a built-in queue.", region, account)
 	}

@@ -123,15 +123,35 @@ func (s *Service) apply(e jetstream.KeyValueEntry) {
 	if old != nil {
 		old.cancel() // a batch in flight finishes; the poller then ends
 		delete(s.pollers, id)
+		if m == nil && old.m.Stream != "" && s.deps.Streams != nil {
+			// Deleted: once the poller stopped, remove the checkpoints it
+			// may have recreated after Delete removed them.
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				<-old.done
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), settleTimeout)
+				defer cancel()
+				if err := s.deps.Streams.DeleteReaders(ctx, old.m.Stream, readerPrefix(id)); err != nil {
+					s.logger.Debug("delete the stream readers of a deleted mapping", "uuid", id, "err", err)
+				}
+			}()
+		}
 	}
 	if m == nil || !m.Enabled {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	s.pollers[id] = &poller{m: m, cancel: cancel}
+	p := &poller{m: m, cancel: cancel, done: make(chan struct{})}
+	s.pollers[id] = p
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer close(p.done)
+		if m.Stream != "" {
+			s.pollStream(ctx, m)
+			return
+		}
 		s.poll(ctx, m)
 	}()
 }

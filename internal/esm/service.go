@@ -21,6 +21,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/queue"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/stream"
 )
 
 // Bucket is the KV bucket of event source mappings.
@@ -48,6 +49,18 @@ type Resolver interface {
 	Resolve(name, qualifier string) (*registry.Target, error)
 }
 
+// Streams reads the built-in streams (stream.Service).
+type Streams interface {
+	// Shards returns the shard count of a stream; stream.ErrNotFound if
+	// there is no such stream.
+	Shards(ctx context.Context, name string) (int, error)
+	// OpenShard returns a durable reader of one shard; see
+	// stream.Service.OpenShard.
+	OpenShard(ctx context.Context, name string, shard int, durable string, from stream.Position, maxPending int) (*stream.ShardReader, error)
+	// DeleteReaders deletes the readers whose names start with prefix.
+	DeleteReaders(ctx context.Context, name, prefix string) error
+}
+
 // Queues reads the built-in queues (queue.Service).
 type Queues interface {
 	// Fetch takes up to max messages without deleting them; see
@@ -72,7 +85,9 @@ type Deps struct {
 	Invoker   Invoker
 	Resolver  Resolver
 	Queues    Queues
-	Logger    *slog.Logger
+	// Streams reads the built-in streams; nil refuses stream mappings.
+	Streams Streams
+	Logger  *slog.Logger
 }
 
 // Service manages event source mappings and runs this node's pollers.
@@ -81,6 +96,7 @@ type Service struct {
 	cfg    Config
 	deps   Deps
 	kv     jetstream.KeyValue
+	leases *leases
 	logger *slog.Logger
 	// now is the clock; tests replace it.
 	now func() time.Time
@@ -98,6 +114,7 @@ type Service struct {
 type poller struct {
 	m      *Mapping
 	cancel context.CancelFunc
+	done   chan struct{} // closed when the poller has stopped
 }
 
 // New creates or updates the bucket and returns a Service; Start runs
@@ -117,10 +134,15 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	ls, err := newLeases(ctx, deps.JetStream, cfg.Replicas, uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
 		cfg:     cfg,
 		deps:    deps,
 		kv:      kv,
+		leases:  ls,
 		logger:  logger.With("component", "esm"),
 		now:     time.Now,
 		pollers: make(map[string]*poller),
@@ -158,17 +180,58 @@ func (s *Service) load(ctx context.Context, id string) (*Mapping, uint64, error)
 }
 
 // resolveFunction checks that name (any FunctionName form) exists and
-// returns its bare name, qualifier and the ARN Lambda shows.
-func (s *Service) resolveFunction(name string) (fn, qualifier, arn string, err error) {
+// returns its bare name, qualifier, the ARN Lambda shows and its role.
+func (s *Service) resolveFunction(name string) (fn, qualifier, arn, role string, err error) {
 	ref, err := registry.ParseFunctionName(name)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
 	t, err := s.deps.Resolver.Resolve(name, "")
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
-	return ref.Name, ref.Qualifier, t.InvokedARN, nil
+	if t.Version != nil {
+		role = t.Version.Role
+	}
+	return ref.Name, ref.Qualifier, t.InvokedARN, role, nil
+}
+
+// setStart sets a stream mapping's StartingPosition, which Lambda
+// requires for streams, and its timestamp, which AT_TIMESTAMP requires
+// and the others refuse.
+func setStart(m *Mapping, pos *string, ts *float64) error {
+	if pos == nil || *pos == "" {
+		return lambdaerr.InvalidParameterValue("1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null.")
+	}
+	switch *pos {
+	case stream.TrimHorizon, stream.Latest:
+		if ts != nil {
+			return lambdaerr.InvalidParameterValue("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP.")
+		}
+	case stream.AtTimestamp:
+		if ts == nil {
+			return lambdaerr.InvalidParameterValue("Need to specify a timestamp")
+		}
+		t := time.UnixMilli(int64(*ts * 1000)).UTC()
+		m.StartingTimestamp = &t
+	default:
+		return validationError(*pos, "startingPosition", "Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]")
+	}
+	m.StartingPosition = *pos
+	return nil
+}
+
+// checkStream checks that the stream of a new mapping exists.
+func (s *Service) checkStream(ctx context.Context, name, arn string) error {
+	if s.deps.Streams == nil {
+		return lambdaerr.ServiceUnavailable("Built-in streams are not available on this server.")
+	}
+	if _, err := s.deps.Streams.Shards(ctx, name); errors.Is(err, stream.ErrNotFound) {
+		return lambdaerr.InvalidParameterValue("Stream not found: %s", arn)
+	} else if err != nil {
+		return fmt.Errorf("esm: look up stream %s: %w", name, err)
+	}
+	return nil
 }
 
 // claimPair records id as the owner of m's function and queue, failing
@@ -196,7 +259,10 @@ func (s *Service) claimPair(ctx context.Context, m *Mapping) error {
 		if owner == m.UUID {
 			return nil
 		}
-		if _, _, err := s.load(ctx, owner); err == nil {
+		if _, _, err := s.load(ctx, owner); err == nil && m.Stream != "" {
+			return lambdaerr.ResourceConflict("The event source arn (\" %s \") and function (\" %s \") provided mapping already exists. Please update or delete the existing mapping with UUID %s",
+				m.EventSourceArn, m.Function, owner)
+		} else if err == nil {
 			return lambdaerr.ResourceConflict("An event source mapping with SQS arn (\" %s \") and function (\" %s \") already exists. Please update or delete the existing mapping with UUID %s",
 				m.EventSourceArn, m.Function, owner)
 		} else if !lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
@@ -249,11 +315,14 @@ func (s *Service) Create(ctx context.Context, req *lambdaapi.CreateEventSourceMa
 	if err := checkRanges(req.BatchSize, req.MaximumBatchingWindowInSeconds, req.FunctionResponseTypes); err != nil {
 		return nil, err
 	}
+	if err := checkStreamRanges(req.StreamMappingOptions); err != nil {
+		return nil, err
+	}
 	var source string
 	if req.EventSourceArn != nil {
 		source = *req.EventSourceArn
 	}
-	queueName, err := parseSource(source, s.cfg.Region, s.cfg.AccountID)
+	queueName, streamName, err := parseSource(source, s.cfg.Region, s.cfg.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -261,9 +330,22 @@ func (s *Service) Create(ctx context.Context, req *lambdaapi.CreateEventSourceMa
 		UUID:           uuid.NewString(),
 		EventSourceArn: source,
 		Queue:          queueName,
+		Stream:         streamName,
 		BatchSize:      DefaultBatchSize,
 		Enabled:        true,
 		LastModified:   s.now().UTC(),
+	}
+	if streamName != "" {
+		m.BatchSize, m.MaxRetry, m.MaxRecordAge, m.Parallelization = DefaultStreamBatchSize, -1, -1, 1
+		if err := setStart(m, req.StartingPosition, req.StartingPositionTimestamp); err != nil {
+			return nil, err
+		}
+		applyStreamOptions(m, req.StreamMappingOptions)
+		if err := s.checkStream(ctx, streamName, source); err != nil {
+			return nil, err
+		}
+	} else if req.StartingPosition != nil || req.StartingPositionTimestamp != nil || setsStreamOptions(req.StreamMappingOptions) {
+		return nil, lambdaerr.InvalidParameterValue("StartingPosition, MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError and ParallelizationFactor apply to streams only, not to the SQS queue %s.", source)
 	}
 	if req.BatchSize != nil {
 		m.BatchSize = *req.BatchSize
@@ -280,7 +362,7 @@ func (s *Service) Create(ctx context.Context, req *lambdaapi.CreateEventSourceMa
 	if err := checkCombination(m); err != nil {
 		return nil, err
 	}
-	if m.Function, m.Qualifier, m.FunctionArn, err = s.resolveFunction(*req.FunctionName); err != nil {
+	if m.Function, m.Qualifier, m.FunctionArn, m.Role, err = s.resolveFunction(*req.FunctionName); err != nil {
 		return nil, err
 	}
 	if err := s.claimPair(ctx, m); err != nil {
@@ -309,11 +391,18 @@ func (s *Service) Update(ctx context.Context, id string, req *lambdaapi.UpdateEv
 	if err := checkRanges(req.BatchSize, req.MaximumBatchingWindowInSeconds, req.FunctionResponseTypes); err != nil {
 		return nil, err
 	}
+	if err := checkStreamRanges(req.StreamMappingOptions); err != nil {
+		return nil, err
+	}
 	old, rev, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if old.Stream == "" && setsStreamOptions(req.StreamMappingOptions) {
+		return nil, lambdaerr.InvalidParameterValue("MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError and ParallelizationFactor apply to streams only, not to the SQS queue %s.", old.EventSourceArn)
+	}
 	m := *old
+	applyStreamOptions(&m, req.StreamMappingOptions)
 	if req.BatchSize != nil {
 		m.BatchSize = *req.BatchSize
 	}
@@ -333,7 +422,7 @@ func (s *Service) Update(ctx context.Context, id string, req *lambdaapi.UpdateEv
 		return nil, err
 	}
 	if req.FunctionName != nil && *req.FunctionName != "" {
-		if m.Function, m.Qualifier, m.FunctionArn, err = s.resolveFunction(*req.FunctionName); err != nil {
+		if m.Function, m.Qualifier, m.FunctionArn, m.Role, err = s.resolveFunction(*req.FunctionName); err != nil {
 			return nil, err
 		}
 	}
@@ -377,6 +466,13 @@ func (s *Service) Delete(ctx context.Context, id string) (*lambdaapi.EventSource
 		return nil, fmt.Errorf("esm: delete mapping %s: %w", id, err)
 	}
 	s.releasePair(ctx, m)
+	if m.Stream != "" && s.deps.Streams != nil {
+		// Its checkpoints; a poller still stopping may leave one behind,
+		// which the poller removes once it has stopped.
+		if err := s.deps.Streams.DeleteReaders(ctx, m.Stream, readerPrefix(m.UUID)); err != nil {
+			s.logger.Warn("delete the stream readers of a mapping", "uuid", id, "err", err)
+		}
+	}
 	s.logger.Info("event source mapping deleted", "uuid", id)
 	return m.Configuration(lambdaapi.ESMStateDeleting), nil
 }

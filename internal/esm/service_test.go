@@ -125,7 +125,7 @@ func TestCreateValidates(t *testing.T) {
 		{"no function", lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr(queueARN("q"))}, lambdaerr.TypeValidation, "'functionName'"},
 		{"unknown function", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("nope"), EventSourceArn: ptr(queueARN("q"))}, lambdaerr.TypeResourceNotFound, "Function not found"},
 		{"no source", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn")}, lambdaerr.TypeInvalidParameterValue, "Unrecognized event source"},
-		{"kinesis", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr("arn:aws:kinesis:us-east-1:000000000000:stream/s")}, lambdaerr.TypeInvalidParameterValue, "Unrecognized event source"},
+		{"kinesis", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr("arn:aws:kinesis:us-east-1:000000000000:stream/s")}, lambdaerr.TypeInvalidParameterValue, "Value null at 'startingPosition'"},
 		{"another account", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr("arn:aws:sqs:us-east-1:123456789012:q")}, lambdaerr.TypeInvalidParameterValue, "built-in queues are in region us-east-1"},
 		{"batch size 0", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr(queueARN("q")), BatchSize: ptr(0)}, lambdaerr.TypeValidation, "Value '0' at 'batchSize' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{"batch size 10001", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr(queueARN("q")), BatchSize: ptr(10001), MaximumBatchingWindowInSeconds: ptr(1)}, lambdaerr.TypeValidation, "less than or equal to 10000"},

@@ -3,7 +3,8 @@ package lambdaapi
 // Event source mapping shapes (Lambda API reference:
 // CreateEventSourceMapping, UpdateEventSourceMapping,
 // ListEventSourceMappings, EventSourceMappingConfiguration). Only the
-// members that apply to SQS queues are modelled; others are ignored.
+// members that apply to SQS queues and Kinesis streams are modelled;
+// others are ignored.
 
 // Event source mapping states and the reason Lambda gives for a change
 // made through the API.
@@ -30,6 +31,21 @@ type CreateEventSourceMappingRequest struct {
 	BatchSize                      *int      `json:"BatchSize,omitempty"`
 	MaximumBatchingWindowInSeconds *int      `json:"MaximumBatchingWindowInSeconds,omitempty"`
 	FunctionResponseTypes          *[]string `json:"FunctionResponseTypes,omitempty"`
+	StreamMappingOptions
+	// StartingPosition is TRIM_HORIZON, LATEST or AT_TIMESTAMP; required
+	// for streams, set at creation only.
+	StartingPosition *string `json:"StartingPosition,omitempty"`
+	// StartingPositionTimestamp is AT_TIMESTAMP's start, epoch seconds.
+	StartingPositionTimestamp *float64 `json:"StartingPositionTimestamp,omitempty"`
+}
+
+// StreamMappingOptions are the members of Create and Update that apply to
+// streams only.
+type StreamMappingOptions struct {
+	MaximumRetryAttempts       *int  `json:"MaximumRetryAttempts,omitempty"`
+	MaximumRecordAgeInSeconds  *int  `json:"MaximumRecordAgeInSeconds,omitempty"`
+	BisectBatchOnFunctionError *bool `json:"BisectBatchOnFunctionError,omitempty"`
+	ParallelizationFactor      *int  `json:"ParallelizationFactor,omitempty"`
 }
 
 // UpdateEventSourceMappingRequest is UpdateEventSourceMapping's body; a
@@ -40,6 +56,7 @@ type UpdateEventSourceMappingRequest struct {
 	BatchSize                      *int      `json:"BatchSize,omitempty"`
 	MaximumBatchingWindowInSeconds *int      `json:"MaximumBatchingWindowInSeconds,omitempty"`
 	FunctionResponseTypes          *[]string `json:"FunctionResponseTypes,omitempty"`
+	StreamMappingOptions
 }
 
 // EventSourceMappingConfiguration is the answer of every event source
@@ -56,6 +73,14 @@ type EventSourceMappingConfiguration struct {
 	LastProcessingResult           string   `json:"LastProcessingResult,omitempty"`
 	State                          string   `json:"State"`
 	StateTransitionReason          string   `json:"StateTransitionReason"`
+
+	StartingPosition           string   `json:"StartingPosition,omitempty"`
+	StartingPositionTimestamp  *float64 `json:"StartingPositionTimestamp,omitempty"`
+	ParallelizationFactor      *int     `json:"ParallelizationFactor,omitempty"`
+	MaximumRecordAgeInSeconds  *int     `json:"MaximumRecordAgeInSeconds,omitempty"`
+	BisectBatchOnFunctionError *bool    `json:"BisectBatchOnFunctionError,omitempty"`
+	MaximumRetryAttempts       *int     `json:"MaximumRetryAttempts,omitempty"`
+	TumblingWindowInSeconds    *int     `json:"TumblingWindowInSeconds,omitempty"`
 }
 
 // ListEventSourceMappingsResponse is ListEventSourceMappings' answer.

@@ -214,3 +214,13 @@ func (r *ShardReader) fetch(ctx context.Context, n int, wait time.Duration) ([]j
 	}
 	return msgs, nil
 }
+
+// Release hands the record back at once, for the next read of its
+// reader. It is best effort: a lost release means the record comes back
+// after AckWait instead.
+func (d *Delivered) Release() error {
+	if err := d.msg.Nak(); err != nil {
+		return fmt.Errorf("stream: release record %s: %w", d.SequenceNumber, err)
+	}
+	return nil
+}
