@@ -103,23 +103,38 @@ func md5OfAttributes(attrs map[string]queue.Attribute) string {
 // rather than stall the queue). It returns the payload and how many
 // messages it holds; the rest belong to a later batch.
 func (s source) buildEvent(msgs []queue.Message, received time.Time, limit int) ([]byte, int, error) {
-	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}
+	records, err := fitRecords(len(msgs), func(i int) events.SQSMessage { return s.record(msgs[i], received) }, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	return encodeEvent(events.SQSEvent{Records: records}, len(records))
+}
+
+// fitRecords builds records 0..n-1 with record while their JSON fits in
+// limit bytes inside {"Records":[...]}, always taking the first.
+func fitRecords[R any](n int, record func(i int) R, limit int) ([]R, error) {
+	out := make([]R, 0, n)
 	size := len(`{"Records":[]}`)
-	for i, m := range msgs {
-		r := s.record(m, received)
+	for i := range n {
+		r := record(i)
 		b, err := json.Marshal(r)
 		if err != nil {
-			return nil, 0, fmt.Errorf("esm: encode record: %w", err)
+			return nil, fmt.Errorf("esm: encode record: %w", err)
 		}
 		if i > 0 && size+len(b)+1 > limit {
 			break
 		}
 		size += len(b) + 1
-		ev.Records = append(ev.Records, r)
+		out = append(out, r)
 	}
+	return out, nil
+}
+
+// encodeEvent marshals an event holding n records.
+func encodeEvent(ev any, n int) ([]byte, int, error) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return nil, 0, fmt.Errorf("esm: encode event: %w", err)
 	}
-	return payload, len(ev.Records), nil
+	return payload, n, nil
 }

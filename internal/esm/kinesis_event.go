@@ -1,9 +1,6 @@
 package esm
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/updraft/updraft/internal/stream"
@@ -45,23 +42,9 @@ func (s source) kinesisRecord(d *stream.Delivered, role string) events.KinesisEv
 // rather than stall the shard). It returns the payload and how many
 // records it holds; the rest belong to the next batch, in order.
 func (s source) buildKinesisEvent(ds []*stream.Delivered, role string, limit int) ([]byte, int, error) {
-	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, 0, len(ds))}
-	size := len(`{"Records":[]}`)
-	for i, d := range ds {
-		r := s.kinesisRecord(d, role)
-		b, err := json.Marshal(r)
-		if err != nil {
-			return nil, 0, fmt.Errorf("esm: encode record: %w", err)
-		}
-		if i > 0 && size+len(b)+1 > limit {
-			break
-		}
-		size += len(b) + 1
-		ev.Records = append(ev.Records, r)
-	}
-	payload, err := json.Marshal(ev)
+	records, err := fitRecords(len(ds), func(i int) events.KinesisEventRecord { return s.kinesisRecord(ds[i], role) }, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("esm: encode event: %w", err)
+		return nil, 0, err
 	}
-	return payload, len(ev.Records), nil
+	return encodeEvent(events.KinesisEvent{Records: records}, len(records))
 }

@@ -248,20 +248,28 @@ func (s *Service) extend(ds []*queue.Delivery) func() {
 	if every <= 0 {
 		every = 10 * time.Second
 	}
+	return repeatEvery(every, func() {
+		for _, d := range ds {
+			_ = d.Extend()
+		}
+	})
+}
+
+// repeatEvery runs touch every interval until the returned stop function is
+// called; stop returns once touch is no longer running.
+func repeatEvery(interval time.Duration, touch func()) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(every)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				for _, d := range ds {
-					_ = d.Extend()
-				}
+				touch()
 			}
 		}
 	}()

@@ -221,24 +221,11 @@ func (s *Service) ack(ctx context.Context, ds []*stream.Delivered, log *slog.Log
 // keepAlive restarts the records' AckWait while a batch is processed and
 // returns the function that stops doing so.
 func keepAlive(ds []*stream.Delivered) func() {
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(keepAliveEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				for _, d := range ds {
-					_ = d.InProgress()
-				}
-			}
+	return repeatEvery(keepAliveEvery, func() {
+		for _, d := range ds {
+			_ = d.InProgress()
 		}
-	}()
-	return func() { close(done); <-stopped }
+	})
 }
 
 // sleep waits d or until ctx ends, reporting whether it waited it all.
