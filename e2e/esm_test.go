@@ -109,7 +109,7 @@ func TestEventSourceMappingWithAWSCLI(t *testing.T) {
 	if got := parseESM(t, out); got.State != "Disabling" {
 		t.Fatalf("disable: %s", out)
 	}
-	time.Sleep(time.Second) // every poller sees the change
+	time.Sleep(3 * time.Second) // every poller sees the change, with room for a loaded machine
 	send("while-disabled")
 	time.Sleep(3 * time.Second)
 	if l := logs(); strings.Contains(l, "while-disabled") {
