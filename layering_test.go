@@ -30,6 +30,7 @@ var forbidden = map[string][]string{
 	"internal/lambdaerr": {"internal/"},
 	"internal/lambdaapi": {"internal/"},
 	"internal/config":    {"internal/"},
+	"internal/jsname":    {"internal/"},
 	// Sample events are built from aws-lambda-go's types alone.
 	"internal/sampleevents": {"internal/"},
 	// Any package's tests may use testutil: it must import none of them.

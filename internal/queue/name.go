@@ -3,6 +3,8 @@ package queue
 import (
 	"fmt"
 	"strings"
+
+	"github.com/updraft/updraft/internal/jsname"
 )
 
 // Names of the JetStream objects behind a queue.
@@ -89,67 +91,16 @@ func ARN(region, account, name string) string {
 }
 
 // encodeName turns a valid queue name into a token usable in a stream
-// name and a subject, which may not contain '.'. The encoding is a prefix
-// code over '_' as the escape character:
-//
-//	a-z 0-9 -   themselves
-//	_           "__"
-//	A-Z         "_" + the lower-case letter
-//	.           "_0"
-//
-// so "My_Queue.fifo" becomes "_my___queue_0fifo". It is unambiguous
-// (every '_' starts a two-byte escape) and it also keeps names that
-// differ only in case apart on case-insensitive file systems, where
-// JetStream keeps each stream in a directory named after it.
-func encodeName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name) + 8)
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_':
-			b.WriteString("__")
-		case c == '.':
-			b.WriteString("_0")
-		case c >= 'A' && c <= 'Z':
-			b.WriteByte('_')
-			b.WriteByte(c - 'A' + 'a')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+// name and a subject (see package jsname for the encoding).
+func encodeName(name string) string { return jsname.Encode(name) }
 
 // decodeName reverses encodeName. It fails on anything encodeName cannot
 // produce, so a stream that merely looks like a queue is not taken for one.
 func decodeName(enc string) (string, error) {
-	var b strings.Builder
-	b.Grow(len(enc))
-	for i := 0; i < len(enc); i++ {
-		c := enc[i]
-		switch {
-		case c == '_':
-			if i+1 == len(enc) {
-				return "", fmt.Errorf("queue: decode %q: dangling escape", enc)
-			}
-			i++
-			switch e := enc[i]; {
-			case e == '_':
-				b.WriteByte('_')
-			case e == '0':
-				b.WriteByte('.')
-			case e >= 'a' && e <= 'z':
-				b.WriteByte(e - 'a' + 'A')
-			default:
-				return "", fmt.Errorf("queue: decode %q: bad escape %q", enc, "_"+string(e))
-			}
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-':
-			b.WriteByte(c)
-		default:
-			return "", fmt.Errorf("queue: decode %q: bad character %q", enc, c)
-		}
+	name, err := jsname.Decode(enc)
+	if err != nil {
+		return "", fmt.Errorf("queue: %w", err)
 	}
-	name := b.String()
 	if err := ValidName(name); err != nil {
 		return "", fmt.Errorf("queue: decode %q: %w", enc, err)
 	}

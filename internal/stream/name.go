@@ -2,6 +2,8 @@ package stream
 
 import (
 	"strings"
+
+	"github.com/updraft/updraft/internal/jsname"
 )
 
 // MaxNameLen is the longest stream name (Kinesis's StreamName).
@@ -51,27 +53,8 @@ func ParseARN(arn string) (region, account, name string, err error) {
 }
 
 // encodeName turns a valid stream name into a token usable in a JetStream
-// stream name and a subject, which may not hold '.': '_' escapes, so "_"
-// is "__", "." is "_0" and an upper case letter is "_" and its lower case
-// (the encoding of internal/queue).
-func encodeName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name) + 8)
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_':
-			b.WriteString("__")
-		case c == '.':
-			b.WriteString("_0")
-		case c >= 'A' && c <= 'Z':
-			b.WriteByte('_')
-			b.WriteByte(c - 'A' + 'a')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+// stream name and a subject (see package jsname).
+func encodeName(name string) string { return jsname.Encode(name) }
 
 // jsName is the JetStream stream of stream name.
 func jsName(name string) string { return "UPDRAFT_STREAM_" + encodeName(name) }
