@@ -244,11 +244,7 @@ func (s *Service) process(ctx context.Context, m *Mapping, ds []*queue.Delivery)
 // extend keeps the batch invisible while the function runs and returns
 // the function that stops doing so.
 func (s *Service) extend(ds []*queue.Delivery) func() {
-	every := s.deps.Queues.VisibilityTimeout() / 3
-	if every <= 0 {
-		every = 10 * time.Second
-	}
-	return repeatEvery(every, func() {
+	return repeatEvery(s.deps.Queues.VisibilityTimeout()/3, func() {
 		for _, d := range ds {
 			_ = d.Extend()
 		}
