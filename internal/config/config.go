@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,6 +100,37 @@ type Sandbox struct {
 	// Zygotes is how many pre-started sandbox inits full isolation keeps
 	// ready for cold starts; 0 starts every sandbox on demand.
 	Zygotes int
+	// FunctionNetwork is what full-isolation functions reach: "auto"
+	// (egress where slirp4netns is installed, else isolated), "egress" or
+	// "isolated".
+	FunctionNetwork string
+	// EgressAllow is a comma-separated list of CIDRs that egress mode may
+	// reach although they are private.
+	EgressAllow string
+}
+
+// EgressAllowPrefixes parses EgressAllow.
+func (s Sandbox) EgressAllowPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s.EgressAllow, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(f); aerr == nil && a.Is4() {
+				p = netip.PrefixFrom(a, 32)
+			} else {
+				return nil, fmt.Errorf("--function-egress-allow %q: want IPv4 CIDRs such as 10.1.0.0/16", f)
+			}
+		}
+		if !p.Addr().Is4() {
+			return nil, fmt.Errorf("--function-egress-allow %q: only IPv4 ranges are routed", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Async configures asynchronous invocation.
@@ -148,7 +180,7 @@ func Default() Config {
 			InitTimeout:     10 * time.Second,
 			FreezeDelay:     2 * time.Millisecond,
 		},
-		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2},
+		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, FunctionNetwork: "auto"},
 		Async: Async{
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
@@ -218,6 +250,8 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
 	num(&cfg.Sandbox.Zygotes, "zygotes", "UPDRAFT_ZYGOTES", "pre-started sandboxes kept ready for cold starts (full isolation); 0 = none")
 	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")
+	str(&cfg.Sandbox.FunctionNetwork, "function-network", "UPDRAFT_FUNCTION_NETWORK", "what functions reach under full isolation: egress (outbound through a user-mode stack, never the host or private ranges), isolated (nothing), or auto (egress where slirp4netns is installed)")
+	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
@@ -324,6 +358,14 @@ func (c Config) Validate() error {
 	case "auto", "full", "basic":
 	default:
 		errs = append(errs, fmt.Errorf("--isolation %q: want auto, full or basic", c.Sandbox.Isolation))
+	}
+	switch c.Sandbox.FunctionNetwork {
+	case "auto", "egress", "isolated":
+	default:
+		errs = append(errs, fmt.Errorf("--function-network %q: want auto, egress or isolated", c.Sandbox.FunctionNetwork))
+	}
+	if _, err := c.Sandbox.EgressAllowPrefixes(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Async.MaxPayloadBytes < 1 {
 		errs = append(errs, fmt.Errorf("--async-max-payload %d: want a positive size", c.Async.MaxPayloadBytes))

@@ -71,6 +71,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		CgroupName: fmt.Sprintf("updraft-%d", os.Getpid()),
 		Zygotes:    cfg.Sandbox.Zygotes,
 	}
+	if cfg.Sandbox.FunctionNetwork != "auto" {
+		isolation.Network = sandbox.NetworkMode(cfg.Sandbox.FunctionNetwork)
+	}
+	if isolation.EgressAllow, err = cfg.Sandbox.EgressAllowPrefixes(); err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
 	if cfg.Sandbox.Zygotes == 0 {
 		isolation.Zygotes = -1 // the sandbox reads 0 as its default
 	}
@@ -250,6 +256,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 			return doc, storeErr == nil
 		},
 	})
+	pl.SetPlatformAPI(handler)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

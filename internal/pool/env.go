@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,8 +33,11 @@ type env struct {
 	pool    *Pool
 	proc    *sandbox.Process
 	rt      *runtimeapi.Server
-	logs    *fnlog.Env
-	tmpDir  string
+	// platform serves the server's API inside the sandbox's network
+	// namespace; nil in basic mode.
+	platform *http.Server
+	logs     *fnlog.Env
+	tmpDir   string
 	// extNames are the external extensions started with the runtime
 	// (/opt/extensions), sorted; see extensions.go.
 	extNames []string
@@ -88,18 +93,12 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 
 		extNames: externalExtensions(optDir),
 	}
-	e.rt, err = runtimeapi.New(runtimeapi.Config{
+	rtCfg := runtimeapi.Config{
 		FunctionName:       v.FunctionName,
 		FunctionVersion:    v.Version,
 		Handler:            v.Handler,
 		ExternalExtensions: e.extNames,
-	}, p.logger.With("env_id", e.id))
-	if err != nil {
-		return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
 	}
-	e.logs = fnlog.NewEnv(p.deps.Logs, v.FunctionName, v.Version)
-	logStream := e.logs.Stream()
-
 	spec := sandbox.Spec{
 		ID:            e.id,
 		CodeDir:       codeDir,
@@ -113,7 +112,6 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	if p.cfg.TmpRoot != "" && p.deps.Sandbox.Level() != sandbox.LevelFull {
 		spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
 		if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
-			e.rt.Close()
 			return nil, fmt.Errorf("pool: tmp dir: %w", err)
 		}
 		_ = os.Chmod(spec.TmpDir, 0o1777)
@@ -124,6 +122,19 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		spec.RuntimeDir = p.deps.Runtimes.Dir()
 	}
 	layout := p.deps.Sandbox.Layout(spec)
+	// Full isolation serves the Runtime API inside the sandbox's network
+	// namespace, on a socket that exists only once it started; basic
+	// isolation listens on the host's loopback now.
+	runtimeAPI := layout.RuntimeAPI
+	if runtimeAPI == "" {
+		if e.rt, err = runtimeapi.New(rtCfg, p.logger.With("env_id", e.id)); err != nil {
+			e.cleanupFiles()
+			return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
+		}
+		runtimeAPI = e.rt.Addr()
+	}
+	e.logs = fnlog.NewEnv(p.deps.Logs, v.FunctionName, v.Version)
+	logStream := e.logs.Stream()
 	var launch *runtimes.Launch
 	var cmdPath string
 	if managed {
@@ -136,7 +147,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	}
 	if err != nil {
 		e.cleanupFiles()
-		e.rt.Close()
+		e.closeRuntimeAPI()
 		return nil, &initFailure{result: functionErrorResult(v, "Runtime.InvalidEntrypoint", err.Error())}
 	}
 	// The function writes into a pipe whose read end fnlog owns, so that
@@ -146,7 +157,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		e.cleanupFiles()
-		e.rt.Close()
+		e.closeRuntimeAPI()
 		return nil, fmt.Errorf("pool: output pipe: %w", err)
 	}
 	e.logs.Attach(outR)
@@ -157,7 +168,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	spec.Main = sandbox.Command{
 		Path:   cmdPath,
 		Args:   cmdArgs,
-		Env:    p.functionEnv(v, layout, e.rt.Addr(), logStream, launch),
+		Env:    p.functionEnv(v, layout, runtimeAPI, logStream, launch),
 		Stdout: outW,
 		Stderr: outW,
 	}
@@ -170,9 +181,20 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	if err != nil {
 		e.logs.Close()
 		e.cleanupFiles()
-		e.rt.Close()
+		e.closeRuntimeAPI()
 		return nil, fmt.Errorf("pool: start %s: %w", v.FunctionName, err)
 	}
+	if e.rt == nil {
+		rtCfg.Listener = e.proc.RuntimeAPIListener()
+		if e.rt, err = runtimeapi.New(rtCfg, p.logger.With("env_id", e.id)); err != nil {
+			_ = e.proc.Kill()
+			<-e.proc.Done()
+			e.logs.Close()
+			e.cleanupFiles()
+			return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
+		}
+	}
+	e.servePlatformAPI()
 	procDone, cancel := context.WithCancel(context.Background())
 	e.procDone = procDone
 	go func() {
@@ -417,10 +439,36 @@ func (e *env) destroy(reason string) {
 			e.stop(reason) // SHUTDOWN to extensions first, if any
 			<-e.proc.Done()
 		}
-		e.rt.Close()
+		e.closeRuntimeAPI()
+		if e.platform != nil {
+			_ = e.platform.Close()
+		}
 		_ = e.logs.Close()
 		e.cleanupFiles()
 	})
+}
+
+// closeRuntimeAPI closes the Runtime API server, if there is one yet.
+func (e *env) closeRuntimeAPI() {
+	if e.rt != nil {
+		e.rt.Close()
+	}
+}
+
+// servePlatformAPI serves the server's API on the sandbox's platform
+// socket (what AWS_ENDPOINT_URL points to inside a full-mode sandbox).
+func (e *env) servePlatformAPI() {
+	ln := e.proc.PlatformAPIListener()
+	h := e.pool.platformAPI.Load()
+	if ln == nil || h == nil {
+		return
+	}
+	e.platform = &http.Server{
+		Handler:           *h,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(e.pool.logger.Handler(), slog.LevelDebug),
+	}
+	go func() { _ = e.platform.Serve(ln) }()
 }
 
 func (e *env) cleanupFiles() {
@@ -494,9 +542,13 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 		add("AWS_SECRET_ACCESS_KEY", p.cfg.SecretAccessKey)
 		add("AWS_SESSION_TOKEN", "")
 	}
-	if p.cfg.EndpointURL != "" {
-		def("AWS_ENDPOINT_URL", p.cfg.EndpointURL)
-		def("AWS_ENDPOINT_URL_LAMBDA", p.cfg.EndpointURL)
+	endpoint := p.cfg.EndpointURL
+	if layout.PlatformAPI != "" && p.platformAPI.Load() != nil {
+		endpoint = "http://" + layout.PlatformAPI
+	}
+	if endpoint != "" {
+		def("AWS_ENDPOINT_URL", endpoint)
+		def("AWS_ENDPOINT_URL_LAMBDA", endpoint)
 	}
 	if launch != nil {
 		for k, val := range launch.Env {

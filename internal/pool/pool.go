@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/updraft/updraft/internal/fnlog"
@@ -74,6 +76,13 @@ type Deps struct {
 	Runtimes *runtimes.Runtimes
 }
 
+// SetPlatformAPI sets the handler that serves the server's API inside each
+// full-mode sandbox (the sandbox's AWS_ENDPOINT_URL), for environments
+// started from now on. The API is built after the pool, hence a setter.
+func (p *Pool) SetPlatformAPI(h http.Handler) {
+	p.platformAPI.Store(&h)
+}
+
 // Observer receives pool events for metrics. Calls are made on the invoke
 // path and must not block.
 type Observer interface {
@@ -132,6 +141,9 @@ type Pool struct {
 	cfg    Config
 	deps   Deps
 	logger *slog.Logger
+	// platformAPI serves the API inside full-mode sandboxes; see
+	// SetPlatformAPI.
+	platformAPI atomic.Pointer[http.Handler]
 
 	mu       sync.Mutex
 	closed   bool                    // guarded by mu

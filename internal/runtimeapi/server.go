@@ -54,6 +54,11 @@ type Config struct {
 	// may stream to an [Invocation] with a Stream. 0 or negative means
 	// [DefaultMaxStreamedResponseBytes].
 	MaxStreamedResponseBytes int64
+
+	// Listener, when set, is the socket to serve, owned by the Server from
+	// then on (a sandbox's 127.0.0.1:9001 inside its network namespace);
+	// nil listens on the host's loopback at a kernel-chosen port.
+	Listener net.Listener
 }
 
 // Server is the Runtime API endpoint of one execution environment. Create it
@@ -113,16 +118,18 @@ type Server struct {
 }
 
 // New creates the Runtime API server for one execution environment and
-// starts serving it on 127.0.0.1 at a kernel-chosen port (see
-// [Server.Addr]). A nil logger discards logs.
+// starts serving it on cfg.Listener, or else on 127.0.0.1 at a
+// kernel-chosen port (see [Server.Addr]). A nil logger discards logs.
 func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s, err := newServer(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("runtimeapi: listen on loopback: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("runtimeapi: listen on loopback: %w", err)
+		}
 	}
 	s.addr = ln.Addr().String()
 	s.ln = ln

@@ -130,6 +130,7 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 		pid:    z.cmd.Process.Pid,
 		init:   z.cmd,
 		cg:     z.cg,
+		net:    z.net,
 		done:   make(chan struct{}),
 	}
 	p.teardown = func() { m.waitFull(p, z, out) }
@@ -206,7 +207,7 @@ func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, po
 	if err != nil {
 		return nil, err
 	}
-	return spawnZygote(ctx, logger, nil, cg)
+	return spawnZygote(ctx, logger, nil, cg, m.net)
 }
 
 // waitFull is the teardown goroutine of a full-mode process: it collects
@@ -250,6 +251,7 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 	if err := p.removeCgroup(); err != nil {
 		p.logger.Warn("sandbox: remove cgroup", "err", err)
 	}
+	p.net.close()
 	p.setResult(reason, oom, peak)
 }
 
@@ -258,7 +260,7 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 func probeFull(logger *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	z, err := spawnZygote(ctx, logger, nil, nil)
+	z, err := spawnZygote(ctx, logger, nil, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,8 @@ type initSetup struct {
 	// CgroupProcs are the cgroup.procs files of the cgroup the init waits
 	// in as a zygote; none if it enters the sandbox's with its spec.
 	CgroupProcs []string `json:"cgroupProcs,omitempty"`
+	// ResolvConf is the content of the sandbox's /etc/resolv.conf.
+	ResolvConf string `json:"resolvConf"`
 }
 
 // initSpec is what turns a blank init (a zygote) into one sandbox. It
@@ -113,6 +116,10 @@ var warmSpec = []byte(`{"codeDir":"/c","optDir":"","tmpSizeMB":1,"hostname":"h",
 // reports "ready"; when its spec arrives it mounts the environment's
 // directories, enters the cgroups and starts the commands.
 func runInit() int {
+	// no_new_privs, the capability bounding set and the seccomp filter are
+	// per thread, and the commands inherit them from the thread that forks
+	// them: the whole init runs on one.
+	runtime.LockOSThread()
 	ctl := initControlFD
 	// Our own descriptor must not leak into the commands.
 	syscall.CloseOnExec(ctl)
@@ -132,7 +139,7 @@ func runInit() int {
 	if _, err := receive(ctl, &setup); err != nil {
 		return fail(fmt.Errorf("read setup: %w", err))
 	}
-	if err := setupZygote(); err != nil {
+	if err := setupZygote(setup.ResolvConf); err != nil {
 		return fail(err)
 	}
 	if err := enterCgroups(setup.CgroupProcs); err != nil {
@@ -318,18 +325,18 @@ func receive(fd int, v any) ([]int, error) {
 }
 
 // setupZygote prepares what does not depend on the spec: mount propagation
-// from the host, a /proc of the new pid namespace, the open-file limit and
-// no_new_privs. /opt, /tmp and /dev/shm are mounted with the spec, after
-// the code and layers are bound, since those may live under the host's
-// /opt, /tmp or /dev/shm.
-func setupZygote() error {
+// from the host, the minimal root (with a /proc of the new pid namespace)
+// entered with pivot_root, the open-file limit and no_new_privs. The code,
+// layers and /tmp are mounted with the spec, from the host's root kept at
+// oldRootDir until then.
+func setupZygote(resolvConf string) error {
 	// Slave rather than private: our mounts never reach the host, while
 	// mounts the host makes later still reach a zygote that waited long.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fmt.Errorf("keep mounts from the host: %w", err)
 	}
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return fmt.Errorf("mount /proc: %w", err)
+	if err := buildRoot(resolvConf); err != nil {
+		return err
 	}
 	// Lambda allows 1,024 file descriptors.
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 1024, Max: 1024}); err != nil {
@@ -343,22 +350,22 @@ func setupZygote() error {
 	return nil
 }
 
-// setupSandbox applies the spec: the read-only code and layers, /tmp,
-// /dev/shm, the hostname and, unless the init entered them as a zygote, the
-// cgroups.
+// setupSandbox applies the spec: the read-only code and layers, /tmp, the
+// hostname and, unless the init entered them as a zygote, the cgroups;
+// then it detaches the host's root.
 func setupSandbox(spec *initSpec) error {
-	if err := bindReadOnly(spec.CodeDir, TaskRootFull); err != nil {
+	if err := bindReadOnly(hostPath(spec.CodeDir), TaskRootFull); err != nil {
 		return err
 	}
 	if spec.OptDir != "" {
-		if err := bindReadOnly(spec.OptDir, OptRootFull); err != nil {
+		if err := bindReadOnly(hostPath(spec.OptDir), OptRootFull); err != nil {
 			return err
 		}
 	} else if err := unix.Mount("tmpfs", OptRootFull, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=755"); err != nil {
 		return fmt.Errorf("mount empty %s: %w", OptRootFull, err)
 	}
 	if spec.RuntimeDir != "" {
-		if err := bindReadOnly(spec.RuntimeDir, RuntimeRootFull); err != nil {
+		if err := bindReadOnly(hostPath(spec.RuntimeDir), RuntimeRootFull); err != nil {
 			return err
 		}
 	}
@@ -366,19 +373,15 @@ func setupSandbox(spec *initSpec) error {
 	if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
 		return fmt.Errorf("mount %s: %w", TmpDirFull, err)
 	}
-	// Lambda has no usable /dev/shm; a private one keeps sandboxes from
-	// talking through the host's.
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if err := unix.Mount("tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64m,mode=1777"); err != nil {
-			return fmt.Errorf("mount /dev/shm: %w", err)
-		}
-	}
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 			return fmt.Errorf("set hostname: %w", err)
 		}
 	}
-	return enterCgroups(spec.CgroupProcs)
+	if err := enterCgroups(spec.CgroupProcs); err != nil {
+		return err
+	}
+	return detachHostRoot()
 }
 
 // enterCgroups moves the init into the cgroups of the procs files. It runs
@@ -386,7 +389,7 @@ func setupSandbox(spec *initSpec) error {
 // charged to the server; the commands inherit the cgroups.
 func enterCgroups(procs []string) error {
 	for _, f := range procs {
-		if err := os.WriteFile(f, []byte("0"), 0); err != nil {
+		if err := os.WriteFile(hostPath(f), []byte("0"), 0); err != nil {
 			return fmt.Errorf("enter cgroup %s: %w", f, err)
 		}
 	}

@@ -22,6 +22,7 @@ type Manager struct {
 	watch   *memWatcher // samples basic-mode trees and v2 cgroups without memory.peak
 	zygotes *zygotePool // pre-started inits; nil in basic mode or when disabled
 	cpus    *cpuPlacer  // nil when the server's CPU set is unknown
+	net     *netPolicy  // full mode: what each sandbox's network namespace gets
 
 	mu     sync.Mutex
 	closed bool                // guarded by mu
@@ -58,12 +59,20 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 			RunAsUID:          UnprivilegedID,
 			MemoryEnforcement: "cgroup",
 		}
+		pol, reason, err := newNetPolicy(cfg)
+		if err != nil {
+			_ = cg.remove()
+			return nil, err
+		}
+		m.net = pol
+		m.status.Network, m.status.Reason = string(pol.mode), reason
 	} else {
 		m.status = Status{
 			Level:             LevelBasic,
 			Freezer:           "signal",
 			RunAsUID:          os.Geteuid(),
 			MemoryEnforcement: "watcher",
+			Network:           "host",
 			Reason:            reason,
 		}
 	}
@@ -71,11 +80,11 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 	zygotes := 0
 	if m.status.Level == LevelFull && cfg.Zygotes > 0 {
 		zygotes = cfg.Zygotes
-		m.zygotes = newZygotePool(zygotes, m.cgroups, logger)
+		m.zygotes = newZygotePool(zygotes, m.cgroups, m.net, logger)
 	}
 	s := m.status
 	logger.Info("sandbox: isolation", "level", s.Level, "cgroup", s.CgroupVersion, "freezer", s.Freezer,
-		"namespaces", s.Namespaces, "uid", s.RunAsUID, "memory", s.MemoryEnforcement, "prestarted", zygotes, "reason", s.Reason)
+		"namespaces", s.Namespaces, "network", s.Network, "uid", s.RunAsUID, "memory", s.MemoryEnforcement, "prestarted", zygotes, "reason", s.Reason)
 	return m, nil
 }
 
@@ -152,7 +161,8 @@ func (m *Manager) Status() Status { return m.status }
 // environment variables and command paths from it before [Manager.Start].
 func (m *Manager) Layout(s Spec) Layout {
 	if m.status.Level == LevelFull {
-		l := Layout{TaskRoot: TaskRootFull, OptRoot: OptRootFull, TmpDir: TmpDirFull}
+		l := Layout{TaskRoot: TaskRootFull, OptRoot: OptRootFull, TmpDir: TmpDirFull,
+			RuntimeAPI: RuntimeAPIAddrFull, PlatformAPI: PlatformAPIAddrFull}
 		if s.RuntimeDir != "" {
 			l.RuntimeRoot = RuntimeRootFull
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -27,8 +28,9 @@ type Process struct {
 	pid    int // host pid of the root process: the init (full) or Main (basic)
 
 	// Full mode.
-	init *exec.Cmd // the sandbox init; nil in basic mode
-	cg   envCgroup // nil in basic mode
+	init *exec.Cmd   // the sandbox init; nil in basic mode
+	cg   envCgroup   // nil in basic mode
+	net  *envNetwork // the network namespace's sockets; nil in basic mode
 
 	// Basic mode.
 	cmds       []*exec.Cmd // Extras then Main; nil in full mode
@@ -65,6 +67,26 @@ type Process struct {
 // mode (pid 1 of the sandbox's pid namespace), the main command in basic
 // mode.
 func (p *Process) Pid() int { return p.pid }
+
+// RuntimeAPIListener is the socket listening at [Layout.RuntimeAPI] inside
+// a full-mode sandbox's network namespace, for the caller to serve the
+// Runtime API on; nil in basic mode. It is closed when the sandbox ends.
+func (p *Process) RuntimeAPIListener() net.Listener {
+	if p.net == nil {
+		return nil
+	}
+	return p.net.runtimeAPI
+}
+
+// PlatformAPIListener is the socket listening at [Layout.PlatformAPI]
+// inside a full-mode sandbox's network namespace, for the caller to serve
+// its own API on; nil in basic mode. It is closed when the sandbox ends.
+func (p *Process) PlatformAPIListener() net.Listener {
+	if p.net == nil {
+		return nil
+	}
+	return p.net.platformAPI
+}
 
 // Done is closed when the main command has exited, every other process of
 // the sandbox is gone, output is drained and the cgroups are removed.

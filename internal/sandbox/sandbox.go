@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -83,7 +84,31 @@ type Config struct {
 	// the server's binary (a few MB of private memory) and, on cgroup v1,
 	// a cgroup named ".zygote-PID-N".
 	Zygotes int
+	// Network is what a full-mode sandbox's own network namespace reaches
+	// besides its Runtime API and the platform API: [NetworkEgress]
+	// (outbound connections through a user-mode stack, never the host)
+	// or [NetworkIsolated]; "" means egress where slirp4netns is
+	// installed, else isolated. Basic mode shares the host's network.
+	Network NetworkMode
+	// EgressAllow are ranges egress mode may reach although they are
+	// private (deniedRanges); the host's own addresses stay unreachable
+	// unless listed exactly.
+	EgressAllow []netip.Prefix
 }
+
+// NetworkMode is the outbound network policy of full-mode sandboxes.
+type NetworkMode string
+
+const (
+	// NetworkEgress gives each sandbox outbound connections through a
+	// user-mode network stack of its own (slirp4netns), as a Lambda
+	// function reaches the internet; private ranges and the host are
+	// unreachable unless allowed.
+	NetworkEgress NetworkMode = "egress"
+	// NetworkIsolated gives each sandbox only its loopback: its Runtime
+	// API and the platform API.
+	NetworkIsolated NetworkMode = "isolated"
+)
 
 // Status describes the isolation a [Manager] provides, for /healthz and the
 // start-up log.
@@ -101,7 +126,11 @@ type Status struct {
 	RunAsUID int `json:"runAsUid"`
 	// MemoryEnforcement is "cgroup" or "watcher".
 	MemoryEnforcement string `json:"memoryEnforcement"`
-	// Reason says why full isolation is not available; "" at LevelFull.
+	// Network is the network mode of full-mode sandboxes ("egress" or
+	// "isolated"), "host" in basic mode.
+	Network string `json:"network"`
+	// Reason says why full isolation is not available, or why egress is
+	// not; "" when nothing is missing.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -119,6 +148,15 @@ type Layout struct {
 	// RuntimeRoot holds the runtime interface clients; "" in basic mode
 	// when the Spec has none.
 	RuntimeRoot string
+	// RuntimeAPI is the address the Runtime API must be served on as the
+	// processes see it: [RuntimeAPIAddrFull] in full mode, where
+	// [Process.RuntimeAPIListener] is that socket; "" in basic mode, where
+	// the caller listens on the host's loopback itself.
+	RuntimeAPI string
+	// PlatformAPI is the address at which the processes reach the
+	// server's API through [Process.PlatformAPIListener]; "" in basic
+	// mode, where they reach the server's own listener.
+	PlatformAPI string
 }
 
 // Command is one program to run inside a sandbox.

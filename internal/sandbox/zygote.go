@@ -23,10 +23,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initCloneFlags are the namespaces of a full-mode sandbox. There is no
-// network namespace: the runtime reaches its Runtime API on the host's
-// loopback.
-const initCloneFlags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+// initCloneFlags are the namespaces of a full-mode sandbox. In its network
+// namespace the server serves the Runtime API and the platform API on
+// sockets it creates there (setupNetwork).
+const initCloneFlags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET
 
 // initStartTimeout bounds a start-up handshake when the caller's context
 // has no deadline.
@@ -51,6 +51,9 @@ type zygote struct {
 	// (entered false); destroy removes it. nil until one is assigned.
 	cg      envCgroup
 	entered bool
+	// net is the server's side of the init's network namespace; nil
+	// for a probe.
+	net *envNetwork
 	// idle is set when the init was started under SCHED_IDLE (see
 	// sched.go), until the pool gave it normal scheduling back.
 	idle bool
@@ -62,8 +65,8 @@ type zygote struct {
 // and returns once it reported "ready". A non-nil cg is entered by the init
 // before that (and removed by destroy). On failure the init is killed and
 // reaped, and cg removed.
-func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, error) {
-	z, err := startZygote(logger, pool, cg)
+func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy) (*zygote, error) {
+	z, err := startZygote(logger, pool, cg, np)
 	if err != nil {
 		dropCgroup(cg, logger)
 		return nil, err
@@ -77,11 +80,17 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		z.destroy(logger)
 		return nil, err
 	}
+	if np != nil {
+		if z.net, err = setupNetwork(ctx, z.cmd.Process.Pid, np, logger); err != nil {
+			z.destroy(logger)
+			return nil, err
+		}
+	}
 	return z, nil
 }
 
 // startZygote starts the init process and its reader goroutine.
-func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, error) {
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy) (*zygote, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: control socket: %w", err)
@@ -124,7 +133,7 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup) (*zygote, 
 		conn.Close()
 		return nil, fmt.Errorf("sandbox: start init: %w", err)
 	}
-	var setup initSetup
+	setup := initSetup{ResolvConf: np.resolvConf()}
 	if cg != nil {
 		setup.CgroupProcs = cg.procsFiles()
 	}
@@ -234,9 +243,10 @@ func (z *zygote) destroy(logger *slog.Logger) {
 	z.release(logger)
 }
 
-// release reaps the exited init and removes its cgroup.
+// release reaps the exited init, removes its cgroup and closes its network.
 func (z *zygote) release(logger *slog.Logger) {
 	_ = z.cmd.Wait()
+	z.net.close()
 	dropCgroup(z.cg, logger)
 	z.cg = nil
 }
@@ -278,6 +288,7 @@ type zygotePool struct {
 	delay   time.Duration // quiet time after a take before topping up
 	logger  *slog.Logger
 	cgroups cgroupRoot // a ready zygote waits in a cgroup of its own if it renames
+	net     *netPolicy // given to every zygote's network namespace
 	// ctx is the pool's lifetime, cancelled by close; it bounds the
 	// zygote being started by the goroutine.
 	ctx    context.Context
@@ -316,8 +327,8 @@ const (
 )
 
 // newZygotePool starts the pool's goroutine; size must be positive.
-func newZygotePool(size int, cgroups cgroupRoot, logger *slog.Logger) *zygotePool {
-	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, logger: logger, wake: make(chan struct{}, 1)}
+func newZygotePool(size int, cgroups cgroupRoot, net *netPolicy, logger *slog.Logger) *zygotePool {
+	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, net: net, logger: logger, wake: make(chan struct{}, 1)}
 	zp.normal, zp.idleStart = ownSched()
 	zp.spawnOne = zp.spawn
 	zp.start()
@@ -414,7 +425,7 @@ func (zp *zygotePool) spawn() (*zygote, error) {
 			return nil, err
 		}
 	}
-	z, err := spawnZygote(zp.ctx, zp.logger, zp, cg)
+	z, err := spawnZygote(zp.ctx, zp.logger, zp, cg, zp.net)
 	if err == nil && z.idle {
 		// Ready: it waits on its socket now, so normal scheduling costs
 		// nothing until the spec arrives, and then nothing delays it.
