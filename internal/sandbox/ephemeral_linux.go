@@ -70,23 +70,24 @@ func createScratch(ctx context.Context, dir string, sizeMB int) (*scratch, error
 		_ = s.Close()
 		return nil, err
 	}
+	// Formatting a sparse file and reserving the space afterwards takes
+	// one pass of fallocate: mke2fs zeroes blocks of a file by punching
+	// holes into it (as it would discard blocks, had nodiscard not been
+	// given), so space reserved before would have to be reserved again.
 	size := int64(sizeMB) << 20
-	if err := reserve(img, size); err != nil {
-		return fail(err)
+	if err := img.Truncate(size); err != nil {
+		return fail(fmt.Errorf("sandbox: size ephemeral storage image: %w", err))
 	}
 	// No journal (the data does not outlive the sandbox), no room to grow,
-	// no blocks kept for root, the inode tables zeroed now rather than by
-	// the kernel after mount, and no discard: discarding blocks of an
-	// image punches holes into it, which would give the reserved space
-	// back to the host.
+	// no blocks kept for root, and the inode tables zeroed now rather than
+	// by the kernel after mount, through the loop device, which would punch
+	// holes into the image too.
 	cmd := exec.CommandContext(ctx, mkfs, "-F", "-q", "-b", "4096", "-m", "0",
 		"-O", "^has_journal,^resize_inode", "-i", strconv.Itoa(scratchBytesPerInode),
 		"-E", "lazy_itable_init=0,nodiscard,root_owner=0:0", img.Name())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("sandbox: format ephemeral storage: %w: %s", err, strings.TrimSpace(string(out))))
 	}
-	// mke2fs zeroes the inode tables by punching holes into a file;
-	// allocate them again (only the holes cost anything).
 	if err := reserve(img, size); err != nil {
 		return fail(err)
 	}
