@@ -3,6 +3,7 @@ package updraft_test
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,18 @@ var forbidden = map[string][]string{
 	"internal/testutil": {"internal/"},
 }
 
+// thirdParty lists, for the packages that are kept to a few outside
+// modules, the only ones they may depend on (import path prefixes); the
+// standard library is always allowed.
+var thirdParty = map[string][]string{
+	// The sandbox talks to the kernel through x/sys alone, except for the
+	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
+	// as the binary is built without cgo, unlike libseccomp-golang)
+	// assembles it from system call names and argument conditions, and
+	// x/net/bpf is that library's BPF assembler.
+	"internal/sandbox": {"golang.org/x/sys/", "github.com/elastic/go-seccomp-bpf", "golang.org/x/net/bpf"},
+}
+
 // neverImported may only be imported by the layer above them.
 var neverImported = map[string]string{
 	"internal/api":    "internal/daemon",
@@ -60,6 +73,17 @@ func TestLayering(t *testing.T) {
 			t.Fatal(err)
 		}
 		rel := strings.TrimPrefix(p.ImportPath, mod)
+		if allowed, ok := thirdParty[rel]; ok {
+			for _, dep := range p.Deps {
+				first, _, _ := strings.Cut(dep, "/")
+				if !strings.Contains(first, ".") || strings.HasPrefix(dep, mod) {
+					continue // the standard library, or this module (checked below)
+				}
+				if !slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(dep, a) }) {
+					t.Errorf("%s depends on %s, outside its allowed modules %v", rel, dep, allowed)
+				}
+			}
+		}
 		for _, dep := range p.Deps {
 			if !strings.HasPrefix(dep, mod) {
 				continue // the standard library has internal/ packages too

@@ -1,0 +1,275 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Ephemeral storage.
+//
+// On Lambda, /tmp is storage sized by EphemeralStorage (512 to 10,240 MB),
+// apart from memory. A tmpfs would charge it to the sandbox's memory
+// cgroup, so a scratch file system lives on disk instead: an image file in
+// the server's data directory, with its full size reserved up front (so
+// that no function can later fill the file system it lives on), formatted
+// as ext4 and attached to a loop device. The server creates it
+// ([createScratch]) and passes the loop device's descriptor to the
+// sandbox init, which mounts it ([mountScratch]) in its own mount
+// namespace. The loop device is attached with autoclear: it detaches
+// itself when its last user goes (the mount, when the sandbox's mount
+// namespace dies, and every open descriptor), and the image's blocks are
+// freed once it is detached and the file removed ([scratch.Close]).
+
+// scratch is one sandbox's disk-backed scratch file system, attached to a
+// loop device and not yet mounted.
+type scratch struct {
+	dev    *os.File // the loop device, open read-write; nil once closed
+	image  string   // the backing image file; "" once removed
+	sizeMB int
+}
+
+// errScratchSpace is wrapped by the error of [createScratch] when the
+// directory's file system cannot hold the image.
+var errScratchSpace = errors.New("not enough free disk space for ephemeral storage")
+
+// scratchBytesPerInode sets the inode count: one inode per 32 KB keeps the
+// inode tables under 1% of the size (256-byte inodes) and still gives a
+// 512 MB /tmp 16,384 files and a 10 GB one 327,680.
+const scratchBytesPerInode = 32 << 10
+
+// createScratch creates a scratch file system of sizeMB megabytes in a new
+// image file in dir and attaches it to a free loop device. The caller
+// passes the device (its descriptor, or its path) to [mountScratch] and
+// calls Close once the file system is mounted, or when it is not needed.
+// It needs root (CAP_SYS_ADMIN for the loop device) and mkfs.ext4 from
+// e2fsprogs. The error wraps [errScratchSpace] (and ENOSPC) when dir's
+// file system has too little room.
+func createScratch(ctx context.Context, dir string, sizeMB int) (*scratch, error) {
+	if sizeMB <= 0 {
+		return nil, fmt.Errorf("sandbox: ephemeral storage of %d MB", sizeMB)
+	}
+	mkfs, err := findMkfsExt4()
+	if err != nil {
+		return nil, err
+	}
+	img, err := os.CreateTemp(dir, "scratch-*.img") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: create ephemeral storage image: %w", err)
+	}
+	s := &scratch{image: img.Name(), sizeMB: sizeMB}
+	fail := func(err error) (*scratch, error) {
+		_ = img.Close()
+		_ = s.Close()
+		return nil, err
+	}
+	// Formatting a sparse file and reserving the space afterwards takes
+	// one pass of fallocate: mke2fs zeroes blocks of a file by punching
+	// holes into it (as it would discard blocks, had nodiscard not been
+	// given), so space reserved before would have to be reserved again.
+	size := int64(sizeMB) << 20
+	if err := img.Truncate(size); err != nil {
+		return fail(fmt.Errorf("sandbox: size ephemeral storage image: %w", err))
+	}
+	// No journal (the data does not outlive the sandbox), no room to grow,
+	// no blocks kept for root, and the inode tables zeroed now rather than
+	// by the kernel after mount, through the loop device, which would punch
+	// holes into the image too.
+	cmd := exec.CommandContext(ctx, mkfs, "-F", "-q", "-b", "4096", "-m", "0",
+		"-O", "^has_journal,^resize_inode", "-i", strconv.Itoa(scratchBytesPerInode),
+		"-E", "lazy_itable_init=0,nodiscard,root_owner=0:0", img.Name())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("sandbox: format ephemeral storage: %w: %s", err, strings.TrimSpace(string(out))))
+	}
+	if err := reserve(img, size); err != nil {
+		return fail(err)
+	}
+	dev, err := attachLoop(img)
+	if err != nil {
+		return fail(err)
+	}
+	s.dev = dev
+	if err := img.Close(); err != nil { // the loop device holds its own reference
+		return fail(fmt.Errorf("sandbox: close ephemeral storage image: %w", err))
+	}
+	return s, nil
+}
+
+// reserve allocates size bytes for f on disk.
+func reserve(f *os.File, size int64) error {
+	for {
+		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOSPC):
+			var st unix.Statfs_t
+			free := "unknown"
+			if unix.Fstatfs(int(f.Fd()), &st) == nil {
+				free = strconv.FormatUint(st.Bavail*uint64(st.Bsize)>>20, 10)
+			}
+			return fmt.Errorf("sandbox: reserve %d MB in %s (%s MB free): %w: %w",
+				size>>20, filepath.Dir(f.Name()), free, errScratchSpace, err)
+		default:
+			return fmt.Errorf("sandbox: reserve %d MB in %s: %w", size>>20, filepath.Dir(f.Name()), err)
+		}
+	}
+}
+
+// attachLoop attaches img to a free loop device with autoclear and
+// returns the device, open read-write.
+func attachLoop(img *os.File) (*os.File, error) {
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open loop control: %w", err)
+	}
+	defer ctl.Close()
+	cfg := unix.LoopConfig{
+		Fd:   uint32(img.Fd()),
+		Size: 4096, // logical block size: the file system's, and aligned for direct I/O
+		Info: unix.LoopInfo64{
+			// Direct I/O keeps the image's pages out of the page cache,
+			// which already holds the file system's.
+			Flags: unix.LO_FLAGS_AUTOCLEAR | unix.LO_FLAGS_DIRECT_IO,
+		},
+	}
+	copy(cfg.Info.File_name[:len(cfg.Info.File_name)-1], img.Name())
+	// Another allocator may take the device we were offered before we
+	// configure it; then we ask again.
+	const attempts = 32
+	for range attempts {
+		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: find a free loop device: %w", err)
+		}
+		path := "/dev/loop" + strconv.Itoa(n)
+		dev, err := os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
+		}
+		err = unix.IoctlLoopConfigure(int(dev.Fd()), &cfg)
+		if err == nil {
+			return dev, nil
+		}
+		_ = dev.Close()
+		if !errors.Is(err, unix.EBUSY) {
+			return nil, fmt.Errorf("sandbox: attach %s to %s: %w", img.Name(), path, err)
+		}
+	}
+	return nil, fmt.Errorf("sandbox: attach %s: loop devices stayed busy after %d attempts", img.Name(), attempts)
+}
+
+// Device returns the loop device, open read-write; nil once closed.
+func (s *scratch) Device() *os.File { return s.dev }
+
+// DevicePath returns the loop device's path (/dev/loopN).
+func (s *scratch) DevicePath() string {
+	if s.dev == nil {
+		return ""
+	}
+	return s.dev.Name()
+}
+
+// ImagePath returns the backing image's path.
+func (s *scratch) ImagePath() string { return s.image }
+
+// SizeMB returns the size it was created with.
+func (s *scratch) SizeMB() int { return s.sizeMB }
+
+// Close closes the loop device and removes the image file. A mounted file
+// system stays usable: the mount keeps the device and the device keeps the
+// (removed) image, whose blocks return to the host when the mount goes.
+// So the server calls Close as soon as the init has mounted it. Close is
+// idempotent.
+func (s *scratch) Close() error {
+	var errs []error
+	if s.dev != nil {
+		if err := s.dev.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sandbox: close loop device: %w", err))
+		}
+		s.dev = nil
+	}
+	if s.image != "" {
+		if err := os.Remove(s.image); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("sandbox: remove ephemeral storage image: %w", err))
+		}
+		s.image = ""
+	}
+	return errors.Join(errs...)
+}
+
+// mountScratch mounts the scratch file system on device (/dev/loopN, or
+// /proc/self/fd/N of a descriptor received from the server) at target as
+// a fresh /tmp: no set-uid binaries or device files, its root world-
+// writable and sticky (mode 1777) and without lost+found, which a function
+// that empties /tmp could not remove. minixdf makes df report the
+// configured size, metadata included, as Lambda's /tmp does. It needs
+// root.
+func mountScratch(device, target string) error {
+	if err := unix.Mount(device, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "minixdf"); err != nil {
+		return fmt.Errorf("sandbox: mount ephemeral storage at %s: %w", target, err)
+	}
+	if err := os.Remove(filepath.Join(target, "lost+found")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("sandbox: prepare ephemeral storage: %w", err)
+	}
+	if err := os.Chmod(target, 0o777|os.ModeSticky); err != nil {
+		return fmt.Errorf("sandbox: prepare ephemeral storage: %w", err)
+	}
+	return limitReservedClusters(target)
+}
+
+// scratchReservedClusters is what a scratch file system keeps back for
+// metadata in an emergency (splitting extents of a full file system):
+// 64 blocks of 4 KB. ext4 keeps 2% or 16 MB by default, which a function
+// would miss from its ephemeral storage.
+const scratchReservedClusters = 64
+
+// limitReservedClusters lowers the reservation of the ext4 file system
+// mounted at target to scratchReservedClusters, through its sysfs
+// directory, which is named after the device.
+func limitReservedClusters(target string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(target, &st); err != nil {
+		return fmt.Errorf("sandbox: prepare ephemeral storage: %w", err)
+	}
+	dev, err := filepath.EvalSymlinks(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	if err != nil {
+		return fmt.Errorf("sandbox: find the device of ephemeral storage: %w", err)
+	}
+	f := filepath.Join("/sys/fs/ext4", filepath.Base(dev), "reserved_clusters")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return fmt.Errorf("sandbox: read reserved blocks of ephemeral storage: %w", err)
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n <= scratchReservedClusters {
+		return nil
+	}
+	if err := os.WriteFile(f, []byte(strconv.Itoa(scratchReservedClusters)), 0); err != nil {
+		return fmt.Errorf("sandbox: lower reserved blocks of ephemeral storage: %w", err)
+	}
+	return nil
+}
+
+// findMkfsExt4 finds mkfs.ext4 in PATH or the sbin directories, which a
+// server's PATH may lack.
+func findMkfsExt4() (string, error) {
+	if p, err := exec.LookPath("mkfs.ext4"); err == nil {
+		return p, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
+		p := filepath.Join(d, "mkfs.ext4")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("sandbox: ephemeral storage needs mkfs.ext4 (e2fsprogs): %w", exec.ErrNotFound)
+}
