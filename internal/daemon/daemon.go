@@ -71,6 +71,19 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		CgroupName: fmt.Sprintf("updraft-%d", os.Getpid()),
 		Zygotes:    cfg.Sandbox.Zygotes,
 	}
+	// Ephemeral storage images: unlinked as soon as a sandbox mounted
+	// them, so whatever is here is left over from a server that died
+	// while preparing one (the data dir's lock says no other runs).
+	isolation.ScratchDir = filepath.Join(cfg.Store.DataDir, "ephemeral")
+	if err := os.MkdirAll(isolation.ScratchDir, 0o700); err != nil {
+		return fmt.Errorf("daemon: ephemeral storage dir: %w", err)
+	}
+	if stale, _ := filepath.Glob(filepath.Join(isolation.ScratchDir, "scratch-*.img")); len(stale) > 0 {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+		logger.Info("removed ephemeral storage images left by an earlier server", "count", len(stale))
+	}
 	if cfg.Sandbox.FunctionNetwork != "auto" {
 		isolation.Network = sandbox.NetworkMode(cfg.Sandbox.FunctionNetwork)
 	}

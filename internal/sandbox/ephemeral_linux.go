@@ -212,9 +212,9 @@ func (s *scratch) Close() error {
 // a fresh /tmp: no set-uid binaries or device files, its root world-
 // writable and sticky (mode 1777) and without lost+found, which a function
 // that empties /tmp could not remove. minixdf makes df report the
-// configured size, metadata included, as Lambda's /tmp does. It needs
-// root.
-func mountScratch(device, target string) error {
+// configured size, metadata included, as Lambda's /tmp does. sysRoot is
+// where the host's /sys is visible. It needs root.
+func mountScratch(device, target, sysRoot string) error {
 	if err := unix.Mount(device, target, "ext4", unix.MS_NOSUID|unix.MS_NODEV, "minixdf"); err != nil {
 		return fmt.Errorf("sandbox: mount ephemeral storage at %s: %w", target, err)
 	}
@@ -224,7 +224,7 @@ func mountScratch(device, target string) error {
 	if err := os.Chmod(target, 0o777|os.ModeSticky); err != nil {
 		return fmt.Errorf("sandbox: prepare ephemeral storage: %w", err)
 	}
-	return limitReservedClusters(target)
+	return limitReservedClusters(target, sysRoot)
 }
 
 // scratchReservedClusters is what a scratch file system keeps back for
@@ -235,17 +235,18 @@ const scratchReservedClusters = 64
 
 // limitReservedClusters lowers the reservation of the ext4 file system
 // mounted at target to scratchReservedClusters, through its sysfs
-// directory, which is named after the device.
-func limitReservedClusters(target string) error {
+// directory (under sysRoot, the host's /sys), which is named after the
+// device.
+func limitReservedClusters(target, sysRoot string) error {
 	var st unix.Stat_t
 	if err := unix.Stat(target, &st); err != nil {
 		return fmt.Errorf("sandbox: prepare ephemeral storage: %w", err)
 	}
-	dev, err := filepath.EvalSymlinks(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	dev, err := os.Readlink(fmt.Sprintf("%s/dev/block/%d:%d", sysRoot, unix.Major(st.Dev), unix.Minor(st.Dev)))
 	if err != nil {
 		return fmt.Errorf("sandbox: find the device of ephemeral storage: %w", err)
 	}
-	f := filepath.Join("/sys/fs/ext4", filepath.Base(dev), "reserved_clusters")
+	f := filepath.Join(sysRoot, "fs/ext4", filepath.Base(dev), "reserved_clusters")
 	b, err := os.ReadFile(f)
 	if err != nil {
 		return fmt.Errorf("sandbox: read reserved blocks of ephemeral storage: %w", err)

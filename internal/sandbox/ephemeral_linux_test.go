@@ -78,7 +78,7 @@ func scratchHelper(target string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := mountScratch("/proc/self/fd/"+strconv.Itoa(fds[0]), target); err != nil {
+	if err := mountScratch("/proc/self/fd/"+strconv.Itoa(fds[0]), target, "/sys"); err != nil {
 		return err
 	}
 	_ = unix.Close(fds[0]) // the mount holds the device now
@@ -271,7 +271,7 @@ func BenchmarkScratch(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
-				if err := mountScratch(s.DevicePath(), target); err != nil {
+				if err := mountScratch(s.DevicePath(), target, "/sys"); err != nil {
 					b.Fatal(err)
 				}
 				t2 := time.Now()

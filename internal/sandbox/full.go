@@ -150,7 +150,7 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 		defer cancel()
 	}
 	for attempt := 1; ; attempt++ {
-		z, err := m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, logger)
+		z, err := m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, spec.TmpSizeMB, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -159,10 +159,26 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 			spec.CgroupProcs = z.cg.procsFiles()
 		}
 		z.diag.logger.Store(logger)
-		sent := z.send(spec, files)
+		// A zygote's /tmp has the default size; any other size is
+		// created now, on the cold path.
+		sendFiles := files
+		spec.TmpDevice, spec.HasTmpDevice = 0, false
+		var tmp *scratch
+		if m.cfg.ScratchDir != "" && z.tmpSizeMB != spec.TmpSizeMB {
+			if tmp, err = createScratch(ctx, m.cfg.ScratchDir, spec.TmpSizeMB); err != nil {
+				z.destroy(logger)
+				return nil, err
+			}
+			spec.TmpDevice, spec.HasTmpDevice = len(files), true
+			sendFiles = append(files[:len(files):len(files)], tmp.Device())
+		}
+		sent := z.send(spec, sendFiles)
 		err = sent
 		if err == nil {
 			err = z.await(ctx, eventStarted)
+		}
+		if tmp != nil {
+			_ = tmp.Close()
 		}
 		if err == nil {
 			return z, nil
@@ -184,7 +200,7 @@ const maxPooledAttempts = 3
 // from the pool whose own cgroup is renamed to id and limited (or that gets
 // a new cgroup where cgroups cannot be renamed), or else one started now in
 // a new cgroup.
-func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, logger *slog.Logger) (*zygote, error) {
+func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, tmpSizeMB int, logger *slog.Logger) (*zygote, error) {
 	if pooled && m.zygotes != nil {
 		if z := m.zygotes.take(ctx); z != nil {
 			var err error
@@ -207,7 +223,7 @@ func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, po
 	if err != nil {
 		return nil, err
 	}
-	return spawnZygote(ctx, logger, nil, cg, m.net)
+	return spawnZygote(ctx, logger, nil, cg, m.zygoteOptions(tmpSizeMB))
 }
 
 // waitFull is the teardown goroutine of a full-mode process: it collects
@@ -255,12 +271,18 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 	p.setResult(reason, oom, peak)
 }
 
+// zygoteOptions are what the zygotes of m are prepared with, with a /tmp
+// of tmpSizeMB.
+func (m *Manager) zygoteOptions(tmpSizeMB int) zygoteOptions {
+	return zygoteOptions{net: m.net, scratchDir: m.cfg.ScratchDir, tmpSizeMB: tmpSizeMB}
+}
+
 // probeFull checks that an init can be started in new namespaces and can
 // change its mounts there: it starts a zygote and discards it.
 func probeFull(logger *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	z, err := spawnZygote(ctx, logger, nil, nil, nil)
+	z, err := spawnZygote(ctx, logger, nil, nil, zygoteOptions{})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,9 @@ type initSetup struct {
 	CgroupProcs []string `json:"cgroupProcs,omitempty"`
 	// ResolvConf is the content of the sandbox's /etc/resolv.conf.
 	ResolvConf string `json:"resolvConf"`
+	// TmpDevice says a loop device is attached to the setup line: the
+	// scratch file system to mount at /tmp.
+	TmpDevice bool `json:"tmpDevice,omitempty"`
 }
 
 // initSpec is what turns a blank init (a zygote) into one sandbox. It
@@ -75,6 +79,10 @@ type initSpec struct {
 	CgroupProcs []string      `json:"cgroupProcs"`    // cgroup.procs files to enter
 	CPUs        []int         `json:"cpus,omitempty"` // the commands' CPU set; empty: all
 	Commands    []initCommand `json:"commands"`       // extras, then main (last)
+	// HasTmpDevice says the descriptor at index TmpDevice is a scratch
+	// file system to mount at /tmp in place of the zygote's.
+	HasTmpDevice bool `json:"hasTmpDevice,omitempty"`
+	TmpDevice    int  `json:"tmpDevice,omitempty"`
 }
 
 // initCommand is one command for an init; Stdout and Stderr index the
@@ -136,10 +144,18 @@ func runInit() int {
 
 	// Zygote phase: everything that does not depend on the spec.
 	var setup initSetup
-	if _, err := receive(ctl, &setup); err != nil {
+	setupFDs, err := receive(ctl, &setup)
+	if err != nil {
 		return fail(fmt.Errorf("read setup: %w", err))
 	}
-	if err := setupZygote(setup.ResolvConf); err != nil {
+	tmpDevice := -1
+	if setup.TmpDevice {
+		if len(setupFDs) != 1 {
+			return fail(fmt.Errorf("setup: %d descriptors attached, want the /tmp device", len(setupFDs)))
+		}
+		tmpDevice = setupFDs[0]
+	}
+	if err := setupZygote(setup.ResolvConf, tmpDevice); err != nil {
 		return fail(err)
 	}
 	if err := enterCgroups(setup.CgroupProcs); err != nil {
@@ -163,11 +179,17 @@ func runInit() int {
 		return fail(fmt.Errorf("read spec: %w", err))
 	}
 	fw.take()
-	if err := setupSandbox(&spec); err != nil {
+	if err := setupSandbox(&spec, fds, tmpDevice >= 0); err != nil {
 		return fail(err)
 	}
 	var pids []int
 	err = withAffinity(spec.CPUs, func() error {
+		// From here on this thread, and so every command it forks, has
+		// no_new_privs, an empty capability bounding set and the seccomp
+		// filter; the uid switch in the child drops the rest.
+		if err := lockDownForkingThread(); err != nil {
+			return err
+		}
 		var err error
 		pids, err = startInitCommands(&spec, fds, devNull)
 		return err
@@ -329,13 +351,13 @@ func receive(fd int, v any) ([]int, error) {
 // entered with pivot_root, the open-file limit and no_new_privs. The code,
 // layers and /tmp are mounted with the spec, from the host's root kept at
 // oldRootDir until then.
-func setupZygote(resolvConf string) error {
+func setupZygote(resolvConf string, tmpDevice int) error {
 	// Slave rather than private: our mounts never reach the host, while
 	// mounts the host makes later still reach a zygote that waited long.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fmt.Errorf("keep mounts from the host: %w", err)
 	}
-	if err := buildRoot(resolvConf); err != nil {
+	if err := buildRoot(resolvConf, tmpDevice); err != nil {
 		return err
 	}
 	// Lambda allows 1,024 file descriptors.
@@ -353,7 +375,7 @@ func setupZygote(resolvConf string) error {
 // setupSandbox applies the spec: the read-only code and layers, /tmp, the
 // hostname and, unless the init entered them as a zygote, the cgroups;
 // then it detaches the host's root.
-func setupSandbox(spec *initSpec) error {
+func setupSandbox(spec *initSpec, fds []int, zygoteTmp bool) error {
 	if err := bindReadOnly(hostPath(spec.CodeDir), TaskRootFull); err != nil {
 		return err
 	}
@@ -369,9 +391,24 @@ func setupSandbox(spec *initSpec) error {
 			return err
 		}
 	}
-	tmpOpts := fmt.Sprintf("size=%dm,mode=1777", spec.TmpSizeMB)
-	if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
-		return fmt.Errorf("mount %s: %w", TmpDirFull, err)
+	switch {
+	case spec.HasTmpDevice:
+		if spec.TmpDevice < 0 || spec.TmpDevice >= len(fds) {
+			return fmt.Errorf("/tmp device %d of %d descriptors", spec.TmpDevice, len(fds))
+		}
+		if zygoteTmp {
+			if err := unix.Unmount(TmpDirFull, unix.MNT_DETACH); err != nil {
+				return fmt.Errorf("unmount the zygote's %s: %w", TmpDirFull, err)
+			}
+		}
+		if err := mountScratch("/proc/self/fd/"+strconv.Itoa(fds[spec.TmpDevice]), TmpDirFull, hostPath("/sys")); err != nil {
+			return err
+		}
+	case !zygoteTmp:
+		tmpOpts := fmt.Sprintf("size=%dm,mode=1777", spec.TmpSizeMB)
+		if err := unix.Mount("tmpfs", TmpDirFull, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
+			return fmt.Errorf("mount %s: %w", TmpDirFull, err)
+		}
 	}
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {

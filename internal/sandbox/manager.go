@@ -80,7 +80,7 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 	zygotes := 0
 	if m.status.Level == LevelFull && cfg.Zygotes > 0 {
 		zygotes = cfg.Zygotes
-		m.zygotes = newZygotePool(zygotes, m.cgroups, m.net, logger)
+		m.zygotes = newZygotePool(zygotes, m.cgroups, m.zygoteOptions(DefaultTmpSizeMB), logger)
 	}
 	s := m.status
 	logger.Info("sandbox: isolation", "level", s.Level, "cgroup", s.CgroupVersion, "freezer", s.Freezer,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -56,7 +57,7 @@ var (
 // keeping the host's root at oldRootDir. It runs in the zygote phase, in
 // the init's own mount namespace (mount propagation to the host already
 // cut).
-func buildRoot(resolvConf string) error {
+func buildRoot(resolvConf string, tmpDevice int) error {
 	if err := os.MkdirAll(sandboxRootMount, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", sandboxRootMount, err)
 	}
@@ -98,6 +99,14 @@ func buildRoot(resolvConf string) error {
 	}
 	if err := buildDev(at("dev")); err != nil {
 		return err
+	}
+	if tmpDevice >= 0 {
+		// The host's /proc and /sys are still where they were.
+		err := mountScratch("/proc/self/fd/"+strconv.Itoa(tmpDevice), at("tmp"), "/sys")
+		_ = unix.Close(tmpDevice)
+		if err != nil {
+			return err
+		}
 	}
 	if err := unix.Mount("proc", at("proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)

@@ -90,6 +90,10 @@ type Config struct {
 	// or [NetworkIsolated]; "" means egress where slirp4netns is
 	// installed, else isolated. Basic mode shares the host's network.
 	Network NetworkMode
+	// ScratchDir holds the disk images behind full-mode sandboxes' /tmp
+	// (ephemeral storage, its full size reserved on disk, apart from
+	// memory); "" mounts a tmpfs instead, charged to the memory limit.
+	ScratchDir string
 	// EgressAllow are ranges egress mode may reach although they are
 	// private (deniedRanges); the host's own addresses stay unreachable
 	// unless listed exactly.

@@ -596,7 +596,7 @@ func TestStatus(t *testing.T) {
 		m := newManager(t, LevelBasic)
 		got := m.Status()
 		want := Status{Level: LevelBasic, Freezer: "signal", RunAsUID: os.Geteuid(), MemoryEnforcement: "watcher",
-			Reason: "basic isolation forced by configuration"}
+			Network: "host", Reason: "basic isolation forced by configuration"}
 		if got != want {
 			t.Errorf("Status = %+v, want %+v", got, want)
 		}
@@ -608,6 +608,12 @@ func TestStatus(t *testing.T) {
 			t.Errorf("CgroupVersion = %q", got.CgroupVersion)
 		}
 		got.CgroupVersion = ""
+		// Egress where slirp4netns is installed; isolated, with the
+		// reason, where it is not.
+		if (got.Network == "egress") == (got.Reason != "") || (got.Network != "egress" && got.Network != "isolated") {
+			t.Errorf("Network = %q with Reason %q", got.Network, got.Reason)
+		}
+		got.Network, got.Reason = "", ""
 		want := Status{Level: LevelFull, Freezer: "cgroup", Namespaces: true, RunAsUID: 65534, MemoryEnforcement: "cgroup"}
 		if got != want {
 			t.Errorf("Status = %+v, want %+v", got, want)

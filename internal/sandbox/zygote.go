@@ -32,6 +32,13 @@ const initCloneFlags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLON
 // has no deadline.
 const initStartTimeout = 30 * time.Second
 
+// zygoteOptions are what a zygote is prepared with besides its cgroup.
+type zygoteOptions struct {
+	net        *netPolicy // its network namespace; nil leaves it unconfigured (a probe)
+	scratchDir string     // where its /tmp image goes; "" for a tmpfs /tmp
+	tmpSizeMB  int        // the size of that image
+}
+
 // zygote is a sandbox init that was started before it was needed: it was
 // re-executed in its new namespaces, has mounted /proc, usually entered a
 // cgroup of its own, and waits on its control socket for the spec that
@@ -54,6 +61,9 @@ type zygote struct {
 	// net is the server's side of the init's network namespace; nil
 	// for a probe.
 	net *envNetwork
+	// tmpSizeMB is the size of the scratch file system the init mounted
+	// at /tmp; 0 when it mounts a tmpfs with its spec instead.
+	tmpSizeMB int
 	// idle is set when the init was started under SCHED_IDLE (see
 	// sched.go), until the pool gave it normal scheduling back.
 	idle bool
@@ -65,8 +75,18 @@ type zygote struct {
 // and returns once it reported "ready". A non-nil cg is entered by the init
 // before that (and removed by destroy). On failure the init is killed and
 // reaped, and cg removed.
-func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy) (*zygote, error) {
-	z, err := startZygote(logger, pool, cg, np)
+func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, opts zygoteOptions) (*zygote, error) {
+	var tmp *scratch
+	if opts.scratchDir != "" {
+		var err error
+		if tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB); err != nil {
+			dropCgroup(cg, logger)
+			return nil, err
+		}
+		// Mounted by the init before it is ready; the mount keeps it.
+		defer tmp.Close()
+	}
+	z, err := startZygote(logger, pool, cg, opts.net, tmp)
 	if err != nil {
 		dropCgroup(cg, logger)
 		return nil, err
@@ -80,8 +100,8 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		z.destroy(logger)
 		return nil, err
 	}
-	if np != nil {
-		if z.net, err = setupNetwork(ctx, z.cmd.Process.Pid, np, logger); err != nil {
+	if opts.net != nil {
+		if z.net, err = setupNetwork(ctx, z.cmd.Process.Pid, opts.net, logger); err != nil {
 			z.destroy(logger)
 			return nil, err
 		}
@@ -90,7 +110,7 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 }
 
 // startZygote starts the init process and its reader goroutine.
-func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy) (*zygote, error) {
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, tmp *scratch) (*zygote, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: control socket: %w", err)
@@ -137,8 +157,17 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	if cg != nil {
 		setup.CgroupProcs = cg.procsFiles()
 	}
+	var oob []byte
+	if tmp != nil {
+		setup.TmpDevice = true
+		oob = unix.UnixRights(int(tmp.Device().Fd()))
+	}
 	b, _ := json.Marshal(setup)
-	if _, err := conn.Write(append(b, '\n')); err != nil {
+	_, _, err = conn.WriteMsgUnix(append(b, '\n'), oob, nil)
+	if tmp != nil {
+		runtime.KeepAlive(tmp.Device())
+	}
+	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		conn.Close()
@@ -148,6 +177,9 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	z := &zygote{
 		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
 		pool: pool, cg: cg, entered: cg != nil, idle: idle,
+	}
+	if tmp != nil {
+		z.tmpSizeMB = tmp.SizeMB()
 	}
 	go z.read(msgs, logger)
 	if idle {
@@ -288,7 +320,7 @@ type zygotePool struct {
 	delay   time.Duration // quiet time after a take before topping up
 	logger  *slog.Logger
 	cgroups cgroupRoot // a ready zygote waits in a cgroup of its own if it renames
-	net     *netPolicy // given to every zygote's network namespace
+	opts    zygoteOptions // what every zygote is prepared with
 	// ctx is the pool's lifetime, cancelled by close; it bounds the
 	// zygote being started by the goroutine.
 	ctx    context.Context
@@ -327,8 +359,8 @@ const (
 )
 
 // newZygotePool starts the pool's goroutine; size must be positive.
-func newZygotePool(size int, cgroups cgroupRoot, net *netPolicy, logger *slog.Logger) *zygotePool {
-	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, net: net, logger: logger, wake: make(chan struct{}, 1)}
+func newZygotePool(size int, cgroups cgroupRoot, opts zygoteOptions, logger *slog.Logger) *zygotePool {
+	zp := &zygotePool{size: size, delay: zygoteRefillDelay, cgroups: cgroups, opts: opts, logger: logger, wake: make(chan struct{}, 1)}
 	zp.normal, zp.idleStart = ownSched()
 	zp.spawnOne = zp.spawn
 	zp.start()
@@ -425,7 +457,7 @@ func (zp *zygotePool) spawn() (*zygote, error) {
 			return nil, err
 		}
 	}
-	z, err := spawnZygote(zp.ctx, zp.logger, zp, cg, zp.net)
+	z, err := spawnZygote(zp.ctx, zp.logger, zp, cg, zp.opts)
 	if err == nil && z.idle {
 		// Ready: it waits on its socket now, so normal scheduling costs
 		// nothing until the spec arrives, and then nothing delays it.

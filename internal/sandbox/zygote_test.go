@@ -355,7 +355,7 @@ func TestFullStartPaths(t *testing.T) {
 		{"a pre-started init that enters the cgroup with its spec", func(t *testing.T) *Manager {
 			m := newManagerConfig(t, LevelFull, Config{Zygotes: -1})
 			m.cgroups = noRenameRoot{m.cgroups}
-			m.zygotes = newZygotePool(1, m.cgroups, m.net, m.logger)
+			m.zygotes = newZygotePool(1, m.cgroups, m.zygoteOptions(DefaultTmpSizeMB), m.logger)
 			waitReady(t, m, 1)
 			return m
 		}},
