@@ -33,14 +33,7 @@ func snowflakeHeaders(batchID string) http.Header {
 func TestAsyncBatchAcrossTwoNodes(t *testing.T) {
 	t.Parallel()
 	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0"}})
-	var m []string
-	testutil.WaitFor(t, 10*time.Second, func() error {
-		if m = joinLine.FindStringSubmatch(a.Output.String()); m == nil {
-			return fmt.Errorf("the first node did not print how to join it")
-		}
-		return nil
-	})
-	b := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-url", m[1]}})
+	b := testutil.StartServer(t, testutil.Options{Args: joinArgs(t, a)})
 	createTestFunction(t, a.Lambda(), "rows", fnOpts{})
 	testutil.WaitFor(t, 10*time.Second, func() error {
 		_, err := b.Lambda().GetFunction(ctx(t), getFunctionInput("rows"))

@@ -51,8 +51,10 @@ Point the aws CLI at it with --endpoint-url, or use the updraft client
 subcommands (function, invoke, logs).`,
 		Example: `  updraft server
   updraft server --listen 127.0.0.1:0 --auth none --data-dir /tmp/updraft
-  updraft server --nats-listen 127.0.0.1:4222        # let another node join
-  updraft server --nats-url nats://127.0.0.1:4222 --listen 127.0.0.1:9322`,
+  updraft server --nats-listen 127.0.0.1:4222        # let another node join; prints the join command
+  updraft server --nats-url nats://127.0.0.1:4222 --nats-creds ~/.local/share/updraft/nats.creds --listen 127.0.0.1:9322
+  updraft server --nats-listen 0.0.0.0:4222          # off loopback: TLS from a generated CA
+  updraft server --nats-url tls://node1:4222 --nats-creds nats.creds --nats-ca nats-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			logger := newLogger(cfg.Log)

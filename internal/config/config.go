@@ -73,8 +73,24 @@ type Store struct {
 	// embedded server.
 	NatsURL string
 	// NatsListen, when set, exposes the embedded NATS on this address so
-	// another updraft process can join with --nats-url.
+	// another updraft process can join with --nats-url. The listener
+	// always requires the user key kept in <DataDir>/nats.creds, and TLS
+	// unless the address is loopback.
 	NatsListen string
+	// NatsTLSCert and NatsTLSKey, set together and only with NatsListen,
+	// are the PEM certificate and key the listener serves. Unset, a
+	// non-loopback listener serves a certificate from a CA generated in
+	// the data dir, and a loopback one is plain.
+	NatsTLSCert string
+	NatsTLSKey  string
+	// NatsCreds, only with NatsURL, is the credentials file the
+	// connection authenticates with: the nkey seed file an updraft node
+	// generates (nats.creds), or a NATS .creds file (user JWT and seed).
+	NatsCreds string
+	// NatsCA, only with NatsURL, is a PEM file of the CA certificates
+	// the NATS server's certificate is verified against, in place of the
+	// system roots.
+	NatsCA string
 	// Replicas is the replica count of every JetStream object (cluster mode).
 	Replicas int
 }
@@ -237,7 +253,11 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Server.Listen, "listen", "UPDRAFT_LISTEN", "API listen address")
 	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
-	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join")
+	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join (credentials always, TLS unless loopback)")
+	str(&cfg.Store.NatsTLSCert, "nats-tls-cert", "UPDRAFT_NATS_TLS_CERT", "PEM certificate the --nats-listen listener serves (default: generated from a CA in the data dir when not loopback)")
+	str(&cfg.Store.NatsTLSKey, "nats-tls-key", "UPDRAFT_NATS_TLS_KEY", "PEM private key of --nats-tls-cert")
+	str(&cfg.Store.NatsCreds, "nats-creds", "UPDRAFT_NATS_CREDS", "credentials file for --nats-url: another node's nats.creds or a NATS .creds file")
+	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
@@ -339,6 +359,7 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("--nats-listen and --nats-url exclude each other: only the embedded server can listen"))
 		}
 	}
+	errs = append(errs, c.Store.validateNatsSecurity()...)
 	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
 	}
@@ -387,6 +408,38 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// validateNatsSecurity checks the credential and TLS files of the NATS
+// listener and of an external connection.
+func (s Store) validateNatsSecurity() []error {
+	var errs []error
+	if (s.NatsTLSCert == "") != (s.NatsTLSKey == "") {
+		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key must be given together"))
+	}
+	if (s.NatsTLSCert != "" || s.NatsTLSKey != "") && s.NatsListen == "" {
+		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key configure the embedded listener: they need --nats-listen"))
+	}
+	if s.NatsCreds != "" && s.NatsURL == "" {
+		errs = append(errs, errors.New("--nats-creds authenticates a --nats-url connection: it needs --nats-url"))
+	}
+	if s.NatsCA != "" && s.NatsURL == "" {
+		errs = append(errs, errors.New("--nats-ca verifies a --nats-url server: it needs --nats-url"))
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"--nats-tls-cert", s.NatsTLSCert}, {"--nats-tls-key", s.NatsTLSKey},
+		{"--nats-creds", s.NatsCreds}, {"--nats-ca", s.NatsCA},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.flag, f.path, err))
+		} else if fi.IsDir() {
+			errs = append(errs, fmt.Errorf("%s %s: is a directory, want a file", f.flag, f.path))
+		}
+	}
+	return errs
 }
 
 // IsLoopback reports whether a host:port address binds only loopback.

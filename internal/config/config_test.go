@@ -28,6 +28,11 @@ func problems(err error) []string {
 }
 
 func TestValidate(t *testing.T) {
+	files := t.TempDir()
+	pem := files + "/file.pem"
+	if err := os.WriteFile(pem, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		mutate func(c *Config)
@@ -173,6 +178,52 @@ func TestValidate(t *testing.T) {
 				c.Store.NatsURL = "nats://10.0.0.1:4222"
 			},
 			want: []string{"--nats-listen and --nats-url exclude each other: only the embedded server can listen"},
+		},
+		{
+			name: "a NATS listener with a certificate and key is accepted",
+			mutate: func(c *Config) {
+				c.Store.NatsListen = "0.0.0.0:4222"
+				c.Store.NatsTLSCert, c.Store.NatsTLSKey = pem, pem
+			},
+		},
+		{
+			name: "a NATS certificate without its key is refused",
+			mutate: func(c *Config) {
+				c.Store.NatsListen = "0.0.0.0:4222"
+				c.Store.NatsTLSCert = pem
+			},
+			want: []string{"--nats-tls-cert and --nats-tls-key must be given together"},
+		},
+		{
+			name:   "a NATS certificate without a listener is refused",
+			mutate: func(c *Config) { c.Store.NatsTLSCert, c.Store.NatsTLSKey = pem, pem },
+			want:   []string{"--nats-tls-cert and --nats-tls-key configure the embedded listener: they need --nats-listen"},
+		},
+		{
+			name: "an external NATS URL with credentials and a CA is accepted",
+			mutate: func(c *Config) {
+				c.Store.NatsURL = "tls://10.0.0.1:4222"
+				c.Store.NatsCreds, c.Store.NatsCA = pem, pem
+			},
+		},
+		{
+			name:   "NATS credentials and a CA without a NATS URL are refused",
+			mutate: func(c *Config) { c.Store.NatsCreds, c.Store.NatsCA = pem, pem },
+			want: []string{
+				"--nats-creds authenticates a --nats-url connection: it needs --nats-url",
+				"--nats-ca verifies a --nats-url server: it needs --nats-url",
+			},
+		},
+		{
+			name: "missing NATS credential and CA files are refused",
+			mutate: func(c *Config) {
+				c.Store.NatsURL = "tls://10.0.0.1:4222"
+				c.Store.NatsCreds, c.Store.NatsCA = files+"/none.creds", files
+			},
+			want: []string{
+				"--nats-creds " + files + "/none.creds: stat " + files + "/none.creds: no such file or directory",
+				"--nats-ca " + files + ": is a directory, want a file",
+			},
 		},
 		{
 			name:   "an external NATS URL alone is accepted",
@@ -377,6 +428,10 @@ var bindings = []binding{
 	{"data-dir", "UPDRAFT_DATA_DIR", "/env/data", "/flag/data", func(c *Config) string { return c.Store.DataDir }},
 	{"nats-url", "UPDRAFT_NATS_URL", "nats://a:4222", "nats://b:4222", func(c *Config) string { return c.Store.NatsURL }},
 	{"nats-listen", "UPDRAFT_NATS_LISTEN", "127.0.0.1:4222", "127.0.0.1:4223", func(c *Config) string { return c.Store.NatsListen }},
+	{"nats-tls-cert", "UPDRAFT_NATS_TLS_CERT", "/env/cert.pem", "/flag/cert.pem", func(c *Config) string { return c.Store.NatsTLSCert }},
+	{"nats-tls-key", "UPDRAFT_NATS_TLS_KEY", "/env/key.pem", "/flag/key.pem", func(c *Config) string { return c.Store.NatsTLSKey }},
+	{"nats-creds", "UPDRAFT_NATS_CREDS", "/env/nats.creds", "/flag/nats.creds", func(c *Config) string { return c.Store.NatsCreds }},
+	{"nats-ca", "UPDRAFT_NATS_CA", "/env/ca.pem", "/flag/ca.pem", func(c *Config) string { return c.Store.NatsCA }},
 	{"replicas", "UPDRAFT_REPLICAS", "3", "5", func(c *Config) string { return fmt.Sprint(c.Store.Replicas) }},
 	{"debug-listen", "UPDRAFT_DEBUG_LISTEN", "127.0.0.1:6060", "127.0.0.1:6061", func(c *Config) string { return c.Server.DebugListen }},
 	{"region", "UPDRAFT_REGION", "eu-west-1", "ap-south-1", func(c *Config) string { return c.Server.Region }},

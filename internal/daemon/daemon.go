@@ -1,8 +1,10 @@
 // Package daemon wires updraft's subsystems together and owns their start
-// and stop order. Run starts, in dependency order, the sandbox manager,
-// the store (embedded JetStream or an external NATS), credentials, the
-// registry, the function log sink, the pool, the invoke service and the
-// HTTP listener; it prints where it listens and how to deploy a first
+// and stop order. Run creates the data dir 0700 (or tightens it), then
+// starts, in dependency order, the sandbox manager (saying what basic
+// isolation does not protect), the store (embedded JetStream or an
+// external NATS), credentials, the registry, the function log sink, the
+// pool, the invoke service and the HTTP listener; it prints where it
+// listens, how another node joins the store and how to deploy a first
 // function; and on context cancellation (SIGINT/SIGTERM in main) it stops
 // them in reverse: stop accepting requests, let in-flight invocations
 // finish within the grace period, destroy environments, flush logs, close
@@ -20,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -47,8 +50,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	if err := os.MkdirAll(cfg.Store.DataDir, 0o700); err != nil {
-		return fmt.Errorf("daemon: data dir: %w", err)
+	if err := prepareDataDir(cfg.Store.DataDir, logger); err != nil {
+		return err
 	}
 	if n := serverProcs(cfg.Server.Procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n > 0 {
 		runtime.GOMAXPROCS(n)
@@ -100,6 +103,10 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	closers = append(closers, func(context.Context) error { return sb.Close() })
 	if cfg.Sandbox.Isolation == "full" && sb.Level() != sandbox.LevelFull {
 		return errors.New("daemon: --isolation full requested but not available (run as root with writable cgroups)")
+	}
+	limits := isolationLimits(sb.Status(), cfg.Sandbox.Isolation == "basic")
+	if limits != "" {
+		logger.Warn(limits)
 	}
 
 	st, err := store.Open(ctx, cfg.Store, logger)
@@ -290,8 +297,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	status := sb.Status()
 	logger.Info("updraft started", "listen", endpoint, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
 	printBanner(out, banner{
-		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, StoreMode: st.Mode(),
-		NatsURL: st.ClientURL(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
+		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
+		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
 		Creds: creds, CredsCreated: created,
 	})
 
@@ -308,19 +315,21 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 }
 
 type banner struct {
-	Endpoint, Isolation, StoreMode, NatsURL, DataDir, Auth string
-	Status                                                 sandbox.Status
-	Creds                                                  auth.Credentials
-	CredsCreated                                           bool
+	Endpoint, Isolation, IsolationLimits, StoreMode, DataDir, Auth string
+	Status                                                         sandbox.Status
+	Join                                                           store.Join
+	Creds                                                          auth.Credentials
+	CredsCreated                                                   bool
 }
 
 func printBanner(out io.Writer, b banner) {
 	fmt.Fprintf(out, "updraft listening on %s\n", b.Endpoint)
 	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
-	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
-	if b.NatsURL != "" {
-		fmt.Fprintf(out, "other nodes can join with: updraft server --nats-url %s\n", b.NatsURL)
+	if b.IsolationLimits != "" {
+		fmt.Fprintf(out, "WARNING: %s\n", b.IsolationLimits)
 	}
+	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
+	printJoin(out, b.Join)
 	if b.Auth == config.AuthNone {
 		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")
 	} else {
@@ -333,6 +342,39 @@ func printBanner(out io.Writer, b banner) {
 	}
 	fmt.Fprintf(out, "deploy the example:  go run ./cmd/updraft function create hello --runtime provided.al2023 --handler bootstrap --code examples/hello-go --endpoint-url %s\n", b.Endpoint)
 	fmt.Fprintf(out, "then invoke it:      go run ./cmd/updraft invoke hello --payload '{\"name\":\"world\"}' --log --endpoint-url %s\n", b.Endpoint)
+}
+
+// printJoin prints the command another node joins this one's store
+// with, and what the files in it are.
+func printJoin(out io.Writer, j store.Join) {
+	args := j.Args()
+	if len(args) == 0 {
+		return
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	fmt.Fprintf(out, "other nodes can join with: updraft server %s\n", strings.Join(quoted, " "))
+	if j.CredsFile != "" {
+		fmt.Fprintf(out, "  copy %s (the NATS key; keep it mode 0600) to each joining node", shellQuote(j.CredsFile))
+		if j.CAFile != "" {
+			fmt.Fprintf(out, ", with %s (the CA that verifies this server)", shellQuote(j.CAFile))
+		}
+		fmt.Fprintln(out)
+	}
+	if j.OwnCert {
+		fmt.Fprintln(out, "  joiners verify --nats-tls-cert with the system roots, or add --nats-ca with the CA that signed it")
+	}
+}
+
+// shellQuote quotes s for a POSIX shell unless it is made of characters
+// that need none.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // serverProcs is the GOMAXPROCS the server sets for itself, 0 for none:

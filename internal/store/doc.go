@@ -13,6 +13,19 @@
 // program can assume they exist. The objects are declared in one place,
 // objects.go: add a new stream or bucket there.
 //
+// # An exposed server
+//
+// Whoever reaches an embedded server's port can read and rewrite every
+// record, so a listener (config.Store.NatsListen) never accepts an
+// anonymous client: Open generates a user nkey in <data-dir>/nats.creds
+// (mode 0600, reused on later starts; natscreds.go) and the server
+// admits only that key, the server's own in-process connection included.
+// Off loopback the listener also requires TLS, with --nats-tls-cert or
+// else a certificate from a CA generated in the data dir (natstls.go;
+// keys 0600, the server certificate reissued from the same CA when its
+// names or dates no longer fit). [Store.Join] gives the flags another
+// node joins with: the tls:// or nats:// URL, the creds file and the CA.
+//
 // A [Store] hands out the JetStream context, the raw connection and typed
 // handles to the well-known objects. It does not interpret what is stored:
 // the registry owns the layout of the functions bucket, fnlog owns the log

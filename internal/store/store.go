@@ -2,13 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +45,7 @@ type Store struct {
 	logger    *slog.Logger
 	mode      string
 	clientURL string
+	join      Join
 	replicas  int
 
 	ns *server.Server // embedded server; nil in external mode
@@ -115,7 +119,7 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		return errors.New("store: embedded mode needs a data directory")
 	}
 	storeDir := filepath.Join(cfg.DataDir, "jetstream")
-	if err := os.MkdirAll(storeDir, 0o755); err != nil {
+	if err := os.MkdirAll(storeDir, 0o700); err != nil {
 		return fmt.Errorf("store: create %s: %w", storeDir, err)
 	}
 	opts := &server.Options{
@@ -129,6 +133,7 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		MaxPayload: MinMaxPayload,
 		// The HTTP monitor, cluster and leafnode ports stay off.
 	}
+	var inProcess []nats.Option
 	if cfg.NatsListen != "" {
 		host, port, err := splitListen(cfg.NatsListen)
 		if err != nil {
@@ -137,6 +142,27 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		opts.DontListen = false
 		opts.Host = host
 		opts.Port = port
+		// Anyone who reaches the port could read and rewrite every
+		// record: the listener requires the user key, and TLS off
+		// loopback, so that the key's signature and the data do not
+		// cross the network in the clear.
+		credsPath, pub, created, err := loadOrCreateCreds(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if created {
+			s.logger.Info("generated the NATS user key joiners need", "file", credsPath)
+		}
+		opts.Nkeys = []*server.NkeyUser{{Nkey: pub}}
+		auth, err := credsOption(credsPath)
+		if err != nil {
+			return err
+		}
+		inProcess = append(inProcess, auth)
+		s.join.CredsFile = credsPath
+		if err := s.listenerTLS(opts, cfg, host); err != nil {
+			return err
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -156,13 +182,46 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		return fmt.Errorf("store: embedded server in %s started without JetStream", storeDir)
 	}
 	if cfg.NatsListen != "" {
-		s.clientURL = advertisedURL(opts.Host, ns.Addr())
+		s.clientURL = advertisedURL(opts.Host, ns.Addr(), s.join.TLS)
+		s.join.URL = s.clientURL
 	}
-	nc, err := nats.Connect("", s.connOptions(nats.InProcessServer(ns))...)
+	// The server's own connection needs no network, nor TLS: nats-server
+	// lets an in-process client stay plain. It authenticates like any.
+	nc, err := nats.Connect("", s.connOptions(append(inProcess, nats.InProcessServer(ns))...)...)
 	if err != nil {
 		return fmt.Errorf("store: connect to embedded server: %w", err)
 	}
 	s.nc = nc
+	return nil
+}
+
+// listenerTLS sets the listener's TLS: the certificate of cfg when
+// given, else one from a CA generated in the data dir when the listener
+// is not loopback; a loopback listener without a certificate stays plain.
+func (s *Store) listenerTLS(opts *server.Options, cfg config.Store, host string) error {
+	certFile, keyFile := cfg.NatsTLSCert, cfg.NatsTLSKey
+	if certFile == "" {
+		if config.IsLoopback(cfg.NatsListen) {
+			return nil
+		}
+		g, err := ensureTLS(cfg.DataDir, certHosts(host), time.Now())
+		if err != nil {
+			return err
+		}
+		if g.Issued {
+			s.logger.Info("issued the NATS server certificate", "file", g.CertFile, "ca", g.CAFile)
+		}
+		certFile, keyFile = g.CertFile, g.KeyFile
+		s.join.CAFile = g.CAFile
+	}
+	tc, err := serverTLSConfig(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	opts.TLSConfig = tc
+	opts.TLSTimeout = 5 // seconds, for a handshake over a slow link
+	s.join.TLS = true
+	s.join.OwnCert = cfg.NatsTLSCert != ""
 	return nil
 }
 
@@ -174,17 +233,68 @@ func (s *Store) connectExternal(ctx context.Context, cfg config.Store) error {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
 	}
-	nc, err := nats.Connect(cfg.NatsURL, s.connOptions(
+	extra := []nats.Option{
 		nats.Timeout(timeout),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
-	)...)
+	}
+	if cfg.NatsCreds != "" {
+		auth, err := credsOption(cfg.NatsCreds)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, auth)
+	}
+	if cfg.NatsCA != "" {
+		extra = append(extra, nats.RootCAs(cfg.NatsCA))
+	}
+	shown := redactURL(cfg.NatsURL)
+	nc, err := nats.Connect(cfg.NatsURL, s.connOptions(extra...)...)
 	if err != nil {
-		return fmt.Errorf("store: connect to %s: %w", cfg.NatsURL, err)
+		return fmt.Errorf("store: connect to %s: %w%s", shown, err, connectHint(err, cfg))
 	}
 	s.nc = nc
-	s.clientURL = cfg.NatsURL
+	s.clientURL = shown
+	s.join = Join{URL: cfg.NatsURL, CredsFile: cfg.NatsCreds, CAFile: cfg.NatsCA}
+	if _, err := nc.TLSConnectionState(); err != nil && !config.IsLoopback(nc.ConnectedAddr()) {
+		s.logger.Warn("the connection to NATS is not encrypted: records cross the network in the clear; use a TLS server (tls://)",
+			"url", shown)
+	}
 	return nil
+}
+
+// connectHint says which flag a failed connection most likely lacks.
+func connectHint(err error, cfg config.Store) string {
+	var unknownCA x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	switch {
+	case errors.Is(err, nats.ErrAuthorization) && cfg.NatsCreds == "":
+		return " (the server requires credentials: pass --nats-creds with the joined node's " + CredsFile + ")"
+	case errors.Is(err, nats.ErrAuthorization):
+		return " (the server refused --nats-creds " + cfg.NatsCreds + ")"
+	case errors.As(err, &unknownCA) && cfg.NatsCA == "":
+		return " (the server's certificate is from an unknown CA: pass --nats-ca with the joined node's " + CAFile + ")"
+	case errors.As(err, &unknownCA), errors.As(err, &invalid):
+		return " (the server's certificate does not verify against --nats-ca " + cfg.NatsCA + ")"
+	case errors.As(err, &hostname):
+		return " (the server's certificate does not name the host of --nats-url)"
+	}
+	return ""
+}
+
+// redactURL hides the password of a URL with user information, for logs.
+func redactURL(raw string) string {
+	var out []string
+	for _, one := range strings.Split(raw, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || u.User == nil {
+			out = append(out, one)
+			continue
+		}
+		out = append(out, u.Redacted())
+	}
+	return strings.Join(out, ",")
 }
 
 // connOptions returns the options every connection uses, plus extra.
@@ -239,8 +349,10 @@ func splitListen(addr string) (string, int, error) {
 
 // advertisedURL is the URL other nodes dial to reach the embedded
 // listener: the configured host, or this machine's name when the listener
-// binds every interface.
-func advertisedURL(host string, addr net.Addr) string {
+// binds every interface. With TLS the scheme is tls://, which makes the
+// joining client insist on TLS rather than follow what the server
+// announces (a server in the middle could announce none).
+func advertisedURL(host string, addr net.Addr, withTLS bool) string {
 	port := 0
 	if ta, ok := addr.(*net.TCPAddr); ok {
 		port = ta.Port
@@ -250,7 +362,11 @@ func advertisedURL(host string, addr net.Addr) string {
 			host = name
 		}
 	}
-	return "nats://" + net.JoinHostPort(host, strconv.Itoa(port))
+	scheme := "nats://"
+	if withTLS {
+		scheme = "tls://"
+	}
+	return scheme + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // MinMaxPayload is the message size updraft needs from NATS: a 6 MB
@@ -288,6 +404,51 @@ func (s *Store) Mode() string { return s.mode }
 // set, the external URL in external mode, and "" for an embedded server
 // without a listener.
 func (s *Store) ClientURL() string { return s.clientURL }
+
+// Join tells another node how to join this store: the flags of
+// `updraft server` that reach the same JetStream.
+type Join struct {
+	// URL is the --nats-url to dial; "" for an embedded server without
+	// a listener (nothing to join).
+	URL string
+	// CredsFile is the --nats-creds file: this node's generated
+	// CredsFile for an embedded listener, else the file it connected with.
+	CredsFile string
+	// CAFile is the --nats-ca file: the CA generated for the listener,
+	// else the file this node connected with; "" when the listener is
+	// plain or serves a certificate of its own (OwnCert).
+	CAFile string
+	// TLS reports that the embedded listener requires TLS.
+	TLS bool
+	// OwnCert reports that the listener serves --nats-tls-cert, whose CA
+	// joiners must already trust or pass with --nats-ca.
+	OwnCert bool
+}
+
+// Args returns the join flags, file paths made absolute.
+func (j Join) Args() []string {
+	if j.URL == "" {
+		return nil
+	}
+	args := []string{"--nats-url", j.URL}
+	if j.CredsFile != "" {
+		args = append(args, "--nats-creds", absPath(j.CredsFile))
+	}
+	if j.CAFile != "" {
+		args = append(args, "--nats-ca", absPath(j.CAFile))
+	}
+	return args
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// Join returns how another node joins this store.
+func (s *Store) Join() Join { return s.join }
 
 // Healthy reports whether JetStream answers: the embedded server is
 // running, the connection is up and an account-info round trip succeeds.

@@ -118,7 +118,8 @@ func TestExternalSeesTheEmbeddedStore(t *testing.T) {
 	if !strings.HasPrefix(a.ClientURL(), "nats://127.0.0.1:") || strings.HasSuffix(a.ClientURL(), ":0") {
 		t.Fatalf("ClientURL = %q, want nats://127.0.0.1:<port>", a.ClientURL())
 	}
-	b, err := Open(t.Context(), config.Store{NatsURL: a.ClientURL(), Replicas: 1}, testutil.Logger(t, slog.LevelDebug))
+	b, err := Open(t.Context(), config.Store{NatsURL: a.ClientURL(), NatsCreds: a.Join().CredsFile, Replicas: 1},
+		testutil.Logger(t, slog.LevelDebug))
 	if err != nil {
 		t.Fatalf("Open external: %v", err)
 	}
