@@ -319,7 +319,7 @@ type zygotePool struct {
 	size    int
 	delay   time.Duration // quiet time after a take before topping up
 	logger  *slog.Logger
-	cgroups cgroupRoot // a ready zygote waits in a cgroup of its own if it renames
+	cgroups cgroupRoot    // a ready zygote waits in a cgroup of its own if it renames
 	opts    zygoteOptions // what every zygote is prepared with
 	// ctx is the pool's lifetime, cancelled by close; it bounds the
 	// zygote being started by the goroutine.
