@@ -46,8 +46,11 @@ var thirdParty = map[string][]string{
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
 	// as the binary is built without cgo, unlike libseccomp-golang)
 	// assembles it from system call names and argument conditions, and
-	// x/net/bpf is that library's BPF assembler.
-	"internal/sandbox": {"golang.org/x/sys/", "github.com/elastic/go-seccomp-bpf", "golang.org/x/net/bpf"},
+	// x/net/bpf is that library's BPF assembler; and the routes of a
+	// sandbox's network namespace: vishvananda/netlink (with its netns
+	// package) speaks rtnetlink instead of hand-built messages.
+	"internal/sandbox": {"golang.org/x/sys/", "github.com/elastic/go-seccomp-bpf", "golang.org/x/net/bpf",
+		"github.com/vishvananda/netlink", "github.com/vishvananda/netns"},
 }
 
 // neverImported may only be imported by the layer above them.

@@ -12,9 +12,12 @@
 //   - [LevelFull]: the server runs as root, a cgroup hierarchy (v1 or v2) is
 //     writable and new namespaces can be created. Every environment gets its
 //     own cgroup (memory limit with swap off, pids limit, freezer), new
-//     mount, pid, ipc and uts namespaces, the code directory read-only at
-//     /var/task, the layers directory read-only at /opt, a private tmpfs at
-//     /tmp, and runs as uid/gid 65534 (nobody).
+//     mount, pid, ipc, uts and network namespaces, a minimal root entered
+//     with pivot_root (the code read-only at /var/task, the layers at /opt,
+//     the runtime clients at /var/runtime, a disk-backed /tmp sized by
+//     EphemeralStorage, the host's /usr and libraries read-only, a written
+//     /etc and a minimal /dev), and its commands run as uid/gid 65534 with
+//     no_new_privs, no capabilities and a seccomp filter.
 //   - [LevelBasic]: anything less, or [Config.ForceBasic]. Each environment
 //     is one process group running as the server's user, sees its
 //     directories at their host paths, gets a private TMPDIR, has its memory
@@ -53,14 +56,16 @@
 // The init is pid 1 of the new pid namespace and talks to the server over
 // a unix socket (fd 3), one JSON document per line. It starts blank, as a
 // zygote: it stops mount propagation towards the host (the host's later
-// mounts still reach it), mounts a fresh /proc, sets the open-file limit
-// and no_new_privs, moves itself into a cgroup of its own (so the memory
-// its start-up allocated stays charged to the server), and reports
-// "ready". The spec then arrives with the commands' output descriptors
+// mounts still reach it), mounts its /tmp (a loop device attached to the
+// setup line), builds the minimal root with a fresh /proc and pivots into
+// it, sets the open-file limit, moves itself into a cgroup of its own (so
+// the memory its start-up allocated stays charged to the server), and
+// reports "ready"; the server then prepares its network namespace. The spec then arrives with the commands' output descriptors
 // attached (SCM_RIGHTS: the caller's *os.File as is, or a pipe the Process
 // copies to the [Command]'s writer). The init bind-mounts the code and
-// layers read-only, mounts /tmp and /dev/shm, starts the commands with
-// uid/gid 65534, and reports their start. It forwards SIGTERM, reaps
+// layers read-only, replaces /tmp when the spec asks for another size,
+// detaches the host's root, starts the commands with uid/gid 65534, and
+// reports their start. It forwards SIGTERM, reaps
 // orphans, and when the main command exits it reports the wait status and
 // exits; the kernel then kills whatever remains in the pid namespace.
 //
@@ -84,16 +89,31 @@
 // frozen for its lifetime so Freeze and Thaw never pay that. The init runs
 // with GOMAXPROCS=1 so it adds few threads to wake on every Thaw.
 //
-// # What full mode does not hide
+// # What a full-mode sandbox sees
 //
-// Outside /var/task, /opt, /tmp, /dev/shm and /proc the sandbox sees the
-// host's file system (there is no pivot_root into a minimal root): it can
-// read what uid 65534 may read and write nowhere that nobody may write.
-// There is no network namespace, since the runtime reaches its Runtime API
-// on the host's loopback. Pages written to the /tmp tmpfs are charged to the
-// sandbox's memory cgroup, so /tmp and memory share MemoryLimitMB, unlike on
-// Lambda. Basic mode isolates nothing; it only keeps sandboxes apart in
-// process groups and bounds their memory.
+// Its network namespace has a loopback and, with [NetworkEgress], a tap
+// device of a slirp4netns process of its own, with unreachable routes to
+// private ranges, the host's addresses and the stack's gateway (except
+// [Config.EgressAllow]). The server creates two listening sockets in the
+// namespace while the sandbox is a zygote ([RuntimeAPIAddrFull] and
+// [PlatformAPIAddrFull]) and hands them out as
+// [Process.RuntimeAPIListener] and [Process.PlatformAPIListener]: no
+// other sandbox and nothing on the host can connect to them, and the
+// sandbox reaches nothing of the host's loopback.
+//
+// Its root is a tmpfs the init builds in the zygote phase and pivots
+// into, keeping the host's root at a root-only /.oldroot until the spec's
+// bind mounts are in place; then it is detached and the root remounted
+// read-only. /tmp is an ext4 image of [Config.ScratchDir] on a loop
+// device, its size reserved on disk, so it is storage apart from memory
+// ([Spec.TmpSizeMB]; a tmpfs charged to memory without a ScratchDir).
+//
+// The init runs on one locked OS thread. Before it forks the commands
+// that thread takes no_new_privs, drops the capability bounding and
+// ambient sets and installs the seccomp filter (privileges_linux.go),
+// which the commands inherit; the switch to uid 65534 clears the rest.
+// Basic mode isolates nothing; it only keeps sandboxes apart in process
+// groups and bounds their memory.
 //
 // # Concurrency
 //
