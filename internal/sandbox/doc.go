@@ -96,7 +96,10 @@
 // trees whose owner is certainly dead (the pid is unused, reused by a
 // process with another start time, or a zombie) in every mounted hierarchy:
 // it SIGKILLs every task, thaws, waits (bounded) for the cgroups to empty,
-// removes them deepest first and logs the counts at Info. Every doubt
+// removes them deepest first and logs the counts at Info. It looks under
+// the server's own cgroup and the hierarchy root, and follows the tasks'
+// /proc/PID/cgroup to hierarchies where the dead server's own cgroup was
+// another. Every doubt
 // keeps a tree: a running owner, one in another pid namespace, an
 // unreadable /proc, a name that is not an owner's. The trees of this
 // process are never judged dead. [Manager.Close] removes its own tree and

@@ -135,7 +135,7 @@ func openCgroupRoot(name string, logger *slog.Logger) (cgroupRoot, error) {
 	if err != nil {
 		return nil, err
 	}
-	reapDead(reapParents(ms, own, name), self, logger)
+	reapDead(ms, reapParents(ms, own, name), name, self, logger)
 	var errs []error
 	for _, mi := range ms.v2 {
 		rel := ownDir(mountInfo{root: mi.root, point: "/"}, own[""])

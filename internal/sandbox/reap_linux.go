@@ -64,9 +64,10 @@ func reapParents(ms cgroupMounts, own map[string]string, name string) []string {
 	return dirs
 }
 
-// reapDead reaps the cgroup trees under parents whose owner is dead as
-// judged from self, and logs what it did.
-func reapDead(parents []string, self owner, logger *slog.Logger) reapStats {
+// reapDead reaps the cgroup trees under parents, the directories of the
+// parent cgroup name, whose owner is dead as judged from self, and logs
+// what it did.
+func reapDead(ms cgroupMounts, parents []string, name string, self owner, logger *slog.Logger) reapStats {
 	trees := map[string][]string{} // owner name -> its directory in each hierarchy
 	for _, parent := range parents {
 		entries, err := os.ReadDir(parent)
@@ -97,7 +98,7 @@ func reapDead(parents []string, self owner, logger *slog.Logger) reapStats {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		st, err := reapTree(trees[n])
+		st, err := reapTree(trees[n], func(pid int) []string { return taskOwnerDirs(ms, pid, name, n) })
 		total.owners++
 		total.processes += st.processes
 		total.cgroups += st.cgroups
@@ -115,13 +116,15 @@ func reapDead(parents []string, self owner, logger *slog.Logger) reapStats {
 }
 
 // reapTree ends one dead owner's sandboxes: roots are the owner's
-// directories, one per hierarchy. Tasks are killed before they are thawed,
-// so none runs user code again; killing and thawing repeat until every
-// cgroup is empty, since a task that was not frozen may have forked.
-func reapTree(roots []string) (reapStats, error) {
+// directories, one per hierarchy where it was found; locate returns those
+// of a task's cgroups, which adds the owner's directories in hierarchies
+// where it lies elsewhere. Tasks are killed before they are thawed, so
+// none runs user code again; killing and thawing repeat until every cgroup
+// is empty, since a task that was not frozen may have forked.
+func reapTree(roots []string, locate func(pid int) []string) (reapStats, error) {
 	var dirs []string          // every cgroup of the tree, parents before children
 	rel := map[string]string{} // directory -> path relative to the parent cgroup
-	for _, root := range roots {
+	addRoot := func(root string) {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
 				return nil
@@ -131,6 +134,24 @@ func reapTree(roots []string) (reapStats, error) {
 			return nil
 		})
 	}
+	for _, root := range roots {
+		addRoot(root)
+	}
+	located := map[int]bool{}
+	locateAll := func(pids []int) {
+		for _, pid := range pids {
+			if located[pid] {
+				continue
+			}
+			located[pid] = true
+			for _, root := range locate(pid) {
+				if !slices.Contains(roots, root) {
+					roots = append(roots, root)
+					addRoot(root)
+				}
+			}
+		}
+	}
 	killed := map[int]bool{}
 	err := pollUntil(reapWait, nil, func() (bool, error) {
 		listed := map[string][]int{}
@@ -138,6 +159,9 @@ func reapTree(roots []string) (reapStats, error) {
 			if pids := cgroupPids(d); len(pids) > 0 {
 				listed[d] = pids
 			}
+		}
+		for _, pids := range listed {
+			locateAll(pids)
 		}
 		for _, root := range roots {
 			// cgroup v2 (5.14+) kills a whole tree, frozen tasks too.
@@ -169,6 +193,39 @@ func reapTree(roots []string) (reapStats, error) {
 	}
 	st.cgroups = len(removed)
 	return st, errors.Join(errs...)
+}
+
+// taskOwnerDirs returns, for every hierarchy in which process pid is in
+// the tree that ownerName owns beneath the parent cgroup name, the owner's
+// directory there. A server keeps its trees under its own cgroup where it
+// can, and a server started from elsewhere (another unit or session) has
+// another own cgroup in some hierarchies; the tasks show where.
+func taskOwnerDirs(ms cgroupMounts, pid int, name, ownerName string) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil
+	}
+	seg := "/" + name + "/" + ownerName
+	var dirs []string
+	for c, path := range parseProcCgroup(b) {
+		i := strings.Index(path+"/", seg+"/")
+		if i < 0 {
+			continue
+		}
+		var mi mountInfo
+		if c == "" {
+			if len(ms.v2) == 0 {
+				continue
+			}
+			mi = ms.v2[0]
+		} else if mi = ms.v1[c]; mi.point == "" {
+			continue
+		}
+		if d := ownDir(mi, path[:i+len(seg)]); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // cgroupPids lists the processes in a cgroup.

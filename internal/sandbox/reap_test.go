@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,6 +104,8 @@ func TestJudgeOwner(t *testing.T) {
 // sandbox cgroup with a frozen process, beside the root of a live one.
 type reapFixture struct {
 	self, dead owner
+	ms         cgroupMounts
+	name       string
 	parents    []string
 	deadRoot   cgroupRoot
 	liveRoot   cgroupRoot
@@ -135,9 +138,8 @@ func newReapFixture(t *testing.T, newRoot func(ms cgroupMounts, own map[string]s
 	// same pid, long dead.
 	dead := self
 	dead.start--
-	f := &reapFixture{self: self, dead: dead, exited: make(chan error, 1)}
 	name := "updraft-reaptest-" + filepath.Base(t.TempDir())
-	f.parents = reapParents(ms, own, name)
+	f := &reapFixture{self: self, dead: dead, ms: ms, name: name, parents: reapParents(ms, own, name), exited: make(chan error, 1)}
 	if f.deadRoot, err = newRoot(ms, own, name, dead.name()); err != nil {
 		t.Skipf("cgroups not writable here: %v", err)
 	}
@@ -179,10 +181,11 @@ func newReapFixture(t *testing.T, newRoot func(ms cgroupMounts, own map[string]s
 	return f
 }
 
-// check reaps and verifies that exactly the dead owner's tree went.
-func (f *reapFixture) check(t *testing.T, wantCgroups int) {
+// check reaps, searching parents, and verifies that exactly the dead
+// owner's tree went.
+func (f *reapFixture) check(t *testing.T, parents []string, wantCgroups int) {
 	t.Helper()
-	st := reapDead(f.parents, f.self, testLogger(t))
+	st := reapDead(f.ms, parents, f.name, f.self, testLogger(t))
 	if st.owners != 1 || st.processes != 1 || st.cgroups != wantCgroups {
 		t.Errorf("reapDead = %+v, want 1 owner, 1 process, %d cgroups", st, wantCgroups)
 	}
@@ -202,7 +205,7 @@ func (f *reapFixture) check(t *testing.T, wantCgroups int) {
 			t.Errorf("cgroup %s of the live owner: %v", dir, err)
 		}
 	}
-	if st := reapDead(f.parents, f.self, testLogger(t)); st != (reapStats{}) {
+	if st := reapDead(f.ms, f.parents, f.name, f.self, testLogger(t)); st != (reapStats{}) {
 		t.Errorf("second reapDead = %+v, want nothing", st)
 	}
 }
@@ -212,7 +215,25 @@ func TestReapDeadOwnerV1(t *testing.T) {
 		return newCgroupV1Root(ms, own, name, owner, testLogger(t))
 	})
 	// The owner's directory, env-1 and the freezer pin.
-	f.check(t, 3)
+	f.check(t, f.parents, 3)
+}
+
+// TestReapDeadOwnerFoundThroughTasks reaps a tree whose memory cgroups lie
+// where the reaper does not look (a server started from another session
+// has another own memory cgroup): the frozen task's /proc/PID/cgroup
+// leads there.
+func TestReapDeadOwnerFoundThroughTasks(t *testing.T) {
+	f := newReapFixture(t, func(ms cgroupMounts, own map[string]string, name, owner string) (cgroupRoot, error) {
+		return newCgroupV1Root(ms, own, name, owner, testLogger(t))
+	})
+	memory := f.ms.v1["memory"].point + "/"
+	var elsewhere []string
+	for _, p := range f.parents {
+		if !strings.HasPrefix(p, memory) {
+			elsewhere = append(elsewhere, p)
+		}
+	}
+	f.check(t, elsewhere, 3)
 }
 
 // TestReapDeadOwnerV2 runs on whatever unified hierarchy this host has (on
@@ -227,5 +248,5 @@ func TestReapDeadOwnerV2(t *testing.T) {
 		return newCgroupV2Root(mi.point, rel, name, owner, false, testLogger(t))
 	})
 	// The owner's directory and env-1.
-	f.check(t, 2)
+	f.check(t, f.parents, 2)
 }
