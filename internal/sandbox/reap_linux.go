@@ -165,7 +165,9 @@ func reapTree(roots []string, locate func(pid int) []string) (reapStats, error) 
 		}
 		for _, root := range roots {
 			// cgroup v2 (5.14+) kills a whole tree, frozen tasks too.
-			_ = os.WriteFile(filepath.Join(root, "cgroup.kill"), []byte("1"), 0)
+			if p := filepath.Join(root, "cgroup.kill"); fileExists(p) {
+				_ = os.WriteFile(p, []byte("1"), 0)
+			}
 		}
 		for d, pids := range listed {
 			for _, pid := range pids {
