@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -107,6 +108,15 @@ func TestRestartReapsSandboxesOfKilledServer(t *testing.T) {
 	invokeJSON(t, a2.Lambda(), "warm", map[string]any{"action": "read-counter"}, &n)
 	if n != 0 {
 		t.Errorf("the restarted server answered from an environment with count %d", n)
+	}
+
+	// A second server on A's data dir fails at once, naming the holder.
+	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
+	cmd := exec.CommandContext(testutil.Context(t, 30*time.Second), bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dirA)
+	cmd.Env = a2.Cmd.Env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another updraft server (pid "+strconv.Itoa(a2.Cmd.Process.Pid)+")") {
+		t.Errorf("a second server on the same data dir: %v\n%s", err, out)
 	}
 }
 
