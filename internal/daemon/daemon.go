@@ -53,6 +53,11 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	if err := prepareDataDir(cfg.Store.DataDir, logger); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.Store.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }()
 	if n := serverProcs(cfg.Server.Procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n > 0 {
 		runtime.GOMAXPROCS(n)
 	}
@@ -67,11 +72,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		}
 	}()
 
-	// Each server process owns its own cgroup parent, so that servers
-	// sharing a machine (tests, several nodes) never remove each other's.
+	// Servers sharing a machine (tests, several nodes) share the parent
+	// cgroup; each owns a tree beneath it named for its process, and
+	// reaps at start the trees of servers that died (sandbox.New).
 	isolation := sandbox.Config{
 		ForceBasic: cfg.Sandbox.Isolation == "basic",
-		CgroupName: fmt.Sprintf("updraft-%d", os.Getpid()),
+		CgroupName: sandbox.DefaultCgroupName,
 		Zygotes:    cfg.Sandbox.Zygotes,
 	}
 	// Ephemeral storage images: unlinked as soon as a sandbox mounted

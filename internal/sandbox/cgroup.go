@@ -283,33 +283,50 @@ func removeCgroupDir(dir string, timeout time.Duration) error {
 	}
 }
 
-// removeEmptyChildren deletes leftover empty sandbox cgroups of a crashed
-// run under parent; busy ones are left alone.
-func removeEmptyChildren(parent string) {
-	entries, err := os.ReadDir(parent)
+// createOwnerDir creates parent, the cgroup every Manager with the same
+// [Config.CgroupName] shares, and in it the directory named owner, where
+// this Manager keeps its sandboxes. prepare runs on parent before owner is
+// created (cgroup v2 enables controllers there). Another Manager may be
+// removing parent at the same moment (it removes it once empty), so
+// creation is retried when parent vanished in between.
+func createOwnerDir(parent, owner string, prepare func(parent string) error) (string, error) {
+	dir := filepath.Join(parent, owner)
+	var err error
+	for range 5 {
+		if err = os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			break
+		}
+		if prepare != nil {
+			if err = prepare(parent); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				break
+			}
+		}
+		if err = os.Mkdir(dir, 0o755); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
 	if err != nil {
-		return
+		return "", fmt.Errorf("sandbox: create cgroup %s: %w", dir, err)
 	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if pid, ok := pinOwner(e.Name()); ok && unix.Kill(pid, 0) == nil {
-			continue // the freezer pin of a live server
-		}
-		_ = unix.Rmdir(filepath.Join(parent, e.Name()))
-	}
+	return dir, nil
 }
 
-// pinOwner returns the pid in a freezer pin's name.
-func pinOwner(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, v1PinPrefix)
-	if !ok {
-		return 0, false
+// removeOwnerDir removes a Manager's own directory and then the shared
+// parent, which stays while other Managers' directories are in it. A
+// directory still busy with sandboxes that would not die is left for the
+// server that starts after this process has ended.
+func removeOwnerDir(dir string) error {
+	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBUSY) {
+		return fmt.Errorf("sandbox: remove cgroup %s: %w", dir, err)
 	}
-	pid, _, _ := strings.Cut(rest, "-")
-	n, err := strconv.Atoi(pid)
-	return n, err == nil
+	err := unix.Rmdir(filepath.Dir(dir))
+	if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+		return fmt.Errorf("sandbox: remove cgroup %s: %w", filepath.Dir(dir), err)
+	}
+	return nil
 }
 
 // killProcsIn sends sig to every process listed in a cgroup.procs file.

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,9 +24,10 @@ func v1Controllers() []string { return []string{"memory", "freezer", "pids"} }
 // optional).
 func isRequiredV1(c string) bool { return c == "memory" || c == "freezer" }
 
-// cgroupV1Root is the parent cgroup in each v1 hierarchy.
+// cgroupV1Root is the Manager's own cgroup in each v1 hierarchy, beneath
+// the parent cgroup that every Manager with the same name shares.
 type cgroupV1Root struct {
-	dirs   map[string]string // controller name -> parent directory; read-only after creation
+	dirs   map[string]string // controller name -> the Manager's own directory; read-only after creation
 	pin    string            // the frozen empty freezer cgroup, "" if none
 	logger *slog.Logger
 }
@@ -36,14 +36,14 @@ type cgroupV1Root struct {
 // number of freezing cgroups moves between 0 and 1, and patching kernel text
 // costs milliseconds per Freeze and per Thaw. An empty cgroup kept frozen
 // for the Manager's lifetime holds the key on, which brings Thaw down to a
-// few microseconds. Pins are named ".pin-PID-NANOS"; sandbox IDs cannot
-// start with a dot.
-const v1PinPrefix = ".pin-"
+// few microseconds. Sandbox IDs cannot start with a dot, so the pin's name
+// never clashes with one.
+const v1PinName = ".pin"
 
-// newCgroupV1Root creates the parent cgroup named name in every used v1
-// hierarchy: under the server's own cgroup when that is writable, else
-// under the hierarchy root.
-func newCgroupV1Root(ms cgroupMounts, own map[string]string, name string, logger *slog.Logger) (*cgroupV1Root, error) {
+// newCgroupV1Root creates the directory owner in the parent cgroup named
+// name in every used v1 hierarchy: under the server's own cgroup when that
+// is writable, else under the hierarchy root.
+func newCgroupV1Root(ms cgroupMounts, own map[string]string, name, owner string, logger *slog.Logger) (*cgroupV1Root, error) {
 	r := &cgroupV1Root{dirs: map[string]string{}, logger: logger}
 	for _, c := range v1Controllers() {
 		mi, ok := ms.v1[c]
@@ -56,8 +56,9 @@ func newCgroupV1Root(ms cgroupMounts, own map[string]string, name string, logger
 		}
 		candidates := []string{filepath.Join(ownDir(mi, own[c]), name), filepath.Join(mi.point, name)}
 		var lastErr error
-		for _, dir := range candidates {
-			if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		for _, parent := range candidates {
+			dir, err := createOwnerDir(parent, owner, nil)
+			if err != nil {
 				lastErr = err
 				continue
 			}
@@ -72,9 +73,8 @@ func newCgroupV1Root(ms cgroupMounts, own map[string]string, name string, logger
 			logger.Warn("sandbox: cgroup controller unavailable", "controller", c, "err", lastErr)
 			continue
 		}
-		removeEmptyChildren(r.dirs[c])
 	}
-	pin := filepath.Join(r.dirs["freezer"], fmt.Sprintf("%s%d-%d", v1PinPrefix, os.Getpid(), time.Now().UnixNano()))
+	pin := filepath.Join(r.dirs["freezer"], v1PinName)
 	if err := os.Mkdir(pin, 0o755); err != nil {
 		logger.Warn("sandbox: create freezer pin cgroup; freeze and thaw will be slow", "err", err)
 	} else if err := writeCgroupFile(filepath.Join(pin, "freezer.state"), v1Frozen); err != nil {
@@ -144,8 +144,8 @@ func (r *cgroupV1Root) remove() error {
 		r.pin = ""
 	}
 	for _, dir := range r.dirs {
-		if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBUSY) {
-			errs = append(errs, fmt.Errorf("sandbox: remove cgroup %s: %w", dir, err))
+		if err := removeOwnerDir(dir); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -17,22 +17,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cgroupV2Root is the parent cgroup in the unified hierarchy.
+// cgroupV2Root is the Manager's own cgroup in the unified hierarchy,
+// beneath the parent cgroup that every Manager with the same name shares.
 type cgroupV2Root struct {
-	dir         string   // parent directory
+	dir         string   // the Manager's own directory
 	controllers []string // controllers enabled for the sandboxes
 }
 
-// newCgroupV2Root creates the parent cgroup name under the server's own
-// cgroup ownRel of the unified hierarchy mounted at mount, and enables the
-// memory and pids controllers for it. With requireMemory it fails when the
-// memory controller is not available.
+// newCgroupV2Root creates the directory owner in the parent cgroup name
+// under the server's own cgroup ownRel of the unified hierarchy mounted at
+// mount, and enables the memory and pids controllers down to the
+// sandboxes. With requireMemory it fails when the memory controller is not
+// available.
 //
 // cgroup v2 forbids processes in a cgroup whose controllers are delegated
 // to children ("no internal processes"), so when the server's own cgroup is
 // not the root and still holds processes, they are moved to a leaf named
 // name+"-server" first, as systemd expects from a unit with Delegate=yes.
-func newCgroupV2Root(mount, ownRel, name string, requireMemory bool, logger *slog.Logger) (*cgroupV2Root, error) {
+func newCgroupV2Root(mount, ownRel, name, owner string, requireMemory bool, logger *slog.Logger) (*cgroupV2Root, error) {
 	own := filepath.Join(mount, ownRel)
 	avail, err := os.ReadFile(filepath.Join(own, "cgroup.controllers"))
 	if err != nil {
@@ -65,15 +67,16 @@ func newCgroupV2Root(mount, ownRel, name string, requireMemory bool, logger *slo
 			return nil, err
 		}
 	}
-	dir := filepath.Join(own, name)
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("sandbox: create cgroup: %w", err)
-	}
-	if err := enableControllers(dir, want); err != nil {
-		_ = unix.Rmdir(dir)
+	dir, err := createOwnerDir(filepath.Join(own, name), owner, func(parent string) error {
+		return enableControllers(parent, want)
+	})
+	if err != nil {
 		return nil, err
 	}
-	removeEmptyChildren(dir)
+	if err := enableControllers(dir, want); err != nil {
+		_ = removeOwnerDir(dir)
+		return nil, err
+	}
 	return &cgroupV2Root{dir: dir, controllers: want}, nil
 }
 
@@ -155,12 +158,7 @@ func (r *cgroupV2Root) create(id string, lim cgroupLimits) (envCgroup, error) {
 	return cg, nil
 }
 
-func (r *cgroupV2Root) remove() error {
-	if err := unix.Rmdir(r.dir); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBUSY) {
-		return fmt.Errorf("sandbox: remove cgroup %s: %w", r.dir, err)
-	}
-	return nil
-}
+func (r *cgroupV2Root) remove() error { return removeOwnerDir(r.dir) }
 
 // cgroupV2 is one sandbox's cgroup in the unified hierarchy.
 type cgroupV2 struct {

@@ -89,6 +89,27 @@
 // frozen for its lifetime so Freeze and Thaw never pay that. The init runs
 // with GOMAXPROCS=1 so it adds few threads to wake on every Thaw.
 //
+// # Cgroups of dead servers
+//
+// Managers with the same [Config.CgroupName] share that parent cgroup;
+// each keeps its sandboxes, its zygotes and its freezer pin in a directory
+// of its own beneath it, named pid<P>-start<T>-ns<N>-<seq> for its process
+// (pid, start time, pid namespace) and its rank among the process's
+// Managers. A server killed with SIGKILL leaves its warm sandboxes behind:
+// the inits have Pdeathsig SIGKILL, but a frozen task acts on no signal
+// until it is thawed. So New, before it creates its own cgroups, reaps the
+// trees whose owner is certainly dead (the pid is unused, reused by a
+// process with another start time, or a zombie) in every mounted hierarchy:
+// it SIGKILLs every task, thaws, waits (bounded) for the cgroups to empty,
+// removes them deepest first and logs the counts at Info. It looks under
+// the server's own cgroup and the hierarchy root, and follows the tasks'
+// /proc/PID/cgroup to hierarchies where the dead server's own cgroup was
+// another. Every doubt
+// keeps a tree: a running owner, one in another pid namespace, an
+// unreadable /proc, a name that is not an owner's. The trees of this
+// process are never judged dead. [Manager.Close] removes its own tree and
+// the shared parent once it is empty.
+//
 // # What a full-mode sandbox sees
 //
 // Its network namespace has a loopback and, with [NetworkEgress], a tap

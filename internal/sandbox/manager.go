@@ -116,7 +116,9 @@ func detectFull(cfg Config, logger *slog.Logger) (cgroupRoot, string) {
 	return cg, ""
 }
 
-// openCgroupRoot picks the hierarchy: cgroup v2 when its memory controller
+// openCgroupRoot reaps the cgroups that dead servers left under the parent
+// cgroup name (see reap_linux.go) and creates this Manager's own cgroup
+// beneath it. It picks the hierarchy: cgroup v2 when its memory controller
 // is usable, else v1 with memory and freezer hierarchies.
 func openCgroupRoot(name string, logger *slog.Logger) (cgroupRoot, error) {
 	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
@@ -129,17 +131,22 @@ func openCgroupRoot(name string, logger *slog.Logger) (cgroupRoot, error) {
 	}
 	ms := parseMountinfo(mountinfo)
 	own := parseProcCgroup(procCgroup)
+	self, err := selfOwner()
+	if err != nil {
+		return nil, err
+	}
+	reapDead(ms, reapParents(ms, own, name), name, self, logger)
 	var errs []error
 	for _, mi := range ms.v2 {
 		rel := ownDir(mountInfo{root: mi.root, point: "/"}, own[""])
-		r, err := newCgroupV2Root(mi.point, rel, name, true, logger)
+		r, err := newCgroupV2Root(mi.point, rel, name, self.name(), true, logger)
 		if err == nil {
 			return r, nil
 		}
 		errs = append(errs, err)
 	}
 	if len(ms.v1) > 0 {
-		r, err := newCgroupV1Root(ms, own, name, logger)
+		r, err := newCgroupV1Root(ms, own, name, self.name(), logger)
 		if err == nil {
 			return r, nil
 		}

@@ -229,7 +229,7 @@ func TestCgroupV2FreezeKill(t *testing.T) {
 	}
 	mi := ms.v2[0]
 	rel := ownDir(mountInfo{root: mi.root, point: "/"}, parseProcCgroup(procCgroup)[""])
-	root, err := newCgroupV2Root(mi.point, rel, "updraft-v2test-"+filepath.Base(t.TempDir()), false, testLogger(t))
+	root, err := newCgroupV2Root(mi.point, rel, "updraft-v2test-"+filepath.Base(t.TempDir()), "owner", false, testLogger(t))
 	if err != nil {
 		t.Skipf("cgroup v2 not writable here: %v", err)
 	}
@@ -237,8 +237,10 @@ func TestCgroupV2FreezeKill(t *testing.T) {
 		if err := root.remove(); err != nil {
 			t.Errorf("remove root: %v", err)
 		}
-		if _, err := os.Stat(root.dir); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("parent cgroup %s still exists", root.dir)
+		for _, dir := range []string{root.dir, filepath.Dir(root.dir)} {
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("cgroup %s still exists", dir)
+			}
 		}
 	})
 	cg, err := root.create("env-1", cgroupLimits{memoryBytes: 64 << 20, pids: 64})

@@ -70,8 +70,11 @@ var (
 type Config struct {
 	// ForceBasic selects [LevelBasic] even when full isolation is possible.
 	ForceBasic bool
-	// CgroupName names the parent cgroup under which every sandbox gets its
-	// own; "" means [DefaultCgroupName]. It must be a single path element.
+	// CgroupName names the parent cgroup, shared by every Manager on the
+	// machine that uses the same name, beneath which each Manager keeps its
+	// sandboxes' cgroups in a directory of its own and reaps those of dead
+	// servers (see the package documentation); "" means
+	// [DefaultCgroupName]. It must be a single path element.
 	CgroupName string
 	// MemoryPollInterval is how often the basic-mode watcher (and the cgroup
 	// v2 fallback without memory.peak) samples memory; 0 means
@@ -82,7 +85,7 @@ type Config struct {
 	// Spec), which takes the re-execution off the cold-start path; 0 means
 	// [DefaultZygotes], negative means none. Each costs an idle process of
 	// the server's binary (a few MB of private memory) and, on cgroup v1,
-	// a cgroup named ".zygote-PID-N".
+	// a cgroup named ".zygote-PID-N" in the Manager's directory.
 	Zygotes int
 	// Network is what a full-mode sandbox's own network namespace reaches
 	// besides its Runtime API and the platform API: [NetworkEgress]

@@ -89,7 +89,7 @@ func newManagerConfig(t testing.TB, level Level, cfg Config) *Manager {
 	}
 	cfg = Config{
 		ForceBasic:         level == LevelBasic,
-		CgroupName:         fmt.Sprintf("updraft-test-%d", os.Getpid()),
+		CgroupName:         testCgroupName,
 		MemoryPollInterval: 20 * time.Millisecond,
 		Zygotes:            cfg.Zygotes,
 	}
@@ -567,7 +567,7 @@ func TestNewWithoutInitHookFallsBackToBasic(t *testing.T) {
 	}
 	initHookCalled.Store(false)
 	t.Cleanup(func() { initHookCalled.Store(true) })
-	m, err := New(Config{CgroupName: fmt.Sprintf("updraft-test-%d", os.Getpid())}, testLogger(t))
+	m, err := New(Config{CgroupName: testCgroupName}, testLogger(t))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
