@@ -36,12 +36,19 @@ var forbidden = map[string][]string{
 	"internal/sampleevents": {"internal/"},
 	// Any package's tests may use testutil: it must import none of them.
 	"internal/testutil": {"internal/"},
+	// The policy language and the AWS managed policies are pure data and
+	// logic that the IAM/STS API and request authorisation build on.
+	"internal/iam/policy":  {"internal/"},
+	"internal/iam/managed": {"internal/"},
 }
 
 // thirdParty lists, for the packages that are kept to a few outside
 // modules, the only ones they may depend on (import path prefixes); the
 // standard library is always allowed.
 var thirdParty = map[string][]string{
+	// The policy language is the standard library alone.
+	"internal/iam/policy":  {},
+	"internal/iam/managed": {},
 	// The sandbox talks to the kernel through x/sys alone, except for the
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
 	// as the binary is built without cgo, unlike libseccomp-golang)
