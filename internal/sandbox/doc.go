@@ -13,8 +13,10 @@
 //     writable and new namespaces can be created. Every environment gets its
 //     own cgroup (memory limit with swap off, pids limit, freezer), new
 //     mount, pid, ipc and uts namespaces, the code directory read-only at
-//     /var/task, the layers directory read-only at /opt, a private tmpfs at
-//     /tmp, and runs as uid/gid 65534 (nobody).
+//     /var/task, the layers directory read-only at /opt, a private file
+//     system at /tmp (on disk when [Config.ScratchDir] is set, see
+//     ephemeral_linux.go; else a tmpfs), and runs as uid/gid 65534
+//     (nobody).
 //   - [LevelBasic]: anything less, or [Config.ForceBasic]. Each environment
 //     is one process group running as the server's user, sees its
 //     directories at their host paths, gets a private TMPDIR, has its memory
@@ -39,6 +41,15 @@
 // are removed and [Process.Done] is closed; then [Process.ExitReason],
 // [Process.OOMKilled] and [Process.MaxMemoryUsedBytes] hold their final
 // values.
+//
+// The disk image behind a full-mode /tmp is unlinked once mounted, unless
+// the Spec says [Spec.KeepTmp]: then it stays while the sandbox lives, and
+// the teardown, before closing Done, waits until the loop device has let
+// go of it and offers it as [Process.TmpImage]. A later sandbox started
+// with [Spec.TmpImage] mounts it again as it is, files included, in place
+// of a fresh /tmp. internal/pool does this for the environment that
+// replaces one reset by a timeout, a crash or an out-of-memory kill,
+// since on Lambda /tmp survives a reset.
 //
 // # How full mode starts a sandbox
 //
@@ -90,9 +101,9 @@
 // host's file system (there is no pivot_root into a minimal root): it can
 // read what uid 65534 may read and write nowhere that nobody may write.
 // There is no network namespace, since the runtime reaches its Runtime API
-// on the host's loopback. Pages written to the /tmp tmpfs are charged to the
-// sandbox's memory cgroup, so /tmp and memory share MemoryLimitMB, unlike on
-// Lambda. Basic mode isolates nothing; it only keeps sandboxes apart in
+// on the host's loopback. Without [Config.ScratchDir], pages written to the
+// /tmp tmpfs are charged to the sandbox's memory cgroup, so /tmp and memory
+// share MemoryLimitMB, unlike on Lambda. Basic mode isolates nothing; it only keeps sandboxes apart in
 // process groups and bounds their memory.
 //
 // # Concurrency
