@@ -192,11 +192,18 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	// ends at the runtime's first /next; unpacking the code is not in it.
 	start := time.Now()
 	e.proc, err = p.deps.Sandbox.Start(ctx, spec)
+	if err != nil && spec.TmpImage != "" {
+		// Still ours when Start fails. A carried /tmp is a courtesy: one
+		// that cannot be used (damaged, say) must not fail the invocation.
+		p.logger.Warn("start on the /tmp of a reset environment failed, starting with an empty one", "env_id", e.id, "function", v.FunctionName, "err", err)
+		removeTmps([]string{spec.TmpImage}, p.logger)
+		spec.TmpImage = ""
+		if ctx.Err() == nil {
+			e.proc, err = p.deps.Sandbox.Start(ctx, spec)
+		}
+	}
 	outW.Close()
 	if err != nil {
-		if spec.TmpImage != "" { // still ours when Start fails
-			removeTmps([]string{spec.TmpImage}, p.logger)
-		}
 		e.logs.Close()
 		e.cleanupFiles()
 		e.closeRuntimeAPI()

@@ -396,3 +396,25 @@ func TestLoopHolds(t *testing.T) {
 		})
 	}
 }
+
+// TestStartOnAnUnusableTmpImage fails Start when the kept image holds no
+// file system, and leaves the image to the caller.
+func TestStartOnAnUnusableTmpImage(t *testing.T) {
+	skipUnlessScratch(t)
+	dir := t.TempDir()
+	m := newManagerConfig(t, LevelFull, Config{Zygotes: -1, ScratchDir: dir})
+	img := filepath.Join(dir, "scratch-garbage.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSpec(t, m, "report")
+	s.TmpImage = img
+	if p, err := m.Start(t.Context(), s); err == nil {
+		_ = p.Kill()
+		waitDone(t, p, 10*time.Second)
+		t.Fatal("Start on an image without a file system succeeded")
+	}
+	if _, err := os.Stat(img); err != nil {
+		t.Errorf("the image after a failed Start: %v, want it left to the caller", err)
+	}
+}
