@@ -80,9 +80,10 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		CgroupName: sandbox.DefaultCgroupName,
 		Zygotes:    cfg.Sandbox.Zygotes,
 	}
-	// Ephemeral storage images: unlinked as soon as a sandbox mounted
-	// them, so whatever is here is left over from a server that died
-	// while preparing one (the data dir's lock says no other runs).
+	// Ephemeral storage images: they live as long as their sandbox, or
+	// their pre-started init, or are kept by the pool for the environment
+	// that replaces a reset one, so whatever is here is left over from an
+	// earlier server (the data dir's lock says no other runs).
 	isolation.ScratchDir = filepath.Join(cfg.Store.DataDir, "ephemeral")
 	if err := os.MkdirAll(isolation.ScratchDir, 0o700); err != nil {
 		return fmt.Errorf("daemon: ephemeral storage dir: %w", err)

@@ -22,7 +22,8 @@
 //     the event is handed to the runtime parked in /next. The runtime's
 //     /response or /error ends the call; the function's timeout ends it
 //     too, and a timeout, a crash or an out-of-memory kill destroys the
-//     environment (the next call cold-starts a new one).
+//     environment (the next call cold-starts a new one, which gets the
+//     /tmp of the one it replaces, as a Lambda reset keeps /tmp; tmp.go).
 //  4. END and REPORT are written, the last 4 KB of the log become the tail,
 //     and the environment goes back to the idle list. Its freezer goroutine
 //     waits until the runtime is parked in /next again and then freezes the

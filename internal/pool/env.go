@@ -106,16 +106,31 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		TmpSizeMB:     v.EphemeralMB,
 		MemoryLimitMB: v.MemoryMB,
 		CPUs:          vcpusForMemory(v.MemoryMB),
+		KeepTmp:       true, // for settleTmp, should this environment be reset
 	}
-	// Full isolation mounts a private tmpfs at /tmp; only basic mode needs
-	// a host directory, and full mode skips the mkdir on its cold path.
-	if p.cfg.TmpRoot != "" && p.deps.Sandbox.Level() != sandbox.LevelFull {
-		spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
-		if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
-			return nil, fmt.Errorf("pool: tmp dir: %w", err)
+	full := p.deps.Sandbox.Level() == sandbox.LevelFull
+	// The /tmp of a reset environment of this key, if any (tmp.go).
+	carried := p.takeCarried(key)
+	// Full isolation mounts a private file system at /tmp; only basic mode
+	// needs a host directory, and full mode skips the mkdir on its cold
+	// path.
+	if p.cfg.TmpRoot != "" && !full {
+		if carried != "" {
+			spec.TmpDir = carried
+		} else {
+			spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
+			if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
+				return nil, fmt.Errorf("pool: tmp dir: %w", err)
+			}
+			_ = os.Chmod(spec.TmpDir, 0o1777)
 		}
-		_ = os.Chmod(spec.TmpDir, 0o1777)
 		e.tmpDir = spec.TmpDir
+	} else if carried != "" {
+		if full {
+			spec.TmpImage = carried
+		} else {
+			removeTmps([]string{carried}, p.logger)
+		}
 	}
 	managed := runtimes.Managed(v.Runtime) && p.deps.Runtimes != nil
 	if managed {
@@ -177,6 +192,16 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	// ends at the runtime's first /next; unpacking the code is not in it.
 	start := time.Now()
 	e.proc, err = p.deps.Sandbox.Start(ctx, spec)
+	if err != nil && spec.TmpImage != "" {
+		// Still ours when Start fails. A carried /tmp is a courtesy: one
+		// that cannot be used (damaged, say) must not fail the invocation.
+		p.logger.Warn("start on the /tmp of a reset environment failed, starting with an empty one", "env_id", e.id, "function", v.FunctionName, "err", err)
+		removeTmps([]string{spec.TmpImage}, p.logger)
+		spec.TmpImage = ""
+		if ctx.Err() == nil {
+			e.proc, err = p.deps.Sandbox.Start(ctx, spec)
+		}
+	}
 	outW.Close()
 	if err != nil {
 		e.logs.Close()
@@ -189,6 +214,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		if e.rt, err = runtimeapi.New(rtCfg, p.logger.With("env_id", e.id)); err != nil {
 			_ = e.proc.Kill()
 			<-e.proc.Done()
+			e.settleTmp(false)
 			e.logs.Close()
 			e.cleanupFiles()
 			return nil, fmt.Errorf("pool: runtime api for %s: %w", v.FunctionName, err)
@@ -438,6 +464,7 @@ func (e *env) destroy(reason string) {
 		if e.proc != nil {
 			e.stop(reason) // SHUTDOWN to extensions first, if any
 			<-e.proc.Done()
+			e.settleTmp(resetKeepsTmp(reason))
 		}
 		e.closeRuntimeAPI()
 		if e.platform != nil {

@@ -42,7 +42,7 @@ type Config struct {
 	// AccessKeyID and SecretAccessKey are the credentials functions get.
 	AccessKeyID, SecretAccessKey string
 	// TmpRoot holds per-environment /tmp directories when the sandbox cannot
-	// mount a private tmpfs.
+	// mount a private /tmp (basic isolation).
 	TmpRoot string
 }
 
@@ -150,6 +150,9 @@ type Pool struct {
 	versions map[envKey]*versionPool // guarded by mu
 	busyByFn map[string]int          // guarded by mu
 	busy     int                     // guarded by mu
+	// carried holds at most one /tmp per key, kept from an environment
+	// that was reset, for the next cold start of that key; see tmp.go.
+	carried  map[envKey]carriedTmp // guarded by mu
 	inflight sync.WaitGroup
 
 	stop      chan struct{}
@@ -181,6 +184,7 @@ func New(cfg Config, deps Deps) (*Pool, error) {
 		logger:   logger.With("component", "pool"),
 		versions: make(map[envKey]*versionPool),
 		busyByFn: make(map[string]int),
+		carried:  make(map[envKey]carriedTmp),
 		stop:     make(chan struct{}),
 	}
 	p.janitor.Add(1)
@@ -408,10 +412,14 @@ func (p *Pool) EvictStale(function string, keep func(version, revision string) b
 		vp.idle = nil
 		delete(p.versions, k) // busy environments see a missing pool and go
 	}
+	stale := p.dropCarriedLocked(func(k envKey, _ carriedTmp) bool {
+		return k.function == function && !keep(k.version, k.revision)
+	})
 	p.mu.Unlock()
 	for _, e := range victims {
 		e.destroy("stale")
 	}
+	removeTmps(stale, p.logger)
 }
 
 // Stats is a snapshot for health reporting.
@@ -473,10 +481,14 @@ func (p *Pool) evictIdle(now time.Time) {
 			delete(p.versions, k)
 		}
 	}
+	unused := p.dropCarriedLocked(func(_ envKey, c carriedTmp) bool {
+		return now.Sub(c.since) >= p.cfg.IdleTTL
+	})
 	p.mu.Unlock()
 	for _, e := range victims {
 		e.destroy("idle")
 	}
+	removeTmps(unused, p.logger)
 }
 
 // Close stops admitting invocations, waits (bounded by ctx) for in-flight
@@ -511,6 +523,11 @@ func (p *Pool) Close(ctx context.Context) error {
 			go func() { defer wg.Done(); e.destroy("shutdown") }()
 		}
 		wg.Wait()
+		// Environments are all gone, and carry refuses from now on.
+		p.mu.Lock()
+		left := p.dropCarriedLocked(func(envKey, carriedTmp) bool { return true })
+		p.mu.Unlock()
+		removeTmps(left, p.logger)
 	})
 	return err
 }

@@ -43,6 +43,15 @@
 // [Process.OOMKilled] and [Process.MaxMemoryUsedBytes] hold their final
 // values.
 //
+// The disk image behind a full-mode /tmp is unlinked once mounted, unless
+// the Spec says [Spec.KeepTmp]: then it stays while the sandbox lives, and
+// the teardown, before closing Done, waits until the loop device has let
+// go of it and offers it as [Process.TmpImage]. A later sandbox started
+// with [Spec.TmpImage] mounts it again as it is, files included, in place
+// of a fresh /tmp. internal/pool does this for the environment that
+// replaces one reset by a timeout, a crash or an out-of-memory kill,
+// since on Lambda /tmp survives a reset.
+//
 // # How full mode starts a sandbox
 //
 // Namespaces and mounts need code that runs between clone and exec, which

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,11 +28,20 @@ import (
 // itself when its last user goes (the mount, when the sandbox's mount
 // namespace dies, and every open descriptor), and the image's blocks are
 // freed once it is detached and the file removed ([scratch.Close]).
+//
+// The image file stays in the directory while its sandbox lives. On
+// Lambda a timeout, a crash or an out-of-memory kill resets the
+// environment but /tmp survives into the re-init; here such a sandbox is
+// replaced by a new one, so a sandbox started with [Spec.KeepTmp] keeps
+// its image when it ends, once the loop device let go of it
+// ([waitLoopReleased]), and the next one attaches it again
+// ([attachScratch]) instead of formatting a fresh one.
 
 // scratch is one sandbox's disk-backed scratch file system, attached to a
 // loop device and not yet mounted.
 type scratch struct {
 	dev    *os.File // the loop device, open read-write; nil once closed
+	loop   string   // the loop device's path (/dev/loopN), kept after close
 	image  string   // the backing image file; "" once removed
 	sizeMB int
 }
@@ -95,11 +105,33 @@ func createScratch(ctx context.Context, dir string, sizeMB int) (*scratch, error
 	if err != nil {
 		return fail(err)
 	}
-	s.dev = dev
+	s.dev, s.loop = dev, dev.Name()
 	if err := img.Close(); err != nil { // the loop device holds its own reference
 		return fail(fmt.Errorf("sandbox: close ephemeral storage image: %w", err))
 	}
 	return s, nil
+}
+
+// attachScratch attaches the image of a scratch file system that an
+// ended sandbox kept to a free loop device, as it is: not formatted
+// again, so that a sandbox mounting it finds the files the other left.
+// The caller makes sure no other loop device still holds it. On failure
+// the image is left where it is.
+func attachScratch(image string) (*scratch, error) {
+	img, err := os.OpenFile(image, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open kept ephemeral storage: %w", err)
+	}
+	defer img.Close() // the loop device holds its own reference
+	fi, err := img.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open kept ephemeral storage: %w", err)
+	}
+	dev, err := attachLoop(img)
+	if err != nil {
+		return nil, err
+	}
+	return &scratch{dev: dev, loop: dev.Name(), image: image, sizeMB: int(fi.Size() >> 20)}, nil
 }
 
 // reserve allocates size bytes for f on disk.
@@ -171,13 +203,9 @@ func attachLoop(img *os.File) (*os.File, error) {
 // Device returns the loop device, open read-write; nil once closed.
 func (s *scratch) Device() *os.File { return s.dev }
 
-// DevicePath returns the loop device's path (/dev/loopN).
-func (s *scratch) DevicePath() string {
-	if s.dev == nil {
-		return ""
-	}
-	return s.dev.Name()
-}
+// DevicePath returns the loop device's path (/dev/loopN), also once the
+// device was closed.
+func (s *scratch) DevicePath() string { return s.loop }
 
 // ImagePath returns the backing image's path.
 func (s *scratch) ImagePath() string { return s.image }
@@ -205,6 +233,72 @@ func (s *scratch) Close() error {
 		s.image = ""
 	}
 	return errors.Join(errs...)
+}
+
+// closeDevice closes the loop device and leaves the image: the mount
+// keeps the device, and the image's owner removes it later. It is
+// idempotent.
+func (s *scratch) closeDevice() {
+	if s.dev != nil {
+		_ = s.dev.Close()
+		s.dev = nil
+	}
+}
+
+// loopReleaseWait bounds how long a kept image waits for its loop device
+// to detach after its sandbox ended; [waitLoopReleased] polls every
+// loopReleasePoll meanwhile.
+const (
+	loopReleaseWait = 5 * time.Second
+	loopReleasePoll = 2 * time.Millisecond
+)
+
+// waitLoopReleased waits until the loop device loop (/dev/loopN) no
+// longer has image attached, at most timeout. The device detaches itself
+// (autoclear) once the last mount and descriptor went, which the kernel
+// may finish after the sandbox's processes were reaped; until then the
+// image must not be attached again, or two mounts would write one file
+// system. It reads sysfs rather than opening the device, since an open
+// would hold it.
+func waitLoopReleased(loop, image string, timeout time.Duration) error {
+	backing := filepath.Join("/sys/block", filepath.Base(loop), "loop", "backing_file")
+	deadline := time.Now().Add(timeout)
+	for {
+		held, err := loopHolds(backing, image)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sandbox: %s still holds %s after %v", loop, image, timeout)
+		}
+		time.Sleep(loopReleasePoll)
+	}
+}
+
+// loopHolds reports whether the loop device whose sysfs backing_file is
+// backing has image attached. A detached device has no such file; a
+// device attached since to another image names another file.
+func loopHolds(backing, image string) (bool, error) {
+	b, err := os.ReadFile(backing)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sandbox: check loop device: %w", err)
+	}
+	name := strings.TrimSuffix(strings.TrimSpace(string(b)), " (deleted)")
+	attached, err := os.Stat(name)
+	if err != nil {
+		return false, nil // removed or renamed: not the kept image
+	}
+	ours, err := os.Stat(image)
+	if err != nil {
+		return false, fmt.Errorf("sandbox: kept ephemeral storage: %w", err)
+	}
+	return os.SameFile(attached, ours), nil
 }
 
 // mountScratch mounts the scratch file system on device (/dev/loopN, or
@@ -273,4 +367,53 @@ func findMkfsExt4() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("sandbox: ephemeral storage needs mkfs.ext4 (e2fsprogs): %w", exec.ErrNotFound)
+}
+
+// TmpImage returns, once [Process.Done] is closed, the image of a
+// full-mode sandbox's /tmp kept because of [Spec.KeepTmp]: unmounted,
+// detached from its loop device, with the files the sandbox left, for
+// [Spec.TmpImage] of the sandbox that replaces it. The caller owns the
+// file from then on and removes it (os.Remove) when nothing will use it.
+// It is "" before Done, without KeepTmp, in basic mode, with a tmpfs /tmp,
+// and when the loop device did not let go in time (the image is removed
+// then).
+func (p *Process) TmpImage() string {
+	select {
+	case <-p.done:
+		return p.keptTmp
+	default:
+		return ""
+	}
+}
+
+// dropTmpImage removes the image of the sandbox's /tmp, if it still has
+// one; a mounted file system stays usable.
+func (p *Process) dropTmpImage() {
+	if p.tmpImage == "" {
+		return
+	}
+	if err := os.Remove(p.tmpImage); err != nil && !errors.Is(err, os.ErrNotExist) {
+		p.logger.Warn("sandbox: remove ephemeral storage image", "err", err)
+	}
+	p.tmpImage = ""
+}
+
+// settleTmp runs in the teardown, once every process of the sandbox is
+// gone: the image of /tmp is kept for [Process.TmpImage] when asked to
+// and its loop device lets go of it in time, and removed otherwise.
+func (p *Process) settleTmp() {
+	if p.tmpImage == "" {
+		return
+	}
+	if p.keepTmp {
+		start := time.Now()
+		err := waitLoopReleased(p.tmpLoop, p.tmpImage, loopReleaseWait)
+		if err == nil {
+			p.logger.Debug("sandbox: kept /tmp", "image", p.tmpImage, "waited", time.Since(start))
+			p.keptTmp, p.tmpImage = p.tmpImage, ""
+			return
+		}
+		p.logger.Warn("sandbox: not keeping /tmp", "err", err)
+	}
+	p.dropTmpImage()
 }

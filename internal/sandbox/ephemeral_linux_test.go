@@ -289,3 +289,132 @@ func BenchmarkScratch(b *testing.B) {
 		})
 	}
 }
+
+// TestKeptTmpCarriesOver starts a sandbox that keeps its /tmp, then one on
+// the kept image, from every kind of init: the second finds the first's
+// file, and the image goes with the second, which does not keep it.
+func TestKeptTmpCarriesOver(t *testing.T) {
+	skipUnlessScratch(t)
+	tests := []struct {
+		name    string
+		zygotes int
+		sizeMB  int
+	}{
+		{"a pre-started init with its own /tmp", 1, 0},
+		{"a pre-started init and a /tmp of another size", 1, 64},
+		{"an init started on demand", -1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			m := newManagerConfig(t, LevelFull, Config{Zygotes: tc.zygotes, ScratchDir: dir})
+			if tc.zygotes > 0 {
+				waitReady(t, m, tc.zygotes)
+			}
+			s, out := newSpec(t, m, "report")
+			s.TmpSizeMB = tc.sizeMB
+			s.KeepTmp = true
+			p := start(t, m, s)
+			if p.TmpImage() != "" {
+				t.Errorf("TmpImage before Done = %q, want empty", p.TmpImage())
+			}
+			waitDone(t, p, 10*time.Second)
+			if r := report(out.String()); r["write_tmp"] != "ok" {
+				t.Fatalf("first sandbox could not write /tmp:\n%s", out)
+			}
+			img := p.TmpImage()
+			if img == "" || filepath.Dir(img) != dir {
+				t.Fatalf("TmpImage = %q, want an image in %s", img, dir)
+			}
+			if _, err := os.Stat(img); err != nil {
+				t.Fatalf("kept image: %v", err)
+			}
+
+			if tc.zygotes > 0 {
+				waitReady(t, m, tc.zygotes)
+			}
+			s2, out2 := newSpec(t, m, "report", "/tmp/written")
+			s2.TmpSizeMB = tc.sizeMB
+			s2.TmpImage = img
+			p2 := start(t, m, s2)
+			waitDone(t, p2, 10*time.Second)
+			r := report(out2.String())
+			if got := r["read:/tmp/written"]; got != "x" {
+				t.Errorf("second sandbox read %q from /tmp/written, want the first's \"x\"\n%s", got, out2)
+			}
+			wantMB := tc.sizeMB
+			if wantMB == 0 {
+				wantMB = DefaultTmpSizeMB
+			}
+			if r["tmp_mb"] != strconv.Itoa(wantMB) {
+				t.Errorf("tmp_mb = %s, want %d", r["tmp_mb"], wantMB)
+			}
+			if p2.TmpImage() != "" {
+				t.Errorf("TmpImage without KeepTmp = %q, want empty", p2.TmpImage())
+			}
+			if _, err := os.Stat(img); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("image %s after a sandbox that did not keep it: %v, want removed", img, err)
+			}
+		})
+	}
+}
+
+// TestLoopHolds tells the loop device that holds an image from one that
+// is detached or holds another.
+func TestLoopHolds(t *testing.T) {
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "scratch-1.img")
+	other := filepath.Join(dir, "scratch-2.img")
+	for _, f := range []string{ours, other} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backing := func(content string) string {
+		f := filepath.Join(t.TempDir(), "backing_file")
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		name    string
+		backing string
+		want    bool
+	}{
+		{"a device holding the image", backing(ours + "\n"), true},
+		{"a detached device", filepath.Join(dir, "missing"), false},
+		{"a device holding another image", backing(other + "\n"), false},
+		{"a device holding a removed file", backing(filepath.Join(dir, "gone.img") + " (deleted)\n"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := loopHolds(tc.backing, ours)
+			if err != nil || got != tc.want {
+				t.Errorf("loopHolds = %t, %v, want %t", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestStartOnAnUnusableTmpImage fails Start when the kept image holds no
+// file system, and leaves the image to the caller.
+func TestStartOnAnUnusableTmpImage(t *testing.T) {
+	skipUnlessScratch(t)
+	dir := t.TempDir()
+	m := newManagerConfig(t, LevelFull, Config{Zygotes: -1, ScratchDir: dir})
+	img := filepath.Join(dir, "scratch-garbage.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSpec(t, m, "report")
+	s.TmpImage = img
+	if p, err := m.Start(t.Context(), s); err == nil {
+		_ = p.Kill()
+		waitDone(t, p, 10*time.Second)
+		t.Fatal("Start on an image without a file system succeeded")
+	}
+	if _, err := os.Stat(img); err != nil {
+		t.Errorf("the image after a failed Start: %v, want it left to the caller", err)
+	}
+}

@@ -118,41 +118,63 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 	}
 	logger := m.logger.With("env_id", s.ID)
 	lim := cgroupLimits{memoryBytes: uint64(s.MemoryLimitMB) << 20, pids: s.pidsLimit()}
-	z, err := m.launch(ctx, s.ID, lim, &spec, out.files, logger)
+	var kept *scratch
+	if s.TmpImage != "" {
+		var err error
+		if kept, err = attachScratch(s.TmpImage); err != nil {
+			return fail(err)
+		}
+		defer kept.closeDevice() // the mount keeps the device
+	}
+	z, tmp, err := m.launch(ctx, s.ID, lim, &spec, out.files, kept, logger)
 	if err != nil {
 		return fail(err)
 	}
 	out.closeChildEnds()
 	p := &Process{
-		id:     s.ID,
-		level:  LevelFull,
-		logger: logger,
-		pid:    z.cmd.Process.Pid,
-		init:   z.cmd,
-		cg:     z.cg,
-		net:    z.net,
-		done:   make(chan struct{}),
+		id:      s.ID,
+		level:   LevelFull,
+		logger:  logger,
+		pid:     z.cmd.Process.Pid,
+		init:    z.cmd,
+		cg:      z.cg,
+		net:     z.net,
+		keepTmp: s.KeepTmp,
+		done:    make(chan struct{}),
+	}
+	if tmp != nil {
+		p.tmpImage, p.tmpLoop = tmp.ImagePath(), tmp.DevicePath()
+		if !s.KeepTmp {
+			// Nothing needs the file while mounted: its blocks go back to
+			// the host with the mount, and a server that dies leaves
+			// nothing behind.
+			p.dropTmpImage()
+		}
 	}
 	p.teardown = func() { m.waitFull(p, z, out) }
 	return p, nil
 }
 
 // launch sends spec to a zygote in the sandbox's cgroup (named id, limited
-// by lim) and returns it once it reported that the commands run. It takes
-// a ready zygote from the pool and starts one itself when none is ready. A
-// pre-started zygote that turns out to be gone (killed while it waited;
-// the spec cannot be sent, or it exits without a word) is replaced by the
-// next. On failure the zygote is killed and reaped and the cgroup removed.
-func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec *initSpec, files []*os.File, logger *slog.Logger) (*zygote, error) {
+// by lim) and returns it once it reported that the commands run, with the
+// scratch file system it mounted at /tmp (its device closed; nil for a
+// tmpfs): kept, attached by the caller, which stays the caller's on
+// failure; one created now when the zygote's has another size; or the
+// zygote's own. It takes a ready zygote from the pool and starts one
+// itself when none is ready. A pre-started zygote that turns out to be
+// gone (killed while it waited; the spec cannot be sent, or it exits
+// without a word) is replaced by the next. On failure the zygote is killed
+// and reaped and the cgroup removed.
+func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec *initSpec, files []*os.File, kept *scratch, logger *slog.Logger) (*zygote, *scratch, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, initStartTimeout)
 		defer cancel()
 	}
 	for attempt := 1; ; attempt++ {
-		z, err := m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, spec.TmpSizeMB, logger)
+		z, err := m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, spec.TmpSizeMB, kept == nil, logger)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		spec.CgroupProcs = nil
 		if !z.entered {
@@ -160,15 +182,17 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 		}
 		z.diag.logger.Store(logger)
 		// A zygote's /tmp has the default size; any other size is
-		// created now, on the cold path.
+		// created now, on the cold path, and a kept one replaces it.
 		sendFiles := files
 		spec.TmpDevice, spec.HasTmpDevice = 0, false
-		var tmp *scratch
-		if m.cfg.ScratchDir != "" && z.tmpSizeMB != spec.TmpSizeMB {
+		tmp := kept
+		if tmp == nil && m.cfg.ScratchDir != "" && z.tmpSizeMB != spec.TmpSizeMB {
 			if tmp, err = createScratch(ctx, m.cfg.ScratchDir, spec.TmpSizeMB); err != nil {
 				z.destroy(logger)
-				return nil, err
+				return nil, nil, err
 			}
+		}
+		if tmp != nil {
 			spec.TmpDevice, spec.HasTmpDevice = len(files), true
 			sendFiles = append(files[:len(files):len(files)], tmp.Device())
 		}
@@ -177,18 +201,26 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 		if err == nil {
 			err = z.await(ctx, eventStarted)
 		}
-		if tmp != nil {
-			_ = tmp.Close()
-		}
 		if err == nil {
-			return z, nil
+			if tmp == nil && z.tmpImage != "" {
+				tmp = &scratch{loop: z.tmpLoop, image: z.tmpImage, sizeMB: z.tmpSizeMB}
+				z.tmpImage = "" // the sandbox's now
+			}
+			z.dropTmpImage(logger) // unmounted by the init, if another replaced it
+			if tmp != nil {
+				tmp.closeDevice() // the mount keeps it
+			}
+			return z, tmp, nil
+		}
+		if tmp != nil && tmp != kept {
+			_ = tmp.Close()
 		}
 		z.destroy(logger)
 		if z.pool != nil && ctx.Err() == nil && (sent != nil || errors.Is(err, errInitGone)) {
 			logger.Warn("sandbox: pre-started init gone, trying another", "err", err)
 			continue
 		}
-		return nil, err
+		return nil, nil, err
 	}
 }
 
@@ -199,8 +231,9 @@ const maxPooledAttempts = 3
 // zygoteFor returns a zygote whose cgroup is the sandbox's: with pooled, one
 // from the pool whose own cgroup is renamed to id and limited (or that gets
 // a new cgroup where cgroups cannot be renamed), or else one started now in
-// a new cgroup.
-func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, tmpSizeMB int, logger *slog.Logger) (*zygote, error) {
+// a new cgroup, with a /tmp of tmpSizeMB when ownTmp (and none of its own
+// otherwise: the spec brings one).
+func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, tmpSizeMB int, ownTmp bool, logger *slog.Logger) (*zygote, error) {
 	if pooled && m.zygotes != nil {
 		if z := m.zygotes.take(ctx); z != nil {
 			var err error
@@ -223,7 +256,11 @@ func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, po
 	if err != nil {
 		return nil, err
 	}
-	return spawnZygote(ctx, logger, nil, cg, m.zygoteOptions(tmpSizeMB))
+	opts := m.zygoteOptions(tmpSizeMB)
+	if !ownTmp {
+		opts.scratchDir = ""
+	}
+	return spawnZygote(ctx, logger, nil, cg, opts)
 }
 
 // waitFull is the teardown goroutine of a full-mode process: it collects
@@ -268,6 +305,7 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 		p.logger.Warn("sandbox: remove cgroup", "err", err)
 	}
 	p.net.close()
+	p.settleTmp()
 	p.setResult(reason, oom, peak)
 }
 

@@ -31,6 +31,11 @@ type Process struct {
 	init *exec.Cmd   // the sandbox init; nil in basic mode
 	cg   envCgroup   // nil in basic mode
 	net  *envNetwork // the network namespace's sockets; nil in basic mode
+	// tmpImage and tmpLoop are the image and loop device of the scratch
+	// file system at /tmp; tmpImage is "" once removed (at start, unless
+	// keepTmp), or with a tmpfs. Written by Start and the teardown only.
+	tmpImage, tmpLoop string
+	keepTmp           bool // Spec.KeepTmp
 
 	// Basic mode.
 	cmds       []*exec.Cmd // Extras then Main; nil in full mode
@@ -61,6 +66,7 @@ type Process struct {
 	exitReason string
 	oomKilled  bool
 	maxMemory  uint64
+	keptTmp    string // see TmpImage
 }
 
 // Pid returns the host pid of the sandbox's root process: the init in full

@@ -207,11 +207,26 @@ type Spec struct {
 	// must be readable by uid 65534.
 	RuntimeDir string
 	// TmpDir is the host directory used as TMPDIR in basic mode; it is
-	// created if missing. Full mode mounts a private tmpfs at /tmp instead.
+	// created if missing. Full mode mounts a private file system at /tmp
+	// instead: on disk when [Config.ScratchDir] is set, else a tmpfs.
 	TmpDir string
 	// TmpSizeMB sizes the full-mode /tmp in MiB; 0 means
 	// [DefaultTmpSizeMB]. Basic mode does not enforce it.
 	TmpSizeMB int
+	// KeepTmp keeps the disk image behind a full-mode /tmp when the
+	// sandbox ends, for [Process.TmpImage], instead of removing it: the
+	// caller decides then whether the sandbox that replaces this one
+	// starts on it (a reset, after which Lambda's /tmp survives) or not.
+	// Without it the image is unlinked as soon as it is mounted. Basic
+	// mode and a tmpfs /tmp ignore it.
+	KeepTmp bool
+	// TmpImage is an image that an ended sandbox kept
+	// ([Process.TmpImage]), to mount at /tmp as it is, files included,
+	// in place of a fresh file system; its size is the image's, not
+	// TmpSizeMB. Full mode only. Once Start succeeds the image is the
+	// sandbox's (removed with it unless KeepTmp); when Start fails it is
+	// still the caller's.
+	TmpImage string
 	// MemoryLimitMB is the memory limit in MiB; 0 means no limit. In full
 	// mode tmpfs pages written to /tmp count against it too, as the kernel
 	// charges them to the writer's cgroup.

@@ -92,6 +92,7 @@ func newManagerConfig(t testing.TB, level Level, cfg Config) *Manager {
 		CgroupName:         testCgroupName,
 		MemoryPollInterval: 20 * time.Millisecond,
 		Zygotes:            cfg.Zygotes,
+		ScratchDir:         cfg.ScratchDir,
 	}
 	m, err := New(cfg, testLogger(t))
 	if err != nil {

@@ -62,8 +62,12 @@ type zygote struct {
 	// for a probe.
 	net *envNetwork
 	// tmpSizeMB is the size of the scratch file system the init mounted
-	// at /tmp; 0 when it mounts a tmpfs with its spec instead.
+	// at /tmp; 0 when it mounts one (or a tmpfs) with its spec instead.
 	tmpSizeMB int
+	// tmpImage and tmpLoop are that file system's image and loop device;
+	// the image is removed with the zygote unless a sandbox took it over
+	// (tmpImage "" then).
+	tmpImage, tmpLoop string
 	// idle is set when the init was started under SCHED_IDLE (see
 	// sched.go), until the pool gave it normal scheduling back.
 	idle bool
@@ -83,12 +87,16 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 			dropCgroup(cg, logger)
 			return nil, err
 		}
-		// Mounted by the init before it is ready; the mount keeps it.
-		defer tmp.Close()
+		// Mounted by the init before it is ready; the mount keeps the
+		// device, and z the image.
+		defer tmp.closeDevice()
 	}
 	z, err := startZygote(logger, pool, cg, opts.net, tmp)
 	if err != nil {
 		dropCgroup(cg, logger)
+		if tmp != nil {
+			_ = tmp.Close()
+		}
 		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -179,7 +187,7 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 		pool: pool, cg: cg, entered: cg != nil, idle: idle,
 	}
 	if tmp != nil {
-		z.tmpSizeMB = tmp.SizeMB()
+		z.tmpSizeMB, z.tmpImage, z.tmpLoop = tmp.SizeMB(), tmp.ImagePath(), tmp.DevicePath()
 	}
 	go z.read(msgs, logger)
 	if idle {
@@ -275,12 +283,26 @@ func (z *zygote) destroy(logger *slog.Logger) {
 	z.release(logger)
 }
 
-// release reaps the exited init, removes its cgroup and closes its network.
+// release reaps the exited init, removes its cgroup and its /tmp image
+// and closes its network.
 func (z *zygote) release(logger *slog.Logger) {
 	_ = z.cmd.Wait()
 	z.net.close()
 	dropCgroup(z.cg, logger)
 	z.cg = nil
+	z.dropTmpImage(logger)
+}
+
+// dropTmpImage removes the image of the zygote's own /tmp, which no
+// sandbox uses: the zygote is gone, or its sandbox mounted another.
+func (z *zygote) dropTmpImage(logger *slog.Logger) {
+	if z.tmpImage == "" {
+		return
+	}
+	if err := os.Remove(z.tmpImage); err != nil && !errors.Is(err, os.ErrNotExist) {
+		logger.Warn("sandbox: remove ephemeral storage image", "err", err)
+	}
+	z.tmpImage = ""
 }
 
 // dropCgroup kills what is left in cg (nil: nothing to do) and removes it.
