@@ -14,6 +14,9 @@ const (
 	unsignedPayload   = "UNSIGNED-PAYLOAD"
 	headerAmzDate     = "X-Amz-Date"
 	headerContentHash = "X-Amz-Content-Sha256"
+	// headerSecurityToken carries the session token of temporary
+	// credentials (also as a query parameter of presigned requests).
+	headerSecurityToken = "X-Amz-Security-Token"
 
 	queryAlgorithm     = "X-Amz-Algorithm"
 	queryCredential    = "X-Amz-Credential"

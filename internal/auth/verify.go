@@ -39,6 +39,8 @@ const timeFormat = "20060102T150405Z"
 // concurrent use.
 type Verifier struct {
 	secrets  map[string]string // access key ID → secret access key
+	root     any               // the identity of the fixed credentials
+	lookup   KeyLookup         // further keys (IAM users, sessions); nil: none
 	now      func() time.Time
 	maxSkew  time.Duration
 	maxBody  int64
@@ -81,6 +83,24 @@ func WithMemoryBodyBytes(n int64) Option {
 // temporary directory).
 func WithSpoolDir(dir string) Option {
 	return func(v *Verifier) { v.spoolDir = dir }
+}
+
+// KeyLookup finds the secret of an access key the fixed credentials do not
+// hold, and the identity it stands for. sessionToken is the request's
+// X-Amz-Security-Token ("" if none), which temporary credentials need. An
+// unknown, inactive, expired or revoked key returns ok false.
+type KeyLookup func(accessKeyID, sessionToken string) (secret string, identity any, ok bool)
+
+// WithKeyLookup makes the Verifier accept the keys lookup knows besides
+// the fixed credentials.
+func WithKeyLookup(lookup KeyLookup) Option {
+	return func(v *Verifier) { v.lookup = lookup }
+}
+
+// WithRootIdentity sets the identity [Scope.Identity] carries for the
+// fixed credentials.
+func WithRootIdentity(identity any) Option {
+	return func(v *Verifier) { v.root = identity }
 }
 
 // WithErrorHandler sets how [Verifier.Middleware] answers a request that
@@ -145,6 +165,9 @@ type Scope struct {
 	Service string
 	// SignedAt is the signing time (X-Amz-Date), UTC.
 	SignedAt time.Time
+	// Identity is who the key belongs to: the [WithRootIdentity] value for
+	// the fixed credentials, else what the [KeyLookup] returned.
+	Identity any
 }
 
 type scopeKey struct{}
@@ -245,7 +268,15 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 		}
 	}
 
+	identity := v.root
 	secret, ok := v.secrets[a.Credential.AccessKeyID]
+	if !ok && v.lookup != nil {
+		token := r.Header.Get(headerSecurityToken)
+		if token == "" {
+			token = query.Get(headerSecurityToken)
+		}
+		secret, identity, ok = v.lookup(a.Credential.AccessKeyID, token)
+	}
 	if !ok {
 		return Scope{}, errUnrecognized(a.Credential.AccessKeyID)
 	}
@@ -298,6 +329,7 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 		Region:      a.Credential.Region,
 		Service:     a.Credential.Service,
 		SignedAt:    signedAt,
+		Identity:    identity,
 	}, nil
 }
 
