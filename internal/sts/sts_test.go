@@ -65,7 +65,7 @@ func TestSTS(t *testing.T) {
 			`<UserId>AIDAEXAMPLEEXAMPLE123</UserId><Account>000000000000</Account><Arn>arn:aws:iam::000000000000:user/ci</Arn>`},
 		{"assume refused", false, user, assume, 403,
 			`<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::000000000000:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/fn</Message></Error>`},
-		{"an unknown role is refused alike", true, user, url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::000000000000:role/nope"}, "RoleSessionName": {"b"}}, 400,
+		{"a session name too short", true, user, url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::000000000000:role/nope"}, "RoleSessionName": {"b"}}, 400,
 			`<Code>ValidationError</Code>`},
 		{"an unknown role", true, user, url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::000000000000:role/nope"}, "RoleSessionName": {"bb"}}, 403,
 			`<Code>AccessDenied</Code>`},
