@@ -27,7 +27,15 @@ var forbidden = map[string][]string{
 	"internal/async":  {"internal/api", "internal/daemon", "internal/queue", "internal/esm"},
 	// Event source mappings reach the invoke service through an interface
 	// and are served by api; they know nothing of async invocation.
-	"internal/esm":       {"internal/api", "internal/daemon", "internal/async"},
+	"internal/esm": {"internal/api", "internal/daemon", "internal/async"},
+	// Identities sit beside the registry: the store below, the API and
+	// the invoke path above (they ask iam, never the other way round).
+	"internal/iam": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm",
+		"internal/daemon", "internal/queue", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/sts"},
+	"internal/sts": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm",
+		"internal/daemon", "internal/queue", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/store"},
+	// The query protocol knows no service.
+	"internal/awsquery":  {"internal/"},
 	"internal/lambdaerr": {"internal/"},
 	"internal/lambdaapi": {"internal/"},
 	"internal/config":    {"internal/"},

@@ -22,6 +22,7 @@ import (
 
 	"github.com/updraft/updraft/internal/async"
 	"github.com/updraft/updraft/internal/esm"
+	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
@@ -71,6 +72,11 @@ type Deps struct {
 	Streams StreamService
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
+	// IAM and STS serve AWS's IAM and STS query APIs on POST / (nil
+	// refuses them); Root is the principal of a request that carries
+	// none (see withCaller).
+	IAM, STS http.Handler
+	Root     iam.Principal
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
 	// (requestContext.accountId).
 	AccountID string

@@ -33,6 +33,7 @@ import (
 	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/fnlog"
+	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/pool"
@@ -42,6 +43,7 @@ import (
 	"github.com/updraft/updraft/internal/sandbox"
 	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
+	"github.com/updraft/updraft/internal/sts"
 )
 
 // Run runs the server until ctx ends. out receives the start-up banner
@@ -127,6 +129,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: credentials: %w", err)
+	}
+
+	identities, err := iam.New(ctx, st.IAM(), iam.Config{
+		AccountID:       cfg.Server.AccountID,
+		RootAccessKeyID: creds.AccessKeyID, RootSecretAccessKey: creds.SecretAccessKey,
+	}, iam.Deps{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("daemon: identities: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { return identities.Close() })
+	stsHandler, err := sts.NewHandler(sts.Deps{Identities: identities, Logger: logger,
+		// TODO(lead): evaluate the role's trust policy and the caller's
+		// identity policies here; until then only the root assumes roles.
+		MayAssume: func(caller iam.Principal, _ iam.Role) bool { return caller.Type == iam.PrincipalRoot },
+	})
+	if err != nil {
+		return fmt.Errorf("daemon: sts: %w", err)
 	}
 
 	reg, err := registry.New(ctx, st, registry.Config{
@@ -266,6 +285,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Streams:   streams,
 		Auth:      authn,
 		AccountID: cfg.Server.AccountID,
+		IAM:       iam.NewHandler(identities, logger),
+		STS:       stsHandler,
+		Root:      identities.Root(),
 		Logs:      &logReader{js: st.JetStream()},
 		Metrics:   promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 		Health: func(ctx context.Context) (any, bool) {

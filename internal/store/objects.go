@@ -13,6 +13,10 @@ const (
 	// BucketFunctions is the KV bucket holding functions, versions and
 	// aliases (one key per record, history 1).
 	BucketFunctions = "updraft-functions"
+	// BucketIAM is the KV bucket of identities (internal/iam): users,
+	// access keys, roles, policies, the STS signing key and session
+	// revocations. Keys may carry their own TTL (revocations do).
+	BucketIAM = "updraft-iam"
 	// BucketCode is the object store holding code zips, keyed by the hex
 	// sha256 of their bytes.
 	BucketCode = "updraft-code"
@@ -39,6 +43,17 @@ func keyValues(replicas int) []jetstream.KeyValueConfig {
 			History:     1,
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
+		},
+		{
+			Bucket:      BucketIAM,
+			Description: "updraft identities: users, keys, roles, policies, session revocations",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			// Per-key TTLs (session revocations expire on their own);
+			// the delete marker an expiry leaves is kept this long so
+			// every watcher sees it.
+			LimitMarkerTTL: time.Minute,
 		},
 	}
 }

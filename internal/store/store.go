@@ -385,6 +385,9 @@ func (s *Store) Conn() *nats.Conn { return s.nc }
 // Functions returns the KV bucket of functions, versions and aliases.
 func (s *Store) Functions() jetstream.KeyValue { return s.kvs[BucketFunctions] }
 
+// IAM returns the KV bucket of identities (internal/iam owns its layout).
+func (s *Store) IAM() jetstream.KeyValue { return s.kvs[BucketIAM] }
+
 // Code returns the object store of code zips.
 func (s *Store) Code() jetstream.ObjectStore { return s.objs[BucketCode] }
 
