@@ -50,6 +50,11 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("%s: version %q", p.Name, p.DefaultVersionID)
 		}
 	}
+	// AWSLambdaInvocation-DynamoDB is at the root path, unlike the
+	// *ExecutionRole policies.
+	if _, ok := managed.ByARN("arn:aws:iam::aws:policy/AWSLambdaInvocation-DynamoDB"); !ok {
+		t.Error("AWSLambdaInvocation-DynamoDB not found at arn:aws:iam::aws:policy/AWSLambdaInvocation-DynamoDB")
+	}
 	if _, ok := managed.ByName("NoSuchPolicy"); ok {
 		t.Error("ByName found a policy that does not exist")
 	}
@@ -75,6 +80,9 @@ func TestGrants(t *testing.T) {
 		{"AWSLambda_ReadOnlyAccess", "lambda:GetFunction", "arn:aws:lambda:us-east-1:123456789012:function:f", policy.Allow},
 		{"ReadOnlyAccess", "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/t", policy.ImplicitDeny},
 		{"AdministratorAccess", "states:StartExecution", "arn:aws:states:us-east-1:123456789012:stateMachine:m", policy.Allow},
+		{"AWSStepFunctionsFullAccess", "iam:PassRole", "arn:aws:iam::123456789012:role/service-role/StepFunctionsRole", policy.ImplicitDeny},
+		{"AmazonDynamoDBReadOnlyAccess", "kinesis:DescribeStream", "arn:aws:kinesis:us-east-1:123456789012:stream/s", policy.Allow},
+		{"AmazonDynamoDBReadOnlyAccess", "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/t", policy.ImplicitDeny},
 	}
 	for _, tc := range tests {
 		mp, ok := managed.ByName(tc.policy)
