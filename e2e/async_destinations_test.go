@@ -179,7 +179,7 @@ func TestAsyncEventAgeExceeded(t *testing.T) {
 
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	gate := reachableURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		select {
 		case <-release:
@@ -187,11 +187,10 @@ func TestAsyncEventAgeExceeded(t *testing.T) {
 		}
 		fmt.Fprint(w, "released")
 	}))
-	t.Cleanup(gate.Close)
 	held := make(chan error, 1)
 	go func() {
 		_, err := c.Invoke(testutil.Context(t, 2*time.Minute), &lambda.InvokeInput{FunctionName: aws.String("busy"),
-			Payload: []byte(`{"action":"wait-url","value":"` + gate.URL + `"}`)})
+			Payload: []byte(`{"action":"wait-url","value":"` + gate + `"}`)})
 		held <- err
 	}()
 	defer func() {

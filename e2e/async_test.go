@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,17 +155,16 @@ func lastLines(s string, n int) string {
 
 // failingURL answers "fail" to the first failures GETs and "ok" after,
 // counting them.
-func failingURL(t *testing.T, failures int64) (*httptest.Server, *atomic.Int64) {
+func failingURL(t *testing.T, failures int64) (string, *atomic.Int64) {
 	var calls atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := reachableURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= failures {
 			fmt.Fprint(w, "fail")
 			return
 		}
 		fmt.Fprint(w, "ok")
 	}))
-	t.Cleanup(ts.Close)
-	return ts, &calls
+	return url, &calls
 }
 
 // eventInvoke sends an Event invocation with the SDK and returns its
@@ -194,8 +192,8 @@ func TestAsyncRetriesThenSuccess(t *testing.T) {
 	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--async-retry-delay", "200ms"}})
 	createTestFunction(t, srv.Lambda(), "flaky", fnOpts{})
-	ts, calls := failingURL(t, 2)
-	id := eventInvoke(t, srv.Lambda(), "flaky", map[string]any{"action": "fail-url", "value": ts.URL})
+	url, calls := failingURL(t, 2)
+	id := eventInvoke(t, srv.Lambda(), "flaky", map[string]any{"action": "fail-url", "value": url})
 	rec := waitRecord(t, srv, id, 30*time.Second)
 	if rec.Status != "SUCCEEDED" || rec.Attempts != 3 || string(rec.Result) != `"ok"` || calls.Load() != 3 {
 		t.Fatalf("record %+v after %d calls: want SUCCEEDED on attempt 3 with \"ok\"", rec, calls.Load())

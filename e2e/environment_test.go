@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +142,7 @@ func TestCrashAndInitFailures(t *testing.T) {
 // gate is an HTTP server the test function blocks on: it counts arrivals
 // and answers every waiting request once the test opens it.
 type gate struct {
-	srv     *httptest.Server
+	url     string // reachable by the functions
 	mu      sync.Mutex
 	arrived int
 	open    chan struct{}
@@ -151,7 +150,7 @@ type gate struct {
 
 func newGate(t *testing.T) *gate {
 	g := &gate{open: make(chan struct{})}
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g.url = reachableURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.arrived++
 		g.mu.Unlock()
@@ -162,7 +161,7 @@ func newGate(t *testing.T) *gate {
 			_, _ = w.Write([]byte("gate timeout"))
 		}
 	}))
-	t.Cleanup(func() { g.release(); g.srv.Close() })
+	t.Cleanup(g.release)
 	return g
 }
 
@@ -191,7 +190,7 @@ func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 	createTestFunction(t, c, "parallel", fnOpts{timeout: 120})
 	const n = 64
 	g := newGate(t)
-	payload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, g.srv.URL))
+	payload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, g.url))
 	var wg sync.WaitGroup
 	results := make(chan string, n)
 	for i := 0; i < n; i++ {
@@ -228,7 +227,7 @@ func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 		t.Fatalf("put concurrency: %v", err)
 	}
 	held := newGate(t)
-	heldPayload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, held.srv.URL))
+	heldPayload := []byte(fmt.Sprintf(`{"action":"wait-url","value":%q}`, held.url))
 	holders := make(chan error, 2)
 	for i := 0; i < 2; i++ {
 		go func() {

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,61 +61,90 @@ func requireFullIsolation(t *testing.T, srv *testutil.Server) {
 // peerNamespace is a network namespace the test creates with a veth pair
 // to the host: the host side has hostIP, the namespace peerIP, and an HTTP
 // server listens at peerIP:port inside it. It stands for a server
-// somewhere on the operator's network.
+// somewhere on the operator's network, which functions reach through
+// egress when the server allows peerIP.
 type peerNamespace struct {
 	name, hostLink string
 	hostIP, peerIP string
 	port           int
 }
 
-func newPeerNamespace(t *testing.T) *peerNamespace {
-	t.Helper()
+// peerCount numbers the peer namespaces of this process.
+var peerCount atomic.Int32
+
+// newPeerNamespace creates a peer namespace serving handler (a fixed
+// greeting when nil), removed when the test ends; nil, with the reason,
+// when this machine cannot (not root, no ip command).
+func newPeerNamespace(cleanup func(func()), handler http.Handler) (*peerNamespace, string) {
 	if os.Geteuid() != 0 {
-		t.Skip("creating a network namespace needs root")
+		return nil, "creating a network namespace needs root"
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("the ip command (iproute2) is missing")
+		return nil, "the ip command (iproute2) is missing"
 	}
-	// A /30 of 10.213.0.0/16 picked from the pid, so parallel runs differ.
-	third := os.Getpid() % 250
+	// A /30 of 10.<200+pid%50>.<n>.0 so parallel tests and processes differ.
+	n := int(peerCount.Add(1))
+	pid := os.Getpid()
 	p := &peerNamespace{
-		name:     fmt.Sprintf("updraft-peer-%d", os.Getpid()),
-		hostLink: fmt.Sprintf("udp%dh", os.Getpid()%100000),
-		hostIP:   fmt.Sprintf("10.213.%d.1", third),
-		peerIP:   fmt.Sprintf("10.213.%d.2", third),
+		name:     fmt.Sprintf("updraft-peer-%d-%d", pid, n),
+		hostLink: fmt.Sprintf("up%dx%d", pid%100000, n),
+		hostIP:   fmt.Sprintf("10.%d.%d.1", 200+pid%50, n%250),
+		peerIP:   fmt.Sprintf("10.%d.%d.2", 200+pid%50, n%250),
 	}
-	run := func(args ...string) {
-		t.Helper()
+	run := func(args ...string) error {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
+		return nil
 	}
-	run("netns", "add", p.name)
-	t.Cleanup(func() {
+	if err := run("netns", "add", p.name); err != nil {
+		return nil, err.Error()
+	}
+	cleanup(func() {
 		_ = exec.Command("ip", "link", "del", p.hostLink).Run()
 		_ = exec.Command("ip", "netns", "del", p.name).Run()
 	})
-	run("link", "add", p.hostLink, "type", "veth", "peer", "name", "eth0", "netns", p.name)
-	run("addr", "add", p.hostIP+"/30", "dev", p.hostLink)
-	run("link", "set", p.hostLink, "up")
-	run("-n", p.name, "addr", "add", p.peerIP+"/30", "dev", "eth0")
-	run("-n", p.name, "link", "set", "eth0", "up")
-	run("-n", p.name, "link", "set", "lo", "up")
-
-	ln := listenInNamespace(t, "/run/netns/"+p.name, p.peerIP+":0")
+	for _, args := range [][]string{
+		{"link", "add", p.hostLink, "type", "veth", "peer", "name", "eth0", "netns", p.name},
+		{"addr", "add", p.hostIP + "/30", "dev", p.hostLink},
+		{"link", "set", p.hostLink, "up"},
+		{"-n", p.name, "addr", "add", p.peerIP + "/30", "dev", "eth0"},
+		{"-n", p.name, "link", "set", "eth0", "up"},
+		{"-n", p.name, "link", "set", "lo", "up"},
+	} {
+		if err := run(args...); err != nil {
+			return nil, err.Error()
+		}
+	}
+	ln, err := listenInNamespace("/run/netns/"+p.name, p.peerIP+":0")
+	if err != nil {
+		return nil, err.Error()
+	}
 	p.port = ln.Addr().(*net.TCPAddr).Port
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "hello from the peer")
-	}), ReadHeaderTimeout: 5 * time.Second}
+	if handler == nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, "hello from the peer")
+		})
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	cleanup(func() { _ = srv.Close() })
+	return p, ""
+}
+
+// requirePeerNamespace is newPeerNamespace for a test that needs one.
+func requirePeerNamespace(t *testing.T) *peerNamespace {
+	t.Helper()
+	p, why := newPeerNamespace(t.Cleanup, nil)
+	if p == nil {
+		t.Skip(why)
+	}
 	return p
 }
 
 // listenInNamespace opens a TCP listener inside the network namespace at
 // nsPath, from a thread that enters it and leaves again.
-func listenInNamespace(t *testing.T, nsPath, addr string) net.Listener {
-	t.Helper()
+func listenInNamespace(nsPath, addr string) (net.Listener, error) {
 	type result struct {
 		ln  net.Listener
 		err error
@@ -147,11 +177,7 @@ func listenInNamespace(t *testing.T, nsPath, addr string) net.Listener {
 		ch <- result{ln: ln, err: lerr}
 	}()
 	r := <-ch
-	if r.err != nil {
-		t.Fatalf("listen in %s: %v", nsPath, r.err)
-	}
-	t.Cleanup(func() { r.ln.Close() })
-	return r.ln
+	return r.ln, r.err
 }
 
 // TestIsolationProbes deploys a hostile probe function next to a victim
@@ -159,10 +185,11 @@ func listenInNamespace(t *testing.T, nsPath, addr string) net.Listener {
 // isolation: network, file system, privileges, ephemeral storage, pids and
 // the platform API it may use.
 func TestIsolationProbes(t *testing.T) {
-	peer := newPeerNamespace(t)
+	peer := requirePeerNamespace(t)
 	natsPort := freePort(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{
 		"--function-network", "egress",
+		"--ephemeral-storage", "reserved",
 		"--function-egress-allow", peer.peerIP + "/32",
 		"--nats-listen", "127.0.0.1:" + strconv.Itoa(natsPort),
 	}})
@@ -309,7 +336,7 @@ func TestIsolationProbes(t *testing.T) {
 // TestIsolatedNetworkHasOnlyLoopback checks --function-network isolated: no
 // way out, the platform API still there.
 func TestIsolatedNetworkHasOnlyLoopback(t *testing.T) {
-	peer := newPeerNamespace(t)
+	peer := requirePeerNamespace(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{
 		"--function-network", "isolated", "--function-egress-allow", peer.peerIP + "/32",
 	}})

@@ -17,10 +17,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/updraft/updraft/internal/async"
+	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
@@ -78,8 +80,13 @@ type Deps struct {
 	IAM, STS http.Handler
 	Root     iam.Principal
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
-	// (requestContext.accountId).
+	// (requestContext.accountId) and in the ARNs requests are authorised
+	// against; Region is the region of those ARNs.
 	AccountID string
+	Region    string
+	// Authorizer decides every authenticated request against the caller's
+	// policies; nil authorises everything (--auth none).
+	Authorizer Authorizer
 }
 
 // route registers one operation; routes.go and the per-feature files use it.
@@ -99,7 +106,7 @@ func New(deps Deps) *Server {
 	s.routes(mux)
 	var authed http.Handler = mux
 	if deps.Auth != nil {
-		authed = deps.Auth.Middleware(mux)
+		authed = deps.Auth.Middleware(withPrincipal(mux))
 	}
 	open := http.NewServeMux()
 	open.HandleFunc("GET /healthz", s.healthz)
@@ -121,6 +128,18 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authorizeRoute(r); err != nil {
+			var d *authz.Denied
+			if errors.As(err, &d) && strings.HasPrefix(routeActions[r.Pattern].action, "execute-api:") {
+				writeGatewayDenied(w, d)
+				return
+			}
+			if errors.As(err, &d) {
+				err = deniedError(d)
+			}
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

@@ -123,6 +123,10 @@ type Sandbox struct {
 	// EgressAllow is a comma-separated list of CIDRs that egress mode may
 	// reach although they are private.
 	EgressAllow string
+	// EphemeralStorage is how full isolation backs each /tmp: "reserved"
+	// (the configured size reserved on disk when the environment is
+	// created) or "sparse" (allocated as written).
+	EphemeralStorage string
 }
 
 // EgressAllowPrefixes parses EgressAllow.
@@ -196,7 +200,7 @@ func Default() Config {
 			InitTimeout:     10 * time.Second,
 			FreezeDelay:     2 * time.Millisecond,
 		},
-		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, FunctionNetwork: "auto"},
+		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, FunctionNetwork: "auto", EphemeralStorage: "reserved"},
 		Async: Async{
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
@@ -271,6 +275,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	num(&cfg.Sandbox.Zygotes, "zygotes", "UPDRAFT_ZYGOTES", "pre-started sandboxes kept ready for cold starts (full isolation); 0 = none")
 	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")
 	str(&cfg.Sandbox.FunctionNetwork, "function-network", "UPDRAFT_FUNCTION_NETWORK", "what functions reach under full isolation: egress (outbound through a user-mode stack, never the host or private ranges), isolated (nothing), or auto (egress where slirp4netns is installed)")
+	str(&cfg.Sandbox.EphemeralStorage, "ephemeral-storage", "UPDRAFT_EPHEMERAL_STORAGE", "how full isolation backs each function's /tmp: reserved (its whole EphemeralStorage size reserved on disk at creation) or sparse (disk taken as written; functions share the data dir's free space)")
 	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
@@ -384,6 +389,11 @@ func (c Config) Validate() error {
 	case "auto", "egress", "isolated":
 	default:
 		errs = append(errs, fmt.Errorf("--function-network %q: want auto, egress or isolated", c.Sandbox.FunctionNetwork))
+	}
+	switch c.Sandbox.EphemeralStorage {
+	case "reserved", "sparse":
+	default:
+		errs = append(errs, fmt.Errorf("--ephemeral-storage %q: want reserved or sparse", c.Sandbox.EphemeralStorage))
 	}
 	if _, err := c.Sandbox.EgressAllowPrefixes(); err != nil {
 		errs = append(errs, err)

@@ -87,6 +87,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	// that replaces a reset one, so whatever is here is left over from an
 	// earlier server (the data dir's lock says no other runs).
 	isolation.ScratchDir = filepath.Join(cfg.Store.DataDir, "ephemeral")
+	isolation.ScratchSparse = cfg.Sandbox.EphemeralStorage == "sparse"
 	if err := os.MkdirAll(isolation.ScratchDir, 0o700); err != nil {
 		return fmt.Errorf("daemon: ephemeral storage dir: %w", err)
 	}

@@ -112,6 +112,7 @@ const (
 	TypeRecursiveInvocation    = "RecursiveInvocationException"
 	TypeSerializedRequestLarge = "SerializedRequestEntityTooLargeException"
 	TypeValidation             = "ValidationException"
+	TypeAccessDenied           = "AccessDeniedException"
 )
 
 // Throttle reasons sent with TooManyRequestsException.
@@ -142,6 +143,11 @@ func InvalidRequestContent(format string, args ...any) *Error {
 // does not exist (404).
 func ResourceNotFound(format string, args ...any) *Error {
 	return newf(TypeResourceNotFound, http.StatusNotFound, format, args...)
+}
+
+// AccessDenied is a request the caller's policies do not allow (403).
+func AccessDenied(format string, args ...any) *Error {
+	return newf(TypeAccessDenied, http.StatusForbidden, format, args...)
 }
 
 // ResourceConflict is a resource that already exists or is busy (409).

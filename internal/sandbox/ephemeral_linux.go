@@ -62,7 +62,7 @@ const scratchBytesPerInode = 32 << 10
 // It needs root (CAP_SYS_ADMIN for the loop device) and mkfs.ext4 from
 // e2fsprogs. The error wraps [errScratchSpace] (and ENOSPC) when dir's
 // file system has too little room.
-func createScratch(ctx context.Context, dir string, sizeMB int) (*scratch, error) {
+func createScratch(ctx context.Context, dir string, sizeMB int, sparse bool) (*scratch, error) {
 	if sizeMB <= 0 {
 		return nil, fmt.Errorf("sandbox: ephemeral storage of %d MB", sizeMB)
 	}
@@ -98,8 +98,10 @@ func createScratch(ctx context.Context, dir string, sizeMB int) (*scratch, error
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("sandbox: format ephemeral storage: %w: %s", err, strings.TrimSpace(string(out))))
 	}
-	if err := reserve(img, size); err != nil {
-		return fail(err)
+	if !sparse {
+		if err := reserve(img, size); err != nil {
+			return fail(err)
+		}
 	}
 	dev, err := attachLoop(img)
 	if err != nil {

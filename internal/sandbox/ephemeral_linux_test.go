@@ -142,7 +142,7 @@ func errName(err error) string {
 func TestScratch(t *testing.T) {
 	skipUnlessScratch(t)
 	const sizeMB = 64
-	s, err := createScratch(t.Context(), t.TempDir(), sizeMB)
+	s, err := createScratch(t.Context(), t.TempDir(), sizeMB, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestScratchWithoutSpace(t *testing.T) {
 		t.Skip("mount a small tmpfs:", err)
 	}
 	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
-	_, err := createScratch(t.Context(), dir, 64)
+	_, err := createScratch(t.Context(), dir, 64, false)
 	if !errors.Is(err, errScratchSpace) || !errors.Is(err, unix.ENOSPC) {
 		t.Fatalf("createScratch: %v, want errScratchSpace and ENOSPC", err)
 	}
@@ -266,7 +266,7 @@ func BenchmarkScratch(b *testing.B) {
 			var create, mount time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				s, err := createScratch(b.Context(), dir, sizeMB)
+				s, err := createScratch(b.Context(), dir, sizeMB, false)
 				if err != nil {
 					b.Fatal(err)
 				}

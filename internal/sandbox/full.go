@@ -187,7 +187,7 @@ func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec 
 		spec.TmpDevice, spec.HasTmpDevice = 0, false
 		tmp := kept
 		if tmp == nil && m.cfg.ScratchDir != "" && z.tmpSizeMB != spec.TmpSizeMB {
-			if tmp, err = createScratch(ctx, m.cfg.ScratchDir, spec.TmpSizeMB); err != nil {
+			if tmp, err = createScratch(ctx, m.cfg.ScratchDir, spec.TmpSizeMB, m.cfg.ScratchSparse); err != nil {
 				z.destroy(logger)
 				return nil, nil, err
 			}
@@ -312,7 +312,7 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 // zygoteOptions are what the zygotes of m are prepared with, with a /tmp
 // of tmpSizeMB.
 func (m *Manager) zygoteOptions(tmpSizeMB int) zygoteOptions {
-	return zygoteOptions{net: m.net, scratchDir: m.cfg.ScratchDir, tmpSizeMB: tmpSizeMB}
+	return zygoteOptions{net: m.net, scratchDir: m.cfg.ScratchDir, scratchSparse: m.cfg.ScratchSparse, tmpSizeMB: tmpSizeMB}
 }
 
 // probeFull checks that an init can be started in new namespaces and can

@@ -97,6 +97,12 @@ type Config struct {
 	// (ephemeral storage, its full size reserved on disk, apart from
 	// memory); "" mounts a tmpfs instead, charged to the memory limit.
 	ScratchDir string
+	// ScratchSparse makes those images sparse: a cold start does not pay
+	// for reserving the space, and a sandbox holds no more disk than it
+	// wrote, but sandboxes then share the free space of ScratchDir's file
+	// system (and, when it is full, a write to /tmp fails with an I/O
+	// error instead of ENOSPC at the configured size).
+	ScratchSparse bool
 	// EgressAllow are ranges egress mode may reach although they are
 	// private (deniedRanges); the host's own addresses stay unreachable
 	// unless listed exactly.

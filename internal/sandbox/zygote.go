@@ -36,7 +36,9 @@ const initStartTimeout = 30 * time.Second
 type zygoteOptions struct {
 	net        *netPolicy // its network namespace; nil leaves it unconfigured (a probe)
 	scratchDir string     // where its /tmp image goes; "" for a tmpfs /tmp
-	tmpSizeMB  int        // the size of that image
+	// scratchSparse leaves that image's space unreserved.
+	scratchSparse bool
+	tmpSizeMB     int // the size of that image
 }
 
 // zygote is a sandbox init that was started before it was needed: it was
@@ -83,7 +85,7 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 	var tmp *scratch
 	if opts.scratchDir != "" {
 		var err error
-		if tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB); err != nil {
+		if tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB, opts.scratchSparse); err != nil {
 			dropCgroup(cg, logger)
 			return nil, err
 		}

@@ -157,7 +157,10 @@ func StartServer(t testing.TB, opts Options) *Server {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	args := append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, opts.Args...)
+	// Sparse /tmp images: tests start many environments at once, often
+	// with the data dir on a tmpfs, where reserving 512 MB each would
+	// take memory (the isolation tests ask for reserved explicitly).
+	args := append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ephemeral-storage", "sparse"}, opts.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "UPDRAFT_ACCESS_KEY_ID=AKIAUPDRAFTTEST00001", "UPDRAFT_SECRET_ACCESS_KEY=updraft-test-secret-key-0123456789abcdefg")
 	cmd.Env = append(cmd.Env, opts.Env...)
