@@ -299,3 +299,20 @@ func TestConcurrentAddsAllLand(t *testing.T) {
 		t.Fatalf("policy has %d statements (%v): %s", len(doc.Statement), err, got.Policy)
 	}
 }
+
+func TestPolicyForDoesNotAllocate(t *testing.T) {
+	s := newService(t, t.TempDir())
+	if _, err := s.AddPermission(t.Context(), "f", "", req("s1", "lambda:InvokeFunction", "*")); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, _, ok := s.PolicyFor("f", "$LATEST"); !ok {
+			t.Fatal("no policy")
+		}
+		_, _, _ = s.PolicyFor("f", "prod")
+		_ = s.Generation()
+	})
+	if allocs != 0 {
+		t.Fatalf("PolicyFor allocates %.1f times a call", allocs)
+	}
+}
