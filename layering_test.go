@@ -34,6 +34,10 @@ var forbidden = map[string][]string{
 		"internal/daemon", "internal/queue", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/sts"},
 	"internal/sts": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm",
 		"internal/daemon", "internal/queue", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/store"},
+	// Function policies sit beside the registry (which they read for
+	// names and ARNs): the API routes to them, the authoriser reads them.
+	"internal/fnpolicy": {"internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm",
+		"internal/daemon", "internal/queue", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/iam/managed"},
 	// The query protocol knows no service.
 	"internal/awsquery":  {"internal/"},
 	"internal/lambdaerr": {"internal/"},

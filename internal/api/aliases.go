@@ -45,6 +45,7 @@ func (s *Server) deleteAlias(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deps.Registry.DeleteAlias(r.Context(), r.PathValue("name"), r.PathValue("alias")); err != nil {
 		return err
 	}
+	s.forgetPolicies(r, r.PathValue("name"), r.PathValue("alias"))
 	w.Header().Set(lambdaapi.HeaderRequestID, newRequestID())
 	w.WriteHeader(http.StatusNoContent)
 	return nil

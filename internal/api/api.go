@@ -74,6 +74,9 @@ type Deps struct {
 	Streams StreamService
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
+	// Policies serves the resource-based policies of functions
+	// (AddPermission, RemovePermission, GetPolicy); nil refuses them.
+	Policies PolicyService
 	// IAM and STS serve AWS's IAM and STS query APIs on POST / (nil
 	// refuses them); Root is the principal of a request that carries
 	// none (see withCaller).

@@ -54,7 +54,7 @@ func TestErrorWireShape(t *testing.T) {
 			status: 404, typ: "ResourceNotFoundException",
 		},
 		{
-			golden: "unknown_operation", method: "GET", target: "/2015-03-31/functions/fn/policy",
+			golden: "unknown_operation", method: "GET", target: "/2021-10-31/functions/fn/url",
 			status: 404, typ: "UnknownOperationException",
 		},
 		{

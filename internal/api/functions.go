@@ -79,6 +79,7 @@ func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deps.Registry.DeleteFunction(r.Context(), r.PathValue("name"), r.URL.Query().Get("Qualifier")); err != nil {
 		return err
 	}
+	s.forgetPolicies(r, r.PathValue("name"), r.URL.Query().Get("Qualifier"))
 	w.Header().Set(lambdaapi.HeaderRequestID, newRequestID())
 	w.WriteHeader(http.StatusNoContent)
 	return nil

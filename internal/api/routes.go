@@ -43,6 +43,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.asyncRoutes(h)
 	s.queueRoutes(h)
 	s.esmRoutes(h)
+	s.policyRoutes(h)
 	s.httpProxyRoutes(h)
 
 	h("GET /updraft/v1/code/{sha}", s.getCode)

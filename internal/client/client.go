@@ -1,7 +1,8 @@
 // Package client builds the SDK client that the updraft command line uses
 // to talk to an updraft server, the way the aws CLI would: an
 // aws-sdk-go-v2 Lambda client pointed at the server's endpoint, signing
-// with SigV4 (service "lambda"), plus a signed plain-HTTP helper, [Client.Do],
+// with SigV4 (service "lambda"), an STS client on the same endpoint
+// (service "sts", for `updraft whoami`), plus a signed plain-HTTP helper, [Client.Do],
 // for updraft's own endpoints under /updraft/v1/ that the SDK knows nothing
 // about (function logs, invocation records).
 //
@@ -42,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/updraft/updraft/internal/config"
 )
@@ -80,6 +82,9 @@ type Options struct {
 type Client struct {
 	// Lambda is the SDK client for the Lambda REST API. Never nil.
 	Lambda *lambda.Client
+	// STS is the SDK client for STS's query API (GetCallerIdentity),
+	// which the server answers on the same endpoint. Never nil.
+	STS *sts.Client
 
 	endpoint   *url.URL
 	region     string
@@ -123,6 +128,14 @@ func New(opts Options) (*Client, error) {
 		signer:     v4.NewSigner(),
 	}
 	c.Lambda = lambda.New(lambda.Options{
+		AppID:        "updraft-cli",
+		BaseEndpoint: aws.String(endpoint.String()),
+		Region:       region,
+		Credentials:  staticCredentials(creds),
+		HTTPClient:   httpClient,
+		Retryer:      retry.NewStandard(failFastWhenRefused),
+	})
+	c.STS = sts.New(sts.Options{
 		AppID:        "updraft-cli",
 		BaseEndpoint: aws.String(endpoint.String()),
 		Region:       region,

@@ -33,6 +33,7 @@ import (
 	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/fnlog"
+	"github.com/updraft/updraft/internal/fnpolicy"
 	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/metrics"
@@ -252,6 +253,15 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		return fmt.Errorf("daemon: event source mappings: %w", err)
 	}
 
+	policies, err := fnpolicy.New(ctx, fnpolicy.Config{Replicas: st.Replicas()},
+		fnpolicy.Deps{JetStream: st.JetStream(), Functions: reg, Logger: logger})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: function policies: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { return policies.Close() })
+
 	var authn api.Authenticator
 	if cfg.Server.Auth == config.AuthSigV4 {
 		spool := filepath.Join(cfg.Store.DataDir, "spool")
@@ -283,6 +293,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Async:     engine,
 		Queues:    queues,
 		ESM:       mappings,
+		Policies:  policies,
 		Streams:   streams,
 		Auth:      authn,
 		AccountID: cfg.Server.AccountID,

@@ -113,6 +113,7 @@ const (
 	TypeSerializedRequestLarge = "SerializedRequestEntityTooLargeException"
 	TypeValidation             = "ValidationException"
 	TypeAccessDenied           = "AccessDeniedException"
+	TypePolicyLengthExceeded   = "PolicyLengthExceededException"
 )
 
 // Throttle reasons sent with TooManyRequestsException.
@@ -212,6 +213,12 @@ func CodeStorageExceeded(format string, args ...any) *Error {
 // UnknownOperation is a path or method that no API operation serves (404).
 func UnknownOperation(format string, args ...any) *Error {
 	return newf(TypeUnknownOperation, http.StatusNotFound, format, args...)
+}
+
+// PolicyLengthExceeded is a function's resource-based policy grown past
+// Lambda's 20 KB quota by AddPermission (400).
+func PolicyLengthExceeded(format string, args ...any) *Error {
+	return newf(TypePolicyLengthExceeded, http.StatusBadRequest, format, args...)
 }
 
 // Validation is a request member that breaks a constraint of Lambda's API
