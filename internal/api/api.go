@@ -90,6 +90,8 @@ type Deps struct {
 	// Authorizer decides every authenticated request against the caller's
 	// policies; nil authorises everything (--auth none).
 	Authorizer Authorizer
+	// Roles says which execution roles exist; nil accepts any.
+	Roles Roles
 }
 
 // route registers one operation; routes.go and the per-feature files use it.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -135,6 +136,10 @@ var routeActions = map[string]routeAction{
 	"PUT /2015-03-31/event-source-mappings/{uuid}":    {"lambda:UpdateEventSourceMapping", mappingResource},
 	"DELETE /2015-03-31/event-source-mappings/{uuid}": {"lambda:DeleteEventSourceMapping", mappingResource},
 
+	"POST /2015-03-31/functions/{name}/policy":         {"lambda:AddPermission", functionResource},
+	"GET /2015-03-31/functions/{name}/policy":          {"lambda:GetPolicy", functionResource},
+	"DELETE /2015-03-31/functions/{name}/policy/{sid}": {"lambda:RemovePermission", functionResource},
+
 	"GET /updraft/v1/invocations/{id}":        {"lambda:GetFunction", anyResource},
 	"POST /updraft/v1/async/{function}":       {"execute-api:Invoke", executeAPIResource},
 	"GET /updraft/v1/async/{function}":        {"execute-api:Invoke", executeAPIResource},
@@ -216,4 +221,35 @@ func writeGatewayDenied(w http.ResponseWriter, d *authz.Denied) {
 	w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
 	w.WriteHeader(http.StatusForbidden)
 	_ = json.NewEncoder(w).Encode(map[string]string{"Message": d.Message})
+}
+
+// authorizeDenied is authorize with a refusal in Lambda's error shape.
+func (s *Server) authorizeDenied(r *http.Request, action, resource string) error {
+	err := s.authorize(r, action, resource, nil)
+	var d *authz.Denied
+	if errors.As(err, &d) {
+		return deniedError(d)
+	}
+	return err
+}
+
+// checkRole applies to a function's execution role what AWS checks: the
+// caller must be allowed iam:PassRole on it (or it could hand a function
+// more than it may do itself), and with --unknown-roles refuse the role
+// must be defined here.
+func (s *Server) checkRole(r *http.Request, role string) error {
+	if s.deps.Roles != nil && s.deps.Roles.RefuseUnknown() && !s.deps.Roles.Defined(role) {
+		return lambdaerr.InvalidParameterValue("The role defined for the function cannot be assumed by Lambda.")
+	}
+	if role == "" {
+		return nil
+	}
+	return s.authorizeDenied(r, "iam:PassRole", role)
+}
+
+// Roles tells which execution roles are defined (internal/iam) and
+// whether others are refused.
+type Roles interface {
+	Defined(roleARN string) bool
+	RefuseUnknown() bool
 }

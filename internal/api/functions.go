@@ -14,6 +14,12 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
+	if err := s.authorizeDenied(r, "lambda:CreateFunction", s.functionARN(req.FunctionName, "")); err != nil {
+		return err
+	}
+	if err := s.checkRole(r, req.Role); err != nil {
+		return err
+	}
 	out, err := s.deps.Registry.CreateFunction(r.Context(), &req)
 	if err != nil {
 		return err
@@ -89,6 +95,11 @@ func (s *Server) updateFunctionConfiguration(w http.ResponseWriter, r *http.Requ
 	var req lambdaapi.UpdateFunctionConfigurationRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
+	}
+	if req.Role != nil {
+		if err := s.checkRole(r, *req.Role); err != nil {
+			return err
+		}
 	}
 	out, err := s.deps.Registry.UpdateFunctionConfiguration(r.Context(), r.PathValue("name"), &req)
 	if err != nil {

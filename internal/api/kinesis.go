@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/stream"
 )
 
@@ -215,6 +216,13 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 	if kerr != nil {
 		return nil, kerr
 	}
+	if err := s.authorize(r, "kinesis:"+op, s.kinesisResource(in), nil); err != nil {
+		var d *authz.Denied
+		if errors.As(err, &d) {
+			return nil, &kinesisError{Type: "AccessDeniedException", Message: d.Message, status: http.StatusBadRequest}
+		}
+		return nil, err
+	}
 	ctx := r.Context()
 	switch op {
 	case "CreateStream":
@@ -416,4 +424,27 @@ func errMessage(err error) string {
 		return ve.Message
 	}
 	return "invalid request"
+}
+
+// streamRef is what every input naming one stream has.
+func (ref *kinesisStreamRef) streamRef() *kinesisStreamRef { return ref }
+
+// kinesisResource is the stream ARN an operation acts on, "*" when it
+// names none.
+func (s *Server) kinesisResource(in any) string {
+	name := ""
+	switch v := in.(type) {
+	case *createStreamInput:
+		name = v.StreamName
+	case interface{ streamRef() *kinesisStreamRef }:
+		ref := v.streamRef()
+		if ref.StreamARN != "" {
+			return ref.StreamARN
+		}
+		name = ref.StreamName
+	}
+	if name == "" {
+		return "*"
+	}
+	return "arn:aws:kinesis:" + s.deps.Region + ":" + s.deps.AccountID + ":stream/" + name
 }

@@ -63,6 +63,10 @@ type Server struct {
 	// (GOMAXPROCS); 0 means half of those it may use, at least one,
 	// unless the GOMAXPROCS environment variable is set.
 	Procs int
+	// UnknownRoles is what functions whose role names no role defined
+	// here may do: "allow" (the data plane) or "refuse" (CreateFunction
+	// refuses such a role, as AWS does).
+	UnknownRoles string
 }
 
 // Store configures JetStream.
@@ -188,6 +192,7 @@ func Default() Config {
 			Region:        "us-east-1",
 			AccountID:     "000000000000",
 			Auth:          AuthSigV4,
+			UnknownRoles:  "allow",
 			ShutdownGrace: 30 * time.Second,
 		},
 		Store: Store{
@@ -267,6 +272,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
+	str(&cfg.Server.UnknownRoles, "unknown-roles", "UPDRAFT_UNKNOWN_ROLES", "functions whose role names no role defined here: allow (they may use the data plane: invoke, queues, streams, tables, workflows) or refuse (CreateFunction refuses them, as AWS does)")
 	str(&cfg.Server.Auth, "auth", "UPDRAFT_AUTH", "request authentication: sigv4 or none (none only on loopback)")
 	dur(&cfg.Server.ShutdownGrace, "shutdown-grace", "UPDRAFT_SHUTDOWN_GRACE", "how long in-flight invocations may finish on shutdown")
 	dur(&cfg.Pool.FreezeDelay, "freeze-delay", "UPDRAFT_FREEZE_DELAY", "how long an idle environment stays thawed before it is frozen")
@@ -384,6 +390,11 @@ func (c Config) Validate() error {
 	case "auto", "full", "basic":
 	default:
 		errs = append(errs, fmt.Errorf("--isolation %q: want auto, full or basic", c.Sandbox.Isolation))
+	}
+	switch c.Server.UnknownRoles {
+	case "allow", "refuse":
+	default:
+		errs = append(errs, fmt.Errorf("--unknown-roles %q: want allow or refuse", c.Server.UnknownRoles))
 	}
 	switch c.Sandbox.FunctionNetwork {
 	case "auto", "egress", "isolated":

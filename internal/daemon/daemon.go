@@ -30,6 +30,7 @@ import (
 	"github.com/updraft/updraft/internal/api"
 	"github.com/updraft/updraft/internal/async"
 	"github.com/updraft/updraft/internal/auth"
+	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/fnlog"
@@ -136,15 +137,18 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	identities, err := iam.New(ctx, st.IAM(), iam.Config{
 		AccountID:       cfg.Server.AccountID,
 		RootAccessKeyID: creds.AccessKeyID, RootSecretAccessKey: creds.SecretAccessKey,
-	}, iam.Deps{Logger: logger})
+	}, iam.Deps{Logger: logger, Validate: validatePolicy, AWSPolicies: managedCatalogue{}})
 	if err != nil {
 		return fmt.Errorf("daemon: identities: %w", err)
 	}
 	closers = append(closers, func(context.Context) error { return identities.Close() })
+	// The authoriser needs the function policies, which need the
+	// registry; AssumeRole asks it once it exists.
+	var authorizer *authz.Authorizer
 	stsHandler, err := sts.NewHandler(sts.Deps{Identities: identities, Logger: logger,
-		// TODO(lead): evaluate the role's trust policy and the caller's
-		// identity policies here; until then only the root assumes roles.
-		MayAssume: func(caller iam.Principal, _ iam.Role) bool { return caller.Type == iam.PrincipalRoot },
+		MayAssume: func(caller iam.Principal, role iam.Role) bool {
+			return authorizer != nil && authorizer.MayAssume(caller, role, authz.Context{})
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: sts: %w", err)
@@ -185,10 +189,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		FreezeDelay:     cfg.Pool.FreezeDelay,
 		Region:          cfg.Server.Region,
 		EndpointURL:     endpoint,
-		AccessKeyID:     creds.AccessKeyID,
-		SecretAccessKey: creds.SecretAccessKey,
 		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
-	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts})
+	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts,
+		// The root key never enters an environment: each gets a session
+		// of its function's role, revoked when the environment ends.
+		Credentials:       environmentCredentials(identities),
+		RevokeCredentials: revokeCredentials(ctx, identities, logger),
+	})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("daemon: pool: %w", err)
@@ -262,14 +269,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	}
 	closers = append(closers, func(context.Context) error { return policies.Close() })
 
+	authorizer, err = authz.New(identities, functionPolicies(policies), authz.UnknownRoles(cfg.Server.UnknownRoles))
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: authoriser: %w", err)
+	}
 	var authn api.Authenticator
+	var apiAuthorizer api.Authorizer
 	if cfg.Server.Auth == config.AuthSigV4 {
+		apiAuthorizer = authorizer
 		spool := filepath.Join(cfg.Store.DataDir, "spool")
 		if err := os.MkdirAll(spool, 0o700); err != nil {
 			return fmt.Errorf("daemon: spool dir: %w", err)
 		}
 		authLog := logger.With("component", "auth")
 		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(spool),
+			auth.WithRootIdentity(identities.Root()), auth.WithKeyLookup(keyLookup(identities)),
 			auth.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 				var ae *auth.Error
 				if !errors.As(err, &ae) || ae.Status >= 500 {
@@ -287,21 +303,24 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		authn = v
 	}
 	handler := api.New(api.Deps{
-		Logger:    logger,
-		Registry:  reg,
-		Invoker:   inv,
-		Async:     engine,
-		Queues:    queues,
-		ESM:       mappings,
-		Policies:  policies,
-		Streams:   streams,
-		Auth:      authn,
-		AccountID: cfg.Server.AccountID,
-		IAM:       iam.NewHandler(identities, logger),
-		STS:       stsHandler,
-		Root:      identities.Root(),
-		Logs:      &logReader{js: st.JetStream()},
-		Metrics:   promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
+		Logger:     logger,
+		Registry:   reg,
+		Invoker:    inv,
+		Async:      engine,
+		Queues:     queues,
+		ESM:        mappings,
+		Policies:   policies,
+		Streams:    streams,
+		Auth:       authn,
+		Authorizer: apiAuthorizer,
+		Roles:      definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},
+		AccountID:  cfg.Server.AccountID,
+		Region:     cfg.Server.Region,
+		IAM:        iam.NewHandler(identities, logger),
+		STS:        stsHandler,
+		Root:       identities.Root(),
+		Logs:       &logReader{js: st.JetStream()},
+		Metrics:    promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 		Health: func(ctx context.Context) (any, bool) {
 			storeErr := st.Healthy(ctx)
 			doc := map[string]any{

@@ -59,6 +59,10 @@ type env struct {
 	freezeDelay time.Duration
 	freezeGen   uint64 // the generation freezeTimer was armed for
 
+	// credsExpire is when the environment's credentials expire; it is
+	// retired before then. Zero without session credentials.
+	credsExpire time.Time
+
 	destroyOnce sync.Once
 	dead        atomic.Bool
 }
@@ -176,6 +180,21 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		return nil, fmt.Errorf("pool: output pipe: %w", err)
 	}
 	e.logs.Attach(outR)
+	// The environment's own credentials: a session of the function's
+	// role, tagged with the environment so they die with it.
+	var creds *Credentials
+	if p.deps.Credentials != nil {
+		c, err := p.deps.Credentials(v, e.id)
+		if err != nil {
+			outW.Close()
+			e.logs.Close()
+			e.cleanupFiles()
+			e.closeRuntimeAPI()
+			return nil, fmt.Errorf("pool: credentials for %s: %w", v.FunctionName, err)
+		}
+		creds = &c
+		e.credsExpire = c.Expiration
+	}
 	var cmdArgs []string
 	if launch != nil {
 		cmdArgs = launch.Args
@@ -183,7 +202,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	spec.Main = sandbox.Command{
 		Path:   cmdPath,
 		Args:   cmdArgs,
-		Env:    p.functionEnv(v, layout, runtimeAPI, logStream, launch),
+		Env:    p.functionEnv(v, layout, runtimeAPI, logStream, launch, creds),
 		Stdout: outW,
 		Stderr: outW,
 	}
@@ -472,6 +491,9 @@ func (e *env) destroy(reason string) {
 		}
 		_ = e.logs.Close()
 		e.cleanupFiles()
+		if !e.credsExpire.IsZero() && e.pool.deps.RevokeCredentials != nil {
+			e.pool.deps.RevokeCredentials(e.id)
+		}
 	})
 }
 
@@ -528,7 +550,7 @@ func findBootstrap(v *registry.Version, codeDir, optDir string, layout sandbox.L
 // wins (os/exec keeps the last, getenv the first): the function's own
 // variables replace the unreserved defaults (TZ, LANG, PATH, ...) as on
 // Lambda, and never the platform's reserved ones.
-func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string, launch *runtimes.Launch) []string {
+func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAPI, logStream string, launch *runtimes.Launch, creds *Credentials) []string {
 	envs := make([]string, 0, 32+len(v.Env))
 	reserved := make(map[string]bool, 32)
 	add := func(k, val string) { envs = append(envs, k+"="+val); reserved[k] = true }
@@ -564,7 +586,12 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 	if layout.TmpDir != "/tmp" {
 		add("TMPDIR", layout.TmpDir)
 	}
-	if p.cfg.AccessKeyID != "" {
+	switch {
+	case creds != nil:
+		add("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
+		add("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+		add("AWS_SESSION_TOKEN", creds.SessionToken)
+	case p.cfg.AccessKeyID != "":
 		add("AWS_ACCESS_KEY_ID", p.cfg.AccessKeyID)
 		add("AWS_SECRET_ACCESS_KEY", p.cfg.SecretAccessKey)
 		add("AWS_SESSION_TOKEN", "")

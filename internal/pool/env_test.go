@@ -195,7 +195,7 @@ func TestFunctionEnv(t *testing.T) {
 			if tc.version != nil {
 				tc.version(v)
 			}
-			got := envMap(t, p.functionEnv(v, tc.layout, "127.0.0.1:40123", stream, nil))
+			got := envMap(t, p.functionEnv(v, tc.layout, "127.0.0.1:40123", stream, nil, nil))
 			want := fullModeEnv()
 			maps.Copy(want, tc.set)
 			for _, k := range tc.absent {

@@ -74,7 +74,24 @@ type Deps struct {
 	// Runtimes starts the managed runtimes (python3.*, nodejs*); nil
 	// leaves only provided* runtimes available.
 	Runtimes *runtimes.Runtimes
+	// Credentials issues the temporary credentials of a new environment
+	// of v (a session of its role, tagged with envID); nil gives
+	// environments Config's fixed key, if any.
+	Credentials func(v *registry.Version, envID string) (Credentials, error)
+	// RevokeCredentials revokes those of an environment that ended; it
+	// must not block.
+	RevokeCredentials func(envID string)
 }
+
+// Credentials are an environment's AWS credentials.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+	Expiration                                 time.Time
+}
+
+// credentialsMargin retires an environment this long before its
+// credentials expire, so a running function never holds expired ones.
+const credentialsMargin = 30 * time.Minute
 
 // SetPlatformAPI sets the handler that serves the server's API inside each
 // full-mode sandbox (the sandbox's AWS_ENDPOINT_URL), for environments
@@ -291,6 +308,9 @@ func (p *Pool) releaseSlot(function string) {
 // release returns e to its idle list, or destroys it when broken or when
 // the pool is closing.
 func (p *Pool) release(e *env, broken bool) {
+	if !e.credsExpire.IsZero() && time.Until(e.credsExpire) < credentialsMargin {
+		broken = true // retired: its credentials are about to expire
+	}
 	p.mu.Lock()
 	vp := p.versions[e.key]
 	if broken || p.closed || vp == nil {

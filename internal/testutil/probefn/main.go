@@ -32,6 +32,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 )
 
 // Event selects the probe.
@@ -117,6 +119,10 @@ func handle(ctx context.Context, e Event) (Result, error) {
 		return forkBomb(e.N)
 	case "pid":
 		return Result{OK: true, Value: strconv.Itoa(os.Getpid())}, nil
+	case "env-creds":
+		return Result{OK: true, Lines: []string{os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")}}, nil
+	case "sdk":
+		return sdkCall(ctx, e.Value)
 	case "sdk-list":
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -129,6 +135,42 @@ func handle(ctx context.Context, e Event) (Result, error) {
 		return Result{OK: true, Value: strconv.Itoa(len(out.Functions))}, nil
 	}
 	return Result{}, fmt.Errorf("unknown action %q", e.Action)
+}
+
+// sdkCall makes one Lambda API call with the SDK configured from the
+// environment: "ListFunctions", "GetFunction:NAME", "DeleteFunction:NAME",
+// "Invoke:NAME" or "InvokeEvent:NAME"; a refusal is reported with its
+// error code in Value.
+func sdkCall(ctx context.Context, call string) (Result, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
+	if err != nil {
+		return failed(err), nil
+	}
+	c := awslambda.NewFromConfig(cfg)
+	op, name, _ := strings.Cut(call, ":")
+	switch op {
+	case "ListFunctions":
+		_, err = c.ListFunctions(ctx, &awslambda.ListFunctionsInput{})
+	case "GetFunction":
+		_, err = c.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: &name})
+	case "DeleteFunction":
+		_, err = c.DeleteFunction(ctx, &awslambda.DeleteFunctionInput{FunctionName: &name})
+	case "Invoke":
+		_, err = c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`)})
+	case "InvokeEvent":
+		_, err = c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`), InvocationType: types.InvocationTypeEvent})
+	default:
+		return Result{}, fmt.Errorf("unknown SDK call %q", call)
+	}
+	if err != nil {
+		r := failed(err)
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			r.Value = ae.ErrorCode()
+		}
+		return r, nil
+	}
+	return Result{OK: true}, nil
 }
 
 func statusLines() (Result, error) {
