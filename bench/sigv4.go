@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// The root key the signed server is started with.
+const (
+	benchRootKey    = "AKIAUPDRAFTBENCH0001"
+	benchRootSecret = "updraft-bench-secret-key-0123456789abcdef"
+)
+
+// signer signs requests as one key.
+type signer struct {
+	creds aws.Credentials
+	s     *v4.Signer
+}
+
+func newSigner(id, secret string) *signer {
+	return &signer{creds: aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, s: v4.NewSigner()}
+}
+
+// do sends a signed request for service and returns the status and body.
+func (sg *signer) do(c *http.Client, method, u, service, contentType string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	if err := sg.s.SignHTTP(context.Background(), sg.creds, req, hash, service, "us-east-1", time.Now()); err != nil {
+		return 0, nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 && resp.Header.Get("X-Amz-Function-Error") != "" {
+		return resp.StatusCode, b, fmt.Errorf("function error %q", resp.Header.Get("X-Amz-Function-Error"))
+	}
+	return resp.StatusCode, b, err
+}
+
+// iamCall runs one IAM query action as the signer.
+func (sg *signer) iamCall(c *http.Client, base string, params url.Values) ([]byte, error) {
+	params.Set("Version", "2010-05-08")
+	status, b, err := sg.do(c, "POST", base+"/", "iam", "application/x-www-form-urlencoded", []byte(params.Encode()))
+	if err == nil && status != 200 {
+		err = fmt.Errorf("iam %s: %d %s", params.Get("Action"), status, b)
+	}
+	return b, err
+}
+
+// signedSetup starts a server with SigV4 on, deploys the echo function
+// there and creates an IAM user allowed to invoke it, whose key the
+// signed measurements use: authentication through the identity store and
+// an evaluated policy, as a CI job's calls are.
+func signedSetup(c *http.Client, bin, dataDir string, zipBytes []byte) (base string, user *signer, stop func(), err error) {
+	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	cmd.Env = append(cmd.Environ(), "UPDRAFT_ACCESS_KEY_ID="+benchRootKey, "UPDRAFT_SECRET_ACCESS_KEY="+benchRootSecret)
+	base, stop, err = startProcess(cmd, "updraft listening on ")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	fail := func(err error) (string, *signer, func(), error) {
+		stop()
+		return "", nil, nil, err
+	}
+	root := newSigner(benchRootKey, benchRootSecret)
+	create, _ := createFunctionBody("echo", zipBytes)
+	if status, b, err := root.do(c, "POST", base+"/2015-03-31/functions", "lambda", "application/json", create); err != nil || status != 201 {
+		return fail(fmt.Errorf("signed create: %d %s %v", status, b, err))
+	}
+	if _, err := root.iamCall(c, base, url.Values{"Action": {"CreateUser"}, "UserName": {"bench"}}); err != nil {
+		return fail(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:*:*:function:echo*"},` +
+		`{"Effect":"Deny","Action":"lambda:DeleteFunction","Resource":"*"}]}`
+	if _, err := root.iamCall(c, base, url.Values{"Action": {"PutUserPolicy"}, "UserName": {"bench"}, "PolicyName": {"invoke"}, "PolicyDocument": {doc}}); err != nil {
+		return fail(err)
+	}
+	b, err := root.iamCall(c, base, url.Values{"Action": {"CreateAccessKey"}, "UserName": {"bench"}})
+	if err != nil {
+		return fail(err)
+	}
+	var key struct {
+		ID     string `xml:"CreateAccessKeyResult>AccessKey>AccessKeyId"`
+		Secret string `xml:"CreateAccessKeyResult>AccessKey>SecretAccessKey"`
+	}
+	if err := xml.Unmarshal(b, &key); err != nil || key.ID == "" {
+		return fail(fmt.Errorf("create access key: %s (%v)", b, err))
+	}
+	return base, newSigner(key.ID, key.Secret), stop, nil
+}
+
+// signedLatency measures the p50 of sequential invokes signed by sg.
+func signedLatency(c *http.Client, sg *signer, invokeURL string, payload []byte, n int) (time.Duration, error) {
+	d := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		status, b, err := sg.do(c, "POST", invokeURL, "lambda", "application/json", payload)
+		if err == nil && status != 200 {
+			err = fmt.Errorf("signed invoke: %d %s", status, strings.TrimSpace(string(b)))
+		}
+		if err != nil {
+			return 0, err
+		}
+		d = append(d, time.Since(start))
+	}
+	slices.Sort(d)
+	return d[n/2], nil
+}
+
+// authRounds compares warm p50 with --auth none and with SigV4 as an IAM
+// user, in interleaved rounds; it returns the median of each's round p50s.
+func authRounds(c *http.Client, noneURL string, user *signer, signedURL string, payload []byte, rounds, perRound int) (none, signed time.Duration, err error) {
+	var ns, ss []time.Duration
+	for i := 0; i < rounds; i++ {
+		p, _, err := latency(c, noneURL, payload, perRound)
+		if err != nil {
+			return 0, 0, err
+		}
+		ns = append(ns, p)
+		q, err := signedLatency(c, user, signedURL, payload, perRound)
+		if err != nil {
+			return 0, 0, err
+		}
+		ss = append(ss, q)
+	}
+	slices.Sort(ns)
+	slices.Sort(ss)
+	return ns[len(ns)/2], ss[len(ss)/2], nil
+}
