@@ -82,18 +82,23 @@ type zygote struct {
 // before that (and removed by destroy). On failure the init is killed and
 // reaped, and cg removed.
 func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, opts zygoteOptions) (*zygote, error) {
+	// The /tmp image is made while the init re-executes itself: the init
+	// waits for it on its setup line.
 	var tmp *scratch
+	makeTmp := func() (*scratch, error) { return nil, nil }
 	if opts.scratchDir != "" {
-		var err error
-		if tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB, opts.scratchSparse); err != nil {
-			dropCgroup(cg, logger)
-			return nil, err
+		makeTmp = func() (*scratch, error) {
+			var err error
+			tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB, opts.scratchSparse)
+			return tmp, err
 		}
+	}
+	z, err := startZygote(logger, pool, cg, opts.net, makeTmp)
+	if tmp != nil {
 		// Mounted by the init before it is ready; the mount keeps the
 		// device, and z the image.
 		defer tmp.closeDevice()
 	}
-	z, err := startZygote(logger, pool, cg, opts.net, tmp)
 	if err != nil {
 		dropCgroup(cg, logger)
 		if tmp != nil {
@@ -106,21 +111,33 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		ctx, cancel = context.WithTimeout(ctx, initStartTimeout)
 		defer cancel()
 	}
-	if err := z.await(ctx, eventReady); err != nil {
+	// The network namespace exists from the clone on: prepare it while
+	// the init sets up its root.
+	type netResult struct {
+		n   *envNetwork
+		err error
+	}
+	netDone := make(chan netResult, 1)
+	if opts.net != nil {
+		go func() {
+			n, err := setupNetwork(ctx, z.cmd.Process.Pid, opts.net, logger)
+			netDone <- netResult{n, err}
+		}()
+	} else {
+		netDone <- netResult{}
+	}
+	readyErr := z.await(ctx, eventReady)
+	nr := <-netDone
+	z.net = nr.n
+	if err := errors.Join(readyErr, nr.err); err != nil {
 		z.destroy(logger)
 		return nil, err
-	}
-	if opts.net != nil {
-		if z.net, err = setupNetwork(ctx, z.cmd.Process.Pid, opts.net, logger); err != nil {
-			z.destroy(logger)
-			return nil, err
-		}
 	}
 	return z, nil
 }
 
 // startZygote starts the init process and its reader goroutine.
-func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, tmp *scratch) (*zygote, error) {
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, makeTmp func() (*scratch, error)) (*zygote, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: control socket: %w", err)
@@ -162,6 +179,13 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("sandbox: start init: %w", err)
+	}
+	tmp, err := makeTmp()
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		conn.Close()
+		return nil, err
 	}
 	setup := initSetup{ResolvConf: np.resolvConf()}
 	if cg != nil {
