@@ -67,7 +67,7 @@ func TestTLSIsGeneratedOnceAndReissuedFromTheSameCA(t *testing.T) {
 		file string
 		mode os.FileMode
 	}{
-		{filepath.Join(dir, caKeyFile), 0o600},
+		{g.CAKeyFile, 0o600},
 		{g.KeyFile, 0o600},
 		{g.CAFile, 0o644},
 		{g.CertFile, 0o644},
@@ -93,7 +93,7 @@ func TestTLSIsGeneratedOnceAndReissuedFromTheSameCA(t *testing.T) {
 		at    time.Time
 	}{
 		{"a host the certificate does not name reissues it", []string{"10.1.2.3"}, now},
-		{"a certificate near its end is reissued", []string{"localhost"}, now.Add(serverValidity - serverRenewBefore/2)},
+		{"a certificate near its end is reissued", []string{"localhost"}, now.Add(2*365*24*time.Hour - 15*24*time.Hour)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,7 +262,7 @@ func TestGeneratedTLSOffLoopback(t *testing.T) {
 	if !strings.HasPrefix(j.URL, "tls://"+ip+":") || j.CAFile != filepath.Join(dir, CAFile) || j.OwnCert {
 		t.Fatalf("join %+v, want tls:// and the generated CA", j)
 	}
-	for _, f := range []string{caKeyFile, serverKeyFile, CredsFile} {
+	for _, f := range []string{"nats-ca-key.pem", "nats-server-key.pem", CredsFile} {
 		if m := modeOf(t, filepath.Join(dir, f)); m != 0o600 {
 			t.Errorf("%s has mode %#o, want 0600", f, m)
 		}

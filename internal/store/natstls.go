@@ -1,269 +1,34 @@
 package store
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
-	"fmt"
-	"io/fs"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
-	"slices"
 	"time"
+
+	"github.com/updraft/updraft/internal/certgen"
 )
 
 // Files of the certificate authority a node generates, in the data dir,
 // when it exposes its NATS on a non-loopback address without
-// --nats-tls-cert. Joining nodes verify the server with a copy of CAFile
-// (--nats-ca). Keys are mode 0600; certificates 0644.
+// --nats-tls-cert (see [certgen.Ensure]). Joining nodes verify the server
+// with a copy of CAFile (--nats-ca). Keys are mode 0600; certificates 0644.
 const (
-	CAFile         = "nats-ca.pem"
-	caKeyFile      = "nats-ca-key.pem"
-	serverCertFile = "nats-server.pem"
-	serverKeyFile  = "nats-server-key.pem"
+	CAFile     = natsPrefix + "-ca.pem"
+	natsPrefix = "nats"
 )
 
-const (
-	// caValidity is the generated CA's lifetime: joiners keep a copy of
-	// it, so it should outlive the node.
-	caValidity = 20 * 365 * 24 * time.Hour
-	// serverValidity is the lifetime of a server certificate issued by
-	// the generated CA; it is reissued from the same CA, without any
-	// joiner noticing, once less than serverRenewBefore remains.
-	serverValidity    = 2 * 365 * 24 * time.Hour
-	serverRenewBefore = 30 * 24 * time.Hour
-)
+// generatedTLS holds the paths of the generated CA and server certificate.
+type generatedTLS = certgen.Generated
 
-// generatedTLS holds the paths of a generated CA and the server
-// certificate it issued.
-type generatedTLS struct {
-	CAFile, CertFile, KeyFile string
-	// Issued reports whether the server certificate was (re)issued now
-	// rather than reused from an earlier start.
-	Issued bool
-}
-
-// ensureTLS makes sure dataDir holds a CA and a server certificate for
-// hosts (names or IP addresses) valid at now: both are generated on first
-// use and reused after. The server certificate is reissued from the same
-// CA when it does not cover every host, expires within
-// serverRenewBefore, or was not issued by the CA.
+// ensureTLS makes sure dataDir holds the NATS CA and a server certificate
+// for hosts valid at now.
 func ensureTLS(dataDir string, hosts []string, now time.Time) (generatedTLS, error) {
-	g := generatedTLS{
-		CAFile:   filepath.Join(dataDir, CAFile),
-		CertFile: filepath.Join(dataDir, serverCertFile),
-		KeyFile:  filepath.Join(dataDir, serverKeyFile),
-	}
-	ca, caKey, err := loadOrCreateCA(dataDir, now)
-	if err != nil {
-		return generatedTLS{}, err
-	}
-	if serverCertUsable(g.CertFile, g.KeyFile, ca, hosts, now) {
-		return g, nil
-	}
-	if err := issueServerCert(g.CertFile, g.KeyFile, ca, caKey, hosts, now); err != nil {
-		return generatedTLS{}, err
-	}
-	g.Issued = true
-	return g, nil
+	return certgen.Ensure(dataDir, natsPrefix, "updraft NATS", hosts, now)
 }
 
-// loadOrCreateCA reads the CA of dataDir, or generates one when neither
-// of its files exists.
-func loadOrCreateCA(dataDir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	certPath, keyPath := filepath.Join(dataDir, CAFile), filepath.Join(dataDir, caKeyFile)
-	cert, key, err := readPair(certPath, keyPath)
-	if err == nil {
-		if !cert.IsCA {
-			return nil, nil, fmt.Errorf("store: %s is not a CA certificate", certPath)
-		}
-		return cert, key, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
-	}
-	_, cerr := os.Stat(certPath)
-	_, kerr := os.Stat(keyPath)
-	if cerr == nil || kerr == nil {
-		return nil, nil, fmt.Errorf("store: %s and %s: one is missing; restore it, or remove both to generate a new CA (joiners then need the new %s)", certPath, keyPath, CAFile)
-	}
-	key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: generate CA key: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "updraft NATS CA", Organization: []string{"updraft"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(caValidity),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: create CA certificate: %w", err)
-	}
-	if err := writePair(certPath, keyPath, der, key); err != nil {
-		return nil, nil, err
-	}
-	cert, err = x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: parse CA certificate: %w", err)
-	}
-	return cert, key, nil
-}
-
-// serverCertUsable reports whether the server certificate on disk can be
-// served again: readable, issued by ca, valid for every host for at least
-// serverRenewBefore.
-func serverCertUsable(certPath, keyPath string, ca *x509.Certificate, hosts []string, now time.Time) bool {
-	cert, _, err := readPair(certPath, keyPath)
-	if err != nil || cert.CheckSignatureFrom(ca) != nil {
-		return false
-	}
-	if now.Before(cert.NotBefore) || now.Add(serverRenewBefore).After(cert.NotAfter) {
-		return false
-	}
-	for _, h := range hosts {
-		if cert.VerifyHostname(h) != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// issueServerCert writes a new key and a certificate for hosts signed by
-// the CA, replacing any previous pair.
-func issueServerCert(certPath, keyPath string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("store: generate server key: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "updraft NATS server", Organization: []string{"updraft"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(serverValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if !slices.Contains(tmpl.DNSNames, h) {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return fmt.Errorf("store: create server certificate: %w", err)
-	}
-	for _, p := range []string{certPath, keyPath} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("store: replace %s: %w", p, err)
-		}
-	}
-	return writePair(certPath, keyPath, der, key)
-}
-
-// readPair reads a PEM certificate and its ECDSA key, refusing a key that
-// others may read.
-func readPair(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	fi, err := os.Stat(keyPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: read %s: %w", keyPath, err)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, nil, fmt.Errorf("store: %s has mode %#o, want 0600 (chmod 600 %s)", keyPath, perm, keyPath)
-	}
-	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: load %s: %w", certPath, err)
-	}
-	key, ok := pair.PrivateKey.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, nil, fmt.Errorf("store: %s: not an ECDSA key", keyPath)
-	}
-	return pair.Leaf, key, nil
-}
-
-// writePair writes a certificate (0644) and its key (0600) as PEM. The
-// key is written first, exclusively, so two processes never mix pairs.
-func writePair(certPath, keyPath string, der []byte, key *ecdsa.PrivateKey) error {
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("store: encode key: %w", err)
-	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	defer wipe(keyPEM)
-	won, err := createExclusive(keyPath, keyPEM)
-	if err != nil {
-		return fmt.Errorf("store: write %s: %w", keyPath, err)
-	}
-	if !won {
-		return fmt.Errorf("store: %s appeared while generating it: another updraft may be starting on this data dir", keyPath)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	tmp := certPath + ".tmp"
-	if err := os.WriteFile(tmp, certPEM, 0o644); err != nil {
-		return fmt.Errorf("store: write %s: %w", certPath, err)
-	}
-	if err := os.Rename(tmp, certPath); err != nil {
-		return fmt.Errorf("store: write %s: %w", certPath, err)
-	}
-	return nil
-}
-
-// serial returns a random 128-bit certificate serial number.
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil { // crypto/rand does not fail on Linux
-		return big.NewInt(time.Now().UnixNano())
-	}
-	return n
-}
-
-// certHosts lists the names and addresses a server certificate for a
-// listener on host must cover: the host itself, or, when it binds every
-// interface, this machine's name and addresses; loopback always.
-func certHosts(host string) []string {
-	hosts := []string{"localhost", "127.0.0.1", "::1"}
-	add := func(h string) {
-		if h != "" && !slices.Contains(hosts, h) {
-			hosts = append(hosts, h)
-		}
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
-		add(host)
-		return hosts
-	}
-	if name, err := os.Hostname(); err == nil {
-		add(name)
-	}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLinkLocalUnicast() {
-				add(ipn.IP.String())
-			}
-		}
-	}
-	return hosts
-}
+// certHosts lists the names a server certificate for host must cover.
+func certHosts(host string) []string { return certgen.Hosts(host) }
 
 // serverTLSConfig loads the certificate a listener serves.
 func serverTLSConfig(certFile, keyFile string) (*tls.Config, error) {
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("store: nats tls certificate: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+	return certgen.ServerConfig(certFile, keyFile)
 }
