@@ -44,6 +44,25 @@ type Config struct {
 type Server struct {
 	// Listen is the API address, host:port.
 	Listen string
+	// TLSCert and TLSKey, set together, are the PEM certificate and key
+	// the API listener serves.
+	TLSCert string
+	TLSKey  string
+	// TLSSelfSigned has the API listener serve a certificate issued by a
+	// CA generated in the data dir (api-ca.pem, which clients pass as
+	// --ca-bundle or AWS_CA_BUNDLE); excludes TLSCert.
+	TLSSelfSigned bool
+	// InsecureHTTP allows plain HTTP on a non-loopback Listen (or
+	// MetricsListen); without it such a listener is refused.
+	InsecureHTTP bool
+	// MaxConnections caps the API's open connections; 0 means
+	// min(10000, RLIMIT_NOFILE/2). At the cap the longest-idle
+	// connections are closed first.
+	MaxConnections int
+	// MetricsListen is the address of the Prometheus /metrics listener,
+	// plain HTTP; "off" disables it. The API listener does not serve
+	// /metrics.
+	MetricsListen string
 	// Region and AccountID appear in ARNs and the function environment.
 	Region    string
 	AccountID string
@@ -189,6 +208,7 @@ func Default() Config {
 	return Config{
 		Server: Server{
 			Listen:        "127.0.0.1:9321",
+			MetricsListen: "127.0.0.1:9322",
 			Region:        "us-east-1",
 			AccountID:     "000000000000",
 			Auth:          AuthSigV4,
@@ -252,6 +272,13 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 		}
 		fs.DurationVar(p, name, d, usage+" (env "+env+")")
 	}
+	boolean := func(p *bool, name, env, usage string) {
+		b, err := envBool(env, *p)
+		if err != nil {
+			bad(name, err)
+		}
+		fs.BoolVar(p, name, b, usage+" (env "+env+")")
+	}
 	num := func(p *int, name, env, usage string) {
 		n, err := envInt(env, *p)
 		if err != nil {
@@ -260,6 +287,12 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 		fs.IntVar(p, name, n, usage+" (env "+env+")")
 	}
 	str(&cfg.Server.Listen, "listen", "UPDRAFT_LISTEN", "API listen address")
+	str(&cfg.Server.TLSCert, "tls-cert", "UPDRAFT_TLS_CERT", "PEM certificate (chain) the API listener serves over TLS")
+	str(&cfg.Server.TLSKey, "tls-key", "UPDRAFT_TLS_KEY", "PEM private key of --tls-cert")
+	boolean(&cfg.Server.TLSSelfSigned, "tls-self-signed", "UPDRAFT_TLS_SELF_SIGNED", "serve TLS with a certificate from a CA generated in the data dir (clients pass <data-dir>/api-ca.pem as --ca-bundle or AWS_CA_BUNDLE)")
+	boolean(&cfg.Server.InsecureHTTP, "insecure-http", "UPDRAFT_INSECURE_HTTP", "allow plain HTTP on a non-loopback --listen or --metrics-listen (credentials and code then cross the network in clear)")
+	num(&cfg.Server.MaxConnections, "max-connections", "UPDRAFT_MAX_CONNECTIONS", "cap on open API connections; the longest-idle are closed first at the cap (0 = min(10000, open-file limit/2))")
+	str(&cfg.Server.MetricsListen, "metrics-listen", "UPDRAFT_METRICS_LISTEN", "address of the Prometheus /metrics listener (plain HTTP), or off")
 	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
 	str(&cfg.Store.NatsListen, "nats-listen", "UPDRAFT_NATS_LISTEN", "expose the embedded NATS on this address so other nodes can join (credentials always, TLS unless loopback)")
@@ -313,6 +346,17 @@ func envDuration(key string, def time.Duration) (time.Duration, error) {
 	return def, nil
 }
 
+func envBool(key string, def bool) (bool, error) {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return def, fmt.Errorf("%s %q: want true or false", key, v)
+		}
+		return b, nil
+	}
+	return def, nil
+}
+
 func envInt(key string, def int) (int, error) {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
 		n, err := strconv.Atoi(v)
@@ -335,6 +379,7 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Server.Listen, err))
 	}
+	errs = append(errs, c.Server.validateListeners()...)
 	switch c.Server.Auth {
 	case AuthSigV4:
 	case AuthNone:
@@ -429,6 +474,48 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// TLS reports whether the API listener serves TLS.
+func (s Server) TLS() bool { return s.TLSCert != "" || s.TLSSelfSigned }
+
+// MetricsEnabled reports whether the metrics listener runs.
+func (s Server) MetricsEnabled() bool { return s.MetricsListen != "" && s.MetricsListen != "off" }
+
+// validateListeners checks the API's TLS files, that plain HTTP beyond
+// loopback was asked for, the connection cap and the metrics listener.
+func (s Server) validateListeners() []error {
+	var errs []error
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))
+	}
+	if s.TLSSelfSigned && s.TLSCert != "" {
+		errs = append(errs, errors.New("--tls-self-signed and --tls-cert exclude each other"))
+	}
+	for _, f := range []struct{ flag, path string }{{"--tls-cert", s.TLSCert}, {"--tls-key", s.TLSKey}} {
+		if f.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.flag, f.path, err))
+		} else if fi.IsDir() {
+			errs = append(errs, fmt.Errorf("%s %s: is a directory, want a file", f.flag, f.path))
+		}
+	}
+	if !s.TLS() && !s.InsecureHTTP && !IsLoopback(s.Listen) {
+		errs = append(errs, fmt.Errorf("--listen %s is not a loopback address: serve TLS (--tls-cert and --tls-key, or --tls-self-signed), or pass --insecure-http to accept plain HTTP on the network", s.Listen))
+	}
+	if s.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("--max-connections %d: want 0 (default) or more", s.MaxConnections))
+	}
+	if s.MetricsEnabled() {
+		if _, _, err := net.SplitHostPort(s.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-listen %q: %w (or off)", s.MetricsListen, err))
+		} else if !s.InsecureHTTP && !IsLoopback(s.MetricsListen) {
+			errs = append(errs, fmt.Errorf("--metrics-listen %s is not a loopback address: metrics name every function and are served as plain HTTP; pass --insecure-http to expose them on the network", s.MetricsListen))
+		}
+	}
+	return errs
 }
 
 // validateNatsSecurity checks the credential and TLS files of the NATS
