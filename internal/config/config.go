@@ -502,7 +502,8 @@ func (s Server) validateListeners() []error {
 			errs = append(errs, fmt.Errorf("%s %s: is a directory, want a file", f.flag, f.path))
 		}
 	}
-	if !s.TLS() && !s.InsecureHTTP && !IsLoopback(s.Listen) {
+	// --auth none off loopback is refused on its own account.
+	if _, _, err := net.SplitHostPort(s.Listen); err == nil && s.Auth != AuthNone && !s.TLS() && !s.InsecureHTTP && !IsLoopback(s.Listen) {
 		errs = append(errs, fmt.Errorf("--listen %s is not a loopback address: serve TLS (--tls-cert and --tls-key, or --tls-self-signed), or pass --insecure-http to accept plain HTTP on the network", s.Listen))
 	}
 	if s.MaxConnections < 0 {

@@ -60,6 +60,36 @@ func TestValidate(t *testing.T) {
 			want:   []string{`--listen "localhost": address localhost: missing port in address`},
 		},
 		{
+			name:   "plain HTTP on every interface is refused",
+			mutate: func(c *Config) { c.Server.Listen = "0.0.0.0:9321" },
+			want:   []string{"--listen 0.0.0.0:9321 is not a loopback address: serve TLS (--tls-cert and --tls-key, or --tls-self-signed), or pass --insecure-http to accept plain HTTP on the network"},
+		},
+		{
+			name:   "plain HTTP on every interface is accepted with --insecure-http",
+			mutate: func(c *Config) { c.Server.Listen = "0.0.0.0:9321"; c.Server.InsecureHTTP = true },
+		},
+		{
+			name:   "TLS on every interface needs no --insecure-http",
+			mutate: func(c *Config) { c.Server.Listen = "0.0.0.0:9321"; c.Server.TLSSelfSigned = true },
+		},
+		{
+			name: "a certificate without its key, or with the generated one, is refused",
+			mutate: func(c *Config) {
+				c.Server.TLSCert = os.Args[0]
+				c.Server.TLSSelfSigned = true
+			},
+			want: []string{"--tls-cert and --tls-key must be given together", "--tls-self-signed and --tls-cert exclude each other"},
+		},
+		{
+			name:   "metrics off loopback are refused without --insecure-http",
+			mutate: func(c *Config) { c.Server.MetricsListen = "0.0.0.0:9322" },
+			want:   []string{"--metrics-listen 0.0.0.0:9322 is not a loopback address: metrics name every function and are served as plain HTTP; pass --insecure-http to expose them on the network"},
+		},
+		{
+			name:   "metrics can be turned off",
+			mutate: func(c *Config) { c.Server.MetricsListen = "off" },
+		},
+		{
 			name:   "auth none on every interface is refused",
 			mutate: func(c *Config) { c.Server.Auth = AuthNone; c.Server.Listen = "0.0.0.0:9321" },
 			want:   []string{"--auth none is refused: --listen 0.0.0.0:9321 is not a loopback address"},
