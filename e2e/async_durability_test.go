@@ -116,7 +116,7 @@ func recordStatus(t *testing.T, srv *testutil.Server, id string) string {
 // metricValue reads one sample line from srv's /metrics ("" when absent).
 func metricValue(t *testing.T, srv *testutil.Server, series string) string {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err := http.Get(srv.MetricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

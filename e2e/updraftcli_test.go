@@ -61,7 +61,7 @@ func TestExampleWithUpdraftCLI(t *testing.T) {
 		t.Fatalf("get of a missing function: %v\n%s\n%s", err, out, errOut)
 	}
 
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err := http.Get(srv.MetricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

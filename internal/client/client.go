@@ -21,6 +21,9 @@
 //     AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN), then the pair the
 //     server generated in <data dir>/credentials.json, else an error naming
 //     what to export ([ErrNoCredentials]);
+//   - trusted CAs, for an https endpoint: the system roots plus the PEM
+//     file AWS_CA_BUNDLE names, else plus the CA a server started with
+//     --tls-self-signed generated in <data dir>/api-ca.pem, if present;
 //   - data dir: Options.DataDir, UPDRAFT_DATA_DIR, then the server's default
 //     ([config.DefaultDataDir]).
 //
@@ -30,6 +33,8 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,6 +123,15 @@ func New(opts Options) (*Client, error) {
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{}
+		roots, err := trustedRoots(dataDir, endpoint, getenv)
+		if err != nil {
+			return nil, err
+		}
+		if roots != nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+			httpClient.Transport = t
+		}
 	}
 	c := &Client{
 		endpoint:   endpoint,
@@ -198,6 +212,38 @@ func endpointFromDataDir(dataDir string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(data))
+}
+
+// CAFileName is the CA a server started with --tls-self-signed generates
+// in its data directory and verifies its API certificate with.
+const CAFileName = "api-ca.pem"
+
+// trustedRoots returns the system roots plus the CA bundle the client is
+// told of (AWS_CA_BUNDLE) or finds (<dataDir>/api-ca.pem, for https
+// only), or nil when there is none.
+func trustedRoots(dataDir string, endpoint *url.URL, getenv func(string) string) (*x509.CertPool, error) {
+	path := strings.TrimSpace(getenv("AWS_CA_BUNDLE"))
+	if path == "" {
+		if endpoint.Scheme != "https" {
+			return nil, nil
+		}
+		path = filepath.Join(dataDir, CAFileName)
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil
+		}
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("client: CA bundle: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("client: CA bundle %s: no PEM certificate in it", path)
+	}
+	return roots, nil
 }
 
 func parseEndpoint(raw string) (*url.URL, error) {

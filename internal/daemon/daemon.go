@@ -13,6 +13,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"github.com/updraft/updraft/internal/auth"
 	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/connlimit"
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/fnlog"
 	"github.com/updraft/updraft/internal/fnpolicy"
@@ -170,11 +172,33 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	promReg := metrics.NewRegistry()
 	invokeMetrics := metrics.NewInvoke(promReg)
 
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	openFiles, err := raiseOpenFiles()
+	if err != nil {
+		logger.Warn("open-file limit not raised", "err", err)
+	}
+	maxConns := cfg.Server.MaxConnections
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections(openFiles)
+	}
+	listenHost, _, _ := net.SplitHostPort(cfg.Server.Listen)
+	tlsConfig, caFile, err := apiTLS(cfg, listenHost, logger)
+	if err != nil {
+		return err
+	}
+	rawLn, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("daemon: listen %s: %w", cfg.Server.Listen, err)
 	}
-	endpoint := "http://" + ln.Addr().String()
+	// The cap counts TCP connections, beneath TLS, so that handshakes
+	// that never finish count too.
+	limiter := connlimit.New(connlimit.Config{Max: maxConns})
+	ln := limiter.Listener(rawLn)
+	scheme := "http"
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "https"
+	}
+	endpoint := localEndpoint(scheme, rawLn.Addr())
 	reg.SetCodeBaseURL(endpoint)
 
 	rts, err := runtimes.New(cfg.Store.DataDir)
@@ -320,7 +344,6 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		STS:        stsHandler,
 		Root:       identities.Root(),
 		Logs:       &logReader{js: st.JetStream()},
-		Metrics:    promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 		Health: func(ctx context.Context) (any, bool) {
 			storeErr := st.Healthy(ctx)
 			doc := map[string]any{
@@ -337,7 +360,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		},
 	})
 	pl.SetPlatformAPI(handler)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	srv := newAPIServer(handler, limiter, logger)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	closers = append(closers, func(ctx context.Context) error {
@@ -352,14 +375,28 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		}
 		closers = append(closers, stopDebug)
 	}
+	metricsURL := ""
+	if cfg.Server.MetricsEnabled() {
+		u, stopMetrics, err := serveMetrics(cfg.Server.MetricsListen, promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}), logger)
+		if err != nil {
+			return err
+		}
+		metricsURL = u
+		closers = append(closers, stopMetrics)
+	}
 	_ = os.WriteFile(filepath.Join(cfg.Store.DataDir, "endpoint"), []byte(endpoint+"\n"), 0o600)
+	insecure := tlsConfig == nil && !config.IsLoopback(cfg.Server.Listen)
+	if insecure {
+		logger.Warn("serving plain HTTP beyond loopback (--insecure-http): credentials, code and payloads cross the network in clear", "listen", cfg.Server.Listen)
+	}
 
 	status := sb.Status()
-	logger.Info("updraft started", "listen", endpoint, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
+	logger.Info("updraft started", "listen", endpoint, "max_connections", maxConns, "metrics", metricsURL, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
 		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
 		Creds: creds, CredsCreated: created,
+		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
 
 	select {
@@ -376,14 +413,24 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 type banner struct {
 	Endpoint, Isolation, IsolationLimits, StoreMode, DataDir, Auth string
-	Status                                                         sandbox.Status
-	Join                                                           store.Join
-	Creds                                                          auth.Credentials
-	CredsCreated                                                   bool
+	// CAFile is the generated CA clients verify the API with, if any.
+	CAFile string
+	// OwnCert is set when the API serves --tls-cert.
+	OwnCert bool
+	// Insecure is set for plain HTTP beyond loopback.
+	Insecure bool
+	// MetricsURL is where /metrics is served, "" when off.
+	MetricsURL   string
+	Status       sandbox.Status
+	Join         store.Join
+	Creds        auth.Credentials
+	CredsCreated bool
 }
 
+// printBanner prints the banner. The lines about TLS and metrics come
+// before "updraft listening on", which tests (internal/testutil) and the
+// benchmarks wait for as the sign that the server is ready.
 func printBanner(out io.Writer, b banner) {
-	fmt.Fprintf(out, "updraft listening on %s\n", b.Endpoint)
 	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
 	if b.IsolationLimits != "" {
 		fmt.Fprintf(out, "WARNING: %s\n", b.IsolationLimits)
@@ -400,6 +447,21 @@ func printBanner(out io.Writer, b banner) {
 		}
 		fmt.Fprint(out, auth.ExportLines(b.Creds))
 	}
+	if b.MetricsURL != "" {
+		fmt.Fprintf(out, "metrics: %s\n", b.MetricsURL)
+	} else {
+		fmt.Fprintln(out, "metrics: off (--metrics-listen)")
+	}
+	switch {
+	case b.CAFile != "":
+		fmt.Fprintf(out, "TLS CA: %s (clients verify the server with it: aws --ca-bundle %s, or export AWS_CA_BUNDLE=%s)\n",
+			b.CAFile, shellQuote(b.CAFile), shellQuote(b.CAFile))
+	case b.OwnCert:
+		fmt.Fprintln(out, "TLS: serving --tls-cert")
+	case b.Insecure:
+		fmt.Fprintln(out, "WARNING: --insecure-http: plain HTTP beyond loopback; credentials, code and payloads cross the network in clear")
+	}
+	fmt.Fprintf(out, "updraft listening on %s\n", b.Endpoint)
 	fmt.Fprintf(out, "deploy the example:  go run ./cmd/updraft function create hello --runtime provided.al2023 --handler bootstrap --code examples/hello-go --endpoint-url %s\n", b.Endpoint)
 	fmt.Fprintf(out, "then invoke it:      go run ./cmd/updraft invoke hello --payload '{\"name\":\"world\"}' --log --endpoint-url %s\n", b.Endpoint)
 }

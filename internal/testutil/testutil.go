@@ -13,8 +13,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,7 +130,13 @@ func ZipFiles(t testing.TB, files map[string]ZipEntry) []byte {
 
 // Server is a running updraft process.
 type Server struct {
-	URL             string
+	URL string
+	// MetricsURL is the /metrics URL of the metrics listener ("" when
+	// the test turned it off).
+	MetricsURL string
+	// CABundle is the generated CA the server's certificate verifies
+	// with under --tls-self-signed, else "".
+	CABundle        string
 	DataDir         string
 	AccessKeyID     string
 	SecretAccessKey string
@@ -160,7 +169,8 @@ func StartServer(t testing.TB, opts Options) *Server {
 	// Sparse /tmp images: tests start many environments at once, often
 	// with the data dir on a tmpfs, where reserving 512 MB each would
 	// take memory (the isolation tests ask for reserved explicitly).
-	args := append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--ephemeral-storage", "sparse"}, opts.Args...)
+	args := append([]string{"server", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+		"--data-dir", dataDir, "--ephemeral-storage", "sparse"}, opts.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "UPDRAFT_ACCESS_KEY_ID=AKIAUPDRAFTTEST00001", "UPDRAFT_SECRET_ACCESS_KEY=updraft-test-secret-key-0123456789abcdefg")
 	cmd.Env = append(cmd.Env, opts.Env...)
@@ -179,19 +189,30 @@ func StartServer(t testing.TB, opts Options) *Server {
 		pw.Close()
 		close(s.done)
 	}()
-	urlCh := make(chan string, 1)
+	// The banner prints the metrics and CA lines before the one that
+	// says the server listens.
+	urlCh := make(chan [3]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		var metricsURL, caBundle string
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "updraft listening on "); ok {
-				urlCh <- strings.TrimSpace(u)
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "metrics: "); ok && strings.HasPrefix(u, "http") {
+				metricsURL = strings.TrimSpace(u)
+			}
+			if ca, ok := strings.CutPrefix(line, "TLS CA: "); ok {
+				caBundle, _, _ = strings.Cut(ca, " ")
+			}
+			if u, ok := strings.CutPrefix(line, "updraft listening on "); ok {
+				urlCh <- [3]string{strings.TrimSpace(u), metricsURL, caBundle}
 			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
 	t.Cleanup(func() { s.Stop(t) })
 	select {
-	case s.URL = <-urlCh:
+	case got := <-urlCh:
+		s.URL, s.MetricsURL, s.CABundle = got[0], got[1], got[2]
 	case <-s.done:
 		t.Fatalf("testutil: server exited early:\n%s", out.String())
 	case <-time.After(60 * time.Second):
@@ -235,7 +256,25 @@ func (s *Server) Lambda() *lambda.Client {
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       s.HTTPClient(),
 	})
+}
+
+// HTTPClient returns an HTTP client that trusts the server's generated
+// CA, if it has one.
+func (s *Server) HTTPClient() *http.Client {
+	if s.CABundle == "" {
+		return &http.Client{}
+	}
+	pem, err := os.ReadFile(s.CABundle)
+	if err != nil {
+		panic(fmt.Sprintf("testutil: read %s: %v", s.CABundle, err))
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: roots}
+	return &http.Client{Transport: t}
 }
 
 // AWSEnv is the environment for running the aws CLI against the server.
