@@ -314,7 +314,7 @@ func drain(c *http.Client, base, function string, ids []string, limit time.Durat
 // queueDepth reads lambda_async_queue_depth of function from /metrics; a
 // function without the series has nothing queued.
 func queueDepth(c *http.Client, base, function string) (float64, error) {
-	resp, err := c.Get(base + "/metrics")
+	resp, err := c.Get(metricsURL(base))
 	if err != nil {
 		return 0, fmt.Errorf("metrics: %w", err)
 	}

@@ -311,9 +311,20 @@ func startFloor() (string, func(), error) {
 // startServer starts `updraft server` on a loopback port with extra
 // flags appended and returns its base URL.
 func startServer(bin, dataDir string, extra ...string) (string, func(), error) {
-	args := append([]string{"server", "--listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn"}, extra...)
+	args := append([]string{"server", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
 	return startProcess(cmd, "updraft listening on ")
+}
+
+// metricsURLs maps a server's base URL to its /metrics URL.
+var metricsURLs sync.Map
+
+// metricsURL is the /metrics URL of the server at base.
+func metricsURL(base string) string {
+	if u, ok := metricsURLs.Load(base); ok && u.(string) != "" {
+		return u.(string)
+	}
+	return base + "/metrics"
 }
 
 // startProcess starts cmd and waits for the stdout line announcing its URL.
@@ -340,8 +351,14 @@ func startProcess(cmd *exec.Cmd, prefix string) (string, func(), error) {
 	urlCh := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var metrics string
 		for sc.Scan() {
+			// updraft prints its metrics URL before the line it listens.
+			if m, ok := strings.CutPrefix(sc.Text(), "metrics: "); ok {
+				metrics = strings.TrimSpace(m)
+			}
 			if u, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				metricsURLs.Store(u, metrics)
 				urlCh <- u
 			}
 		}

@@ -77,7 +77,7 @@ func (sg *signer) iamCall(c *http.Client, base string, params url.Values) ([]byt
 // signed measurements use: authentication through the identity store and
 // an evaluated policy, as a CI job's calls are.
 func signedSetup(c *http.Client, bin, dataDir string, zipBytes []byte) (base string, user *signer, stop func(), err error) {
-	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
 	cmd.Env = append(cmd.Environ(), "UPDRAFT_ACCESS_KEY_ID="+benchRootKey, "UPDRAFT_SECRET_ACCESS_KEY="+benchRootSecret)
 	base, stop, err = startProcess(cmd, "updraft listening on ")
 	if err != nil {

@@ -21,8 +21,8 @@
 //     AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN), then the pair the
 //     server generated in <data dir>/credentials.json, else an error naming
 //     what to export ([ErrNoCredentials]);
-//   - trusted CAs, for an https endpoint: the system roots plus the PEM
-//     file AWS_CA_BUNDLE names, else plus the CA a server started with
+//   - trusted CAs: the system roots, plus the PEM file AWS_CA_BUNDLE
+//     names, plus, for an https endpoint, the CA a server started with
 //     --tls-self-signed generated in <data dir>/api-ca.pem, if present;
 //   - data dir: Options.DataDir, UPDRAFT_DATA_DIR, then the server's default
 //     ([config.DefaultDataDir]).
@@ -218,32 +218,41 @@ func endpointFromDataDir(dataDir string) string {
 // in its data directory and verifies its API certificate with.
 const CAFileName = "api-ca.pem"
 
-// trustedRoots returns the system roots plus the CA bundle the client is
-// told of (AWS_CA_BUNDLE) or finds (<dataDir>/api-ca.pem, for https
-// only), or nil when there is none.
+// trustedRoots returns the system roots plus the CA bundle named by
+// AWS_CA_BUNDLE and, for an https endpoint, the CA in <dataDir>/api-ca.pem,
+// or nil when there is neither.
 func trustedRoots(dataDir string, endpoint *url.URL, getenv func(string) string) (*x509.CertPool, error) {
-	path := strings.TrimSpace(getenv("AWS_CA_BUNDLE"))
-	if path == "" {
-		if endpoint.Scheme != "https" {
-			return nil, nil
-		}
-		path = filepath.Join(dataDir, CAFileName)
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil
+	var paths []string
+	if p := strings.TrimSpace(getenv("AWS_CA_BUNDLE")); p != "" {
+		paths = append(paths, p)
+	}
+	if endpoint.Scheme == "https" {
+		if p := filepath.Join(dataDir, CAFileName); fileExists(p) {
+			paths = append(paths, p)
 		}
 	}
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("client: CA bundle: %w", err)
+	if len(paths) == 0 {
+		return nil, nil
 	}
 	roots, err := x509.SystemCertPool()
 	if err != nil {
 		roots = x509.NewCertPool()
 	}
-	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("client: CA bundle %s: no PEM certificate in it", path)
+	for _, p := range paths {
+		pem, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("client: CA bundle: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client: CA bundle %s: no PEM certificate in it", p)
+		}
 	}
 	return roots, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func parseEndpoint(raw string) (*url.URL, error) {
