@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net"
@@ -444,5 +445,40 @@ func TestRetryPolicyFailsFastOnlyWhenRefused(t *testing.T) {
 				t.Errorf("IsErrorRetryable = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTrustsTheGeneratedCAOfAnHTTPSEndpoint: a server started with
+// --tls-self-signed leaves its CA in the data dir; the client trusts it
+// beside AWS_CA_BUNDLE, and without it the certificate is refused.
+func TestTrustsTheGeneratedCAOfAnHTTPSEndpoint(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"Functions":[]}`)
+	}))
+	defer srv.Close()
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
+	if _, err := os.Stat(env["AWS_CA_BUNDLE"]); err != nil {
+		delete(env, "AWS_CA_BUNDLE")
+	}
+	list := func(dataDir string) error {
+		c, err := New(Options{EndpointURL: srv.URL, DataDir: dataDir, Getenv: func(k string) string { return env[k] }})
+		if err != nil {
+			return err
+		}
+		_, err = c.Lambda.ListFunctions(context.Background(), &lambda.ListFunctionsInput{}, NoRetry)
+		return err
+	}
+	if err := list(t.TempDir()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the CA: %v, want a certificate error", err)
+	}
+	dataDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dataDir, CAFileName), caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := list(dataDir); err != nil {
+		t.Errorf("with the data dir's CA: %v", err)
 	}
 }
