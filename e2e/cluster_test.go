@@ -121,7 +121,7 @@ func TestNATSListenerRequiresCredentials(t *testing.T) {
 
 	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
 	b, err := exec.CommandContext(testutil.Context(t, time.Minute), bin, "server",
-		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--nats-url", url).CombinedOutput()
+		"--listen", "127.0.0.1:0", "--metrics-listen", "off", "--data-dir", t.TempDir(), "--nats-url", url).CombinedOutput()
 	out := string(b)
 	if err == nil || !strings.Contains(out, "--nats-creds") {
 		t.Fatalf("a joiner without credentials: %v\n%s\nwant a failure naming --nats-creds", err, out)

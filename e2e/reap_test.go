@@ -112,7 +112,7 @@ func TestRestartReapsSandboxesOfKilledServer(t *testing.T) {
 
 	// A second server on A's data dir fails at once, naming the holder.
 	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
-	cmd := exec.CommandContext(testutil.Context(t, 30*time.Second), bin, "server", "--listen", "127.0.0.1:0", "--data-dir", dirA)
+	cmd := exec.CommandContext(testutil.Context(t, 30*time.Second), bin, "server", "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--data-dir", dirA)
 	cmd.Env = a2.Cmd.Env
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use by another updraft server (pid "+strconv.Itoa(a2.Cmd.Process.Pid)+")") {

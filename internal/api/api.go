@@ -1,6 +1,6 @@
 // Package api is updraft's HTTP surface: Lambda's REST paths and JSON
 // shapes for the control plane and the invoke path, updraft's own
-// endpoints under /updraft/v1, /healthz and /metrics. It authenticates
+// endpoints under /updraft/v1 and /healthz. It authenticates
 // requests (SigV4), decodes them, calls the registry and the invoke
 // service, and is the only place that turns errors into Lambda's wire
 // shape: X-Amzn-ErrorType plus {"Type","Message"} with the right status.
@@ -63,7 +63,9 @@ type Deps struct {
 	Logs     LogReader
 	// Health returns the health document and whether the server is healthy.
 	Health func(ctx context.Context) (any, bool)
-	// Metrics serves /metrics.
+	// Metrics, when set, serves /metrics without authentication. The
+	// daemon leaves it nil: metrics name every function, so they are
+	// served on a listener of their own (--metrics-listen).
 	Metrics http.Handler
 	// Async runs Event invocations, records and batches; nil refuses them.
 	Async *async.Engine
