@@ -68,10 +68,10 @@ func TestIAMAndSTSWithCLI(t *testing.T) {
 		t.Fatalf("create-role: %v", role)
 	}
 	basic := "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	if _, stderr := awsCLI(t, srv, true, "iam", "attach-role-policy", "--role-name", "fn-role", "--policy-arn", basic); strings.Contains(stderr, "NoSuchEntity") {
-		t.Log("the AWS managed policy catalogue is not wired yet: attach-role-policy skipped")
-	} else if stderr != "" {
-		t.Fatalf("attach-role-policy: %s", stderr)
+	awsCLI(t, srv, false, "iam", "attach-role-policy", "--role-name", "fn-role", "--policy-arn", basic)
+	attached := run("iam", "list-attached-role-policies", "--role-name", "fn-role")["AttachedPolicies"].([]any)
+	if len(attached) != 1 || attached[0].(map[string]any)["PolicyArn"] != basic {
+		t.Fatalf("list-attached-role-policies: %v", attached)
 	}
 
 	p := run("iam", "create-policy", "--policy-name", "readers", "--policy-document", policy)["Policy"].(map[string]any)

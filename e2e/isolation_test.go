@@ -246,8 +246,13 @@ func TestIsolationProbes(t *testing.T) {
 			t.Errorf("egress to the allowed %s: %+v", peer.peerIP, r)
 		}
 		// The SDK inside the function reaches the platform API.
-		if r := probe(t, c, "probe", "sdk-list", "", 0); !r.OK || r.Value == "0" {
-			t.Errorf("ListFunctions through AWS_ENDPOINT_URL: %+v", r)
+		// The SDK inside the function reaches the platform API; its role
+		// (not defined here) may invoke, not list.
+		if r := probe(t, c, "probe", "sdk", "Invoke:victim", 0); !r.OK {
+			t.Errorf("Invoke through AWS_ENDPOINT_URL: %+v", r)
+		}
+		if r := probe(t, c, "probe", "sdk", "ListFunctions", 0); r.OK || r.Value != "AccessDeniedException" {
+			t.Errorf("ListFunctions through AWS_ENDPOINT_URL: %+v, want AccessDeniedException", r)
 		}
 	})
 
@@ -347,7 +352,7 @@ func TestIsolatedNetworkHasOnlyLoopback(t *testing.T) {
 	if r := probe(t, c, "probe", "connect", fmt.Sprintf("%s:%d", peer.peerIP, peer.port), 0); r.OK {
 		t.Error("an isolated function reached the peer")
 	}
-	if r := probe(t, c, "probe", "sdk-list", "", 0); !r.OK {
+	if r := probe(t, c, "probe", "sdk", "InvokeEvent:probe", 0); !r.OK {
 		t.Errorf("the platform API is unreachable from an isolated function: %+v", r)
 	}
 }
