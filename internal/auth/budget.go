@@ -12,7 +12,8 @@ const DefaultSpoolBudget = 256 << 20
 // WithSpoolBudget sets how many body bytes, in memory and in spool files
 // together, all requests still being verified may hold at once (default
 // [DefaultSpoolBudget]). A request that would take more is refused with a
-// 503 SlowDown before the bytes are read. Must be positive.
+// 503 SlowDown before the bytes are read. Must be at least the largest
+// body ([WithMaxBodyBytes]), so that any one request allowed in can fit.
 //
 // A body must be read whole before its hash, and so the request, is
 // verified when the client does not state the hash (botocore and the Go

@@ -102,7 +102,8 @@ func TestVerifyKeepsConcurrentUnverifiedBodiesWithinTheBudget(t *testing.T) {
 		size        = 384 << 10 // three fit the budget only if they came one at a time
 	)
 	spool := t.TempDir()
-	v, err := New([]Credentials{testCreds()}, WithMemoryBodyBytes(0), WithSpoolDir(spool), WithSpoolBudget(budgetBytes))
+	v, err := New([]Credentials{testCreds()}, WithMemoryBodyBytes(0), WithSpoolDir(spool),
+		WithMaxBodyBytes(budgetBytes), WithSpoolBudget(budgetBytes))
 	if err != nil {
 		t.Fatal(err)
 	}

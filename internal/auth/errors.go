@@ -58,7 +58,9 @@ type Error struct {
 	Type string
 	// Message is the client-visible message.
 	Message string
-	// Status is the HTTP status code (403 for every authentication failure).
+	// Status is the HTTP status code: 403 for every authentication
+	// failure, 413 for a body over the limit, 503 when the spool budget is
+	// spent.
 	Status int
 
 	cause error

@@ -69,4 +69,7 @@ func TestNewRejectsAScopeWithoutARegion(t *testing.T) {
 	if _, err := New([]Credentials{testCreds()}, WithSpoolBudget(0)); err == nil {
 		t.Fatal("New accepted a zero spool budget")
 	}
+	if _, err := New([]Credentials{testCreds()}, WithMaxBodyBytes(2<<20), WithSpoolBudget(1<<20)); err == nil {
+		t.Fatal("New accepted a spool budget smaller than the largest body")
+	}
 }

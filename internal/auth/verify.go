@@ -151,8 +151,10 @@ func New(creds []Credentials, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("auth: new verifier: max skew %v must be positive", v.maxSkew)
 	case v.maxBody <= 0:
 		return nil, fmt.Errorf("auth: new verifier: max body bytes %d must be positive", v.maxBody)
-	case v.budget.limit <= 0:
-		return nil, fmt.Errorf("auth: new verifier: spool budget %d must be positive", v.budget.limit)
+	case v.budget.limit < v.maxBody:
+		// Else a body the limit allows could never be verified, and
+		// clients would retry its SlowDown in vain.
+		return nil, fmt.Errorf("auth: new verifier: spool budget %d must be at least max body bytes %d", v.budget.limit, v.maxBody)
 	case v.allowed != nil && v.region == "":
 		return nil, errors.New("auth: new verifier: scope without a region")
 	case v.memBody < 0:
