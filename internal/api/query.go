@@ -23,17 +23,23 @@ func (s *Server) queryService(r *http.Request) http.Handler {
 	if err != nil {
 		return nil
 	}
-	var namespace string
+	var namespace, service string
 	switch awsquery.VersionOf(r.URL.RawQuery, body) {
 	case iam.APIVersion:
-		h, namespace = s.deps.IAM, "https://iam.amazonaws.com/doc/2010-05-08/"
+		h, namespace, service = s.deps.IAM, "https://iam.amazonaws.com/doc/2010-05-08/", "iam"
 	case sts.APIVersion:
-		h = s.deps.STS // GetCallerIdentity needs no permission; AssumeRole checks its own
+		// GetCallerIdentity needs no permission; AssumeRole checks its own.
+		h, namespace, service = s.deps.STS, "https://sts.amazonaws.com/doc/2011-06-15/", "sts"
 	}
 	if h == nil {
 		return nil
 	}
-	if namespace != "" && s.deps.Authorizer != nil {
+	// The verifier let either service through (see SigningScope); now
+	// that the Version is known, the scope must name its service.
+	if !signedFor(r, service) {
+		return wrongQueryService(namespace, service)
+	}
+	if service == "iam" && s.deps.Authorizer != nil {
 		if req, err := awsquery.ParseForm(r.URL.RawQuery, body); err == nil && req.Action != "" {
 			action, resource := s.iamResource(r, req)
 			if err := s.authorize(r, action, resource, nil); err != nil {

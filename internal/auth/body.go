@@ -33,34 +33,50 @@ func hasNoBody(r *http.Request) bool {
 // spoolDir that the replacement body removes on Close. A body over maxBytes
 // is rejected with RequestEntityTooLargeException without being buffered
 // further.
-func hashBody(r *http.Request, maxBytes, memLimit int64, spoolDir string) (string, error) {
+//
+// Every byte held counts against bud before it is read: a body that states
+// its Content-Length reserves it all up front, a chunked one as it
+// arrives; either is refused with a 503 SlowDown (see [errBusy]) if the
+// budget is spent. The caller must call release once the request is
+// verified or refused, whatever the error; it returns the reservation.
+func hashBody(r *http.Request, maxBytes, memLimit int64, spoolDir string, bud *budget) (sum string, release func(), err error) {
+	sp := &spool{dir: spoolDir, memLimit: memLimit, budget: bud}
+	release = func() { bud.give(sp.held); sp.held = 0 }
 	if hasNoBody(r) {
-		return emptySHA256, nil
+		return emptySHA256, release, nil
 	}
 	if r.ContentLength > maxBytes {
-		return "", errTooLarge(maxBytes)
+		return "", release, errTooLarge(maxBytes)
 	}
-	sp := &spool{dir: spoolDir, memLimit: memLimit}
-	if r.ContentLength > 0 && r.ContentLength <= memLimit {
-		sp.buf.Grow(int(r.ContentLength))
+	if r.ContentLength > 0 {
+		if !bud.take(r.ContentLength) {
+			return "", release, errBusy()
+		}
+		sp.held = r.ContentLength
+		if r.ContentLength <= memLimit {
+			sp.buf.Grow(int(r.ContentLength))
+		}
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(h, sp), io.LimitReader(r.Body, maxBytes+1))
 	closeErr := r.Body.Close()
+	var be *Error
 	switch {
+	case errors.As(err, &be):
+		return "", release, errors.Join(be, sp.discard())
 	case err != nil:
-		return "", errors.Join(fmt.Errorf("auth: read request body: %w", err), sp.discard())
+		return "", release, errors.Join(fmt.Errorf("auth: read request body: %w", err), sp.discard())
 	case n > maxBytes:
 		if dErr := sp.discard(); dErr != nil {
-			return "", dErr
+			return "", release, dErr
 		}
-		return "", errTooLarge(maxBytes)
+		return "", release, errTooLarge(maxBytes)
 	case closeErr != nil:
-		return "", errors.Join(fmt.Errorf("auth: close request body: %w", closeErr), sp.discard())
+		return "", release, errors.Join(fmt.Errorf("auth: close request body: %w", closeErr), sp.discard())
 	}
 	b, err := sp.body()
 	if err != nil {
-		return "", err
+		return "", release, err
 	}
 	r.Body = b
 	r.ContentLength = n
@@ -70,7 +86,7 @@ func hashBody(r *http.Request, maxBytes, memLimit int64, spoolDir string) (strin
 	} else {
 		r.GetBody = nil
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), release, nil
 }
 
 // spool is an io.Writer that keeps up to memLimit bytes in memory and moves
@@ -80,10 +96,21 @@ type spool struct {
 	memLimit int64
 	buf      bytes.Buffer
 	f        *os.File // nil while in memory
+	budget   *budget
+	written  int64 // bytes written so far
+	held     int64 // bytes reserved in budget; at least written
 }
 
-// Write implements io.Writer.
+// Write implements io.Writer. It reserves what the budget does not yet
+// cover before keeping a byte, and fails with [errBusy] if it cannot.
 func (s *spool) Write(p []byte) (int, error) {
+	if need := s.written + int64(len(p)) - s.held; need > 0 {
+		if !s.budget.take(need) {
+			return 0, errBusy()
+		}
+		s.held += need
+	}
+	s.written += int64(len(p))
 	if s.f == nil && int64(s.buf.Len())+int64(len(p)) > s.memLimit {
 		f, err := os.CreateTemp(s.dir, "updraft-body-*")
 		if err != nil {

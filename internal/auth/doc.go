@@ -17,23 +17,32 @@
 //  1. finds the signature: an "Authorization: AWS4-HMAC-SHA256 ..." header or
 //     presigned X-Amz-* query parameters (neither: MissingAuthenticationToken;
 //     malformed: IncompleteSignature);
-//  2. looks up the access key ID (unknown: UnrecognizedClient);
-//  3. checks the signing time against the clock, ±15 minutes, or X-Amz-Expires
+//  2. with [WithScope], checks the credential scope's region and service
+//     against the server's region and what the API layer says the request
+//     may be signed for (else: InvalidSignature "Credential should be
+//     scoped to ...");
+//  3. looks up the access key ID (unknown: UnrecognizedClient);
+//  4. checks the signing time against the clock, ±15 minutes, or X-Amz-Expires
 //     for presigned URLs (outside: InvalidSignature "Signature expired");
-//  4. rebuilds the canonical request from the request as it came off the
+//  5. rebuilds the canonical request from the request as it came off the
 //     wire — the raw path encoded a second time, as every non-S3 client signs
 //     it, the query re-encoded and sorted, the signed headers with r.Host as
 //     the host — and compares signatures with hmac.Equal (mismatch:
 //     InvalidSignature);
-//  5. when the signature covers a body hash, reads the body once, up to a
-//     limit, keeping it in memory or spooling it to a temporary file, checks
-//     the hash, and gives the handler an identical body.
+//  6. hashes the body for the payload hash, as every AWS service but S3
+//     does: it reads the body once, up to a limit, keeping it in memory or
+//     spooling it to a temporary file, and gives the handler an identical
+//     body. When X-Amz-Content-Sha256 states the hash, the signature over it
+//     is checked first. UNSIGNED-PAYLOAD is accepted only in presigned URLs.
 //
-// Any service name and region in the credential scope are accepted: the
-// Lambda clients sign for "lambda", others for "execute-api", and the region
-// is whatever the client is configured with. The verified [Scope] (access
-// key, region, service) travels in the request context; see
-// [AccessKeyFromContext].
+// Nothing of the body is read before steps 1–4 (and 5, when the hash is
+// stated) have passed, and all bodies held at once by requests still being
+// verified share a budget ([WithSpoolBudget]); a request over it is
+// refused with 503 SlowDown before its bytes are read.
+//
+// Without [WithScope] any service name and region in the credential scope
+// are accepted. The verified [Scope] (access key, region, service) travels
+// in the request context; see [AccessKeyFromContext].
 //
 // Failures are [*Error] values in Lambda's wire shape (403, an
 // X-Amzn-ErrorType header and a {"Type","Message"} body), rendered by
@@ -43,6 +52,6 @@
 //
 // Where real clients differ from each other (botocore removes dot segments
 // from the path and sorts the query as sent; the Go SDK does neither) the
-// verifier tries each client's spelling of the same request. It holds no
-// state between requests and needs no locks.
+// verifier tries each client's spelling of the same request. The spool
+// budget is its only state shared between requests, under its own mutex.
 package auth

@@ -25,6 +25,9 @@ const (
 	// TypeRequestTooLarge is returned when the body is larger than the
 	// verifier may buffer to hash it (see [WithMaxBodyBytes]).
 	TypeRequestTooLarge = "RequestEntityTooLargeException"
+	// TypeSlowDown is returned when the bodies of requests under
+	// verification already hold the spool budget (see [WithSpoolBudget]).
+	TypeSlowDown = "SlowDown"
 	// TypeService is what [WriteError] renders for an error that is not an
 	// [*Error]; its cause is never shown to the client.
 	TypeService = "ServiceException"
@@ -37,6 +40,9 @@ const (
 	msgSignatureMismatch = "The request signature we calculated does not match the signature you provided. " +
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgService = "An internal error occurred."
+	// msgWrongRegion is the text of Lambda and the JSON services; the
+	// query services (SQS, IAM, STS) add ", not 'REGION'" before the dot.
+	msgWrongRegion = "Credential should be scoped to a valid region. "
 )
 
 // Error is an authentication failure in the shape of a Lambda REST error:
@@ -52,7 +58,9 @@ type Error struct {
 	Type string
 	// Message is the client-visible message.
 	Message string
-	// Status is the HTTP status code (403 for every authentication failure).
+	// Status is the HTTP status code: 403 for every authentication
+	// failure, 413 for a body over the limit, 503 when the spool budget is
+	// spent.
 	Status int
 
 	cause error

@@ -33,9 +33,10 @@ const timeFormat = "20060102T150405Z"
 
 // Verifier checks AWS Signature Version 4 on incoming requests against a
 // fixed set of credentials. It accepts the Authorization header form and the
-// presigned query form, for any service name and region in the credential
-// scope (the Lambda clients sign for "lambda", API Gateway style callers for
-// "execute-api"). A Verifier is immutable after [New] and safe for
+// presigned query form. Without [WithScope] it accepts any service name and
+// region in the credential scope; the server passes WithScope so that a
+// request is signed for its region and for the service its path serves.
+// A Verifier is immutable after [New] and safe for
 // concurrent use.
 type Verifier struct {
 	secrets  map[string]string // access key ID → secret access key
@@ -46,6 +47,9 @@ type Verifier struct {
 	maxBody  int64
 	memBody  int64
 	spoolDir string
+	budget   *budget // bytes held by bodies under verification; never nil after New
+	region   string  // the region credential scopes must name, with allowed
+	allowed  func(*http.Request) Allowed
 	onError  func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -120,6 +124,7 @@ func New(creds []Credentials, opts ...Option) (*Verifier, error) {
 		maxSkew: DefaultMaxSkew,
 		maxBody: DefaultMaxBodyBytes,
 		memBody: DefaultMemoryBodyBytes,
+		budget:  &budget{limit: DefaultSpoolBudget},
 		onError: func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err) },
 	}
 	if len(creds) == 0 {
@@ -146,6 +151,12 @@ func New(creds []Credentials, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("auth: new verifier: max skew %v must be positive", v.maxSkew)
 	case v.maxBody <= 0:
 		return nil, fmt.Errorf("auth: new verifier: max body bytes %d must be positive", v.maxBody)
+	case v.budget.limit < v.maxBody:
+		// Else a body the limit allows could never be verified, and
+		// clients would retry its SlowDown in vain.
+		return nil, fmt.Errorf("auth: new verifier: spool budget %d must be at least max body bytes %d", v.budget.limit, v.maxBody)
+	case v.allowed != nil && v.region == "":
+		return nil, errors.New("auth: new verifier: scope without a region")
 	case v.memBody < 0:
 		return nil, fmt.Errorf("auth: new verifier: memory body bytes %d must not be negative", v.memBody)
 	}
@@ -268,6 +279,13 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 		}
 	}
 
+	// Everything that needs no body comes first: the scope, the key, the
+	// time and, when the hash is stated, the signature over it. Only then
+	// may the body be read (and spooled), so a stranger cannot make the
+	// server hold a byte.
+	if err := v.checkScope(r, a.Credential); err != nil {
+		return Scope{}, err
+	}
 	identity := v.root
 	secret, ok := v.secrets[a.Credential.AccessKeyID]
 	if !ok && v.lookup != nil {
@@ -287,7 +305,15 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 
 	c := v.newCandidates(r, a, ts, rawQuery, secret, presigned)
 	switch {
+	case claimed == unsignedPayload && !presigned:
+		// Every AWS service but S3 hashes the body it received, so a
+		// header-signed request that left its payload unsigned never
+		// matches there; it fails the same way here, unread.
+		return Scope{}, errSignature(errors.New("UNSIGNED-PAYLOAD is accepted only on presigned requests"))
 	case claimed == unsignedPayload:
+		// A presigned URL is made before its body exists (botocore and
+		// the Go SDK presign with UNSIGNED-PAYLOAD); it is accepted as
+		// such, as before.
 		if !c.match(unsignedPayload) {
 			return Scope{}, c.mismatch()
 		}
@@ -297,7 +323,8 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 		if !c.match(claimed) {
 			return Scope{}, c.mismatch()
 		}
-		sum, err := hashBody(r, v.maxBody, v.memBody, v.spoolDir)
+		sum, release, err := hashBody(r, v.maxBody, v.memBody, v.spoolDir, v.budget)
+		defer release()
 		if err != nil {
 			return Scope{}, err
 		}
@@ -310,13 +337,15 @@ func (v *Verifier) verify(r *http.Request) (Scope, error) {
 		return Scope{}, errIncomplete(fmt.Sprintf(
 			"x-amz-content-sha256 must be %s or a hex SHA-256 digest, got '%s'.", unsignedPayload, claimed))
 	default:
-		// No stated hash. The Go SDK may sign UNSIGNED-PAYLOAD without
-		// saying so in a header (non-seekable streams over TLS), and
-		// botocore presigns with it; try it first since it costs no read.
-		if c.match(unsignedPayload) {
+		// No stated hash: the payload hash is the body's, as every AWS
+		// service but S3 computes it. A presigned URL may have been
+		// signed with UNSIGNED-PAYLOAD without saying so (botocore
+		// presigns that way); try it first since it costs no read.
+		if presigned && c.match(unsignedPayload) {
 			break
 		}
-		sum, err := hashBody(r, v.maxBody, v.memBody, v.spoolDir)
+		sum, release, err := hashBody(r, v.maxBody, v.memBody, v.spoolDir, v.budget)
+		defer release()
 		if err != nil {
 			return Scope{}, err
 		}

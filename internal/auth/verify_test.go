@@ -42,10 +42,6 @@ func TestVerifyAcceptsRequestsSignedByTheGoSDK(t *testing.T) {
 		{name: "query values with spaces, slashes and repeats", method: "GET", target: "/2015-03-31/functions/?Marker=a%20b%2Fc&MaxItems=5&MaxItems=1&Empty="},
 		{name: "signed invocation headers", method: "POST", target: "/2015-03-31/functions/my-fn/invocations", body: invokeBody,
 			header: http.Header{"X-Amz-Invocation-Type": {"Event"}, "X-Amz-Log-Type": {"Tail"}, "Content-Type": {"application/json"}}},
-		{name: "unsigned payload without a content hash header", method: "POST", target: "/2015-03-31/functions/my-fn/invocations", body: invokeBody,
-			payloadHash: unsignedPayload},
-		{name: "unsigned payload with a content hash header", method: "POST", target: "/2015-03-31/functions/my-fn/invocations", body: invokeBody,
-			payloadHash: unsignedPayload, header: http.Header{"X-Amz-Content-Sha256": {unsignedPayload}}},
 		{name: "stated payload hash in a content hash header", method: "PUT", target: "/2015-03-31/functions/my-fn/code", body: []byte(`{"ZipFile":"UEsDBA=="}`),
 			header: http.Header{"X-Amz-Content-Sha256": {sha256Hex([]byte(`{"ZipFile":"UEsDBA=="}`))}}},
 		{name: "execute-api service in another region", method: "POST", target: "/prod/hello?name=x", body: []byte("hi"),
@@ -100,6 +96,29 @@ func TestVerifyRejectsBadRequests(t *testing.T) {
 				req := newRequest(t, "POST", srv.URL, target, body)
 				sign(t, req, body, signOpts{})
 				req.Body = io.NopCloser(strings.NewReader(`{"a":2}`))
+				return req
+			},
+			wantType:    TypeInvalidSignature,
+			wantMessage: msgSignatureMismatch,
+		},
+		{
+			// Every AWS service but S3 hashes the body itself; a payload
+			// signed as UNSIGNED-PAYLOAD does not match there, stated or not.
+			name: "an unsigned payload without a content hash header",
+			prepare: func(t *testing.T) *http.Request {
+				req := newRequest(t, "POST", srv.URL, target, body)
+				sign(t, req, body, signOpts{payloadHash: unsignedPayload})
+				return req
+			},
+			wantType:    TypeInvalidSignature,
+			wantMessage: msgSignatureMismatch,
+		},
+		{
+			name: "an unsigned payload stated in a content hash header",
+			prepare: func(t *testing.T) *http.Request {
+				req := newRequest(t, "POST", srv.URL, target, body)
+				req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+				sign(t, req, body, signOpts{payloadHash: unsignedPayload})
 				return req
 			},
 			wantType:    TypeInvalidSignature,

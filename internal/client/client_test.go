@@ -305,9 +305,15 @@ func verifySignature(r *http.Request, body []byte, secret string) error {
 		}
 	}
 	req.ContentLength = r.ContentLength
+	_, cred, _ := strings.Cut(auth, "Credential=")
+	cred, _, _ = strings.Cut(cred, ",")
+	scope := strings.Split(cred, "/") // AKID/date/region/service/aws4_request
+	if len(scope) != 5 {
+		return errors.New("malformed Credential in Authorization: " + auth)
+	}
 	hash := sha256Hex(body)
 	creds := aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hash, "lambda", "us-east-1", when); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hash, scope[3], scope[2], when); err != nil {
 		return err
 	}
 	if got := req.Header.Get("Authorization"); got != auth {
@@ -323,8 +329,12 @@ func TestDoSignsRequests(t *testing.T) {
 		if err := verifySignature(r, body, "secret"); err != nil {
 			verr.Store(err)
 		}
+		service := "lambda" // the HTTP proxy and async batch paths stand in for API Gateway
+		if strings.HasPrefix(r.URL.Path, "/updraft/v1/http/") || strings.HasPrefix(r.URL.Path, "/updraft/v1/async/") {
+			service = "execute-api"
+		}
 		if !strings.Contains(r.Header.Get("Authorization"), "Credential=AKIDTEST/") ||
-			!strings.Contains(r.Header.Get("Authorization"), "/us-east-1/lambda/aws4_request") {
+			!strings.Contains(r.Header.Get("Authorization"), "/us-east-1/"+service+"/aws4_request") {
 			verr.Store(errors.New("bad credential scope: " + r.Header.Get("Authorization")))
 		}
 		w.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + " " + string(body)))
@@ -338,6 +348,8 @@ func TestDoSignsRequests(t *testing.T) {
 	}{
 		{"a GET with a query", http.MethodGet, "/updraft/v1/functions/f/logs?follow=true&limit=5", nil, "GET /updraft/v1/functions/f/logs?follow=true&limit=5 "},
 		{"a POST with a body", http.MethodPost, "/updraft/v1/x", strings.NewReader(`{"a":1}`), `POST /updraft/v1/x? {"a":1}`},
+		{"an HTTP proxy request signed for execute-api", http.MethodGet, "/updraft/v1/http/web/a", nil, "GET /updraft/v1/http/web/a? "},
+		{"an async batch signed for execute-api", http.MethodPost, "/updraft/v1/async/rows", strings.NewReader(`{"data":[]}`), `POST /updraft/v1/async/rows? {"data":[]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

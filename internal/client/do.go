@@ -21,8 +21,8 @@ import (
 // maxErrorBody bounds how much of an error response Do reads.
 const maxErrorBody = 64 << 10
 
-// Do sends a SigV4-signed request (service "lambda", the client's region
-// and credentials) to path on the server, for updraft's own endpoints such
+// Do sends a SigV4-signed request (the service of [signingService], the
+// client's region and credentials) to path on the server, for updraft's own endpoints such
 // as GET /updraft/v1/functions/{name}/logs. path is absolute and may carry
 // a query string; its segments must already be escaped (url.PathEscape).
 // body may be nil; when it is not, it is read fully first because SigV4
@@ -64,7 +64,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader) (*
 		req.ContentLength = 0
 	}
 	sum := sha256.Sum256(payload)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), SigningService, c.region, time.Now().UTC()); err != nil {
+	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), signingService(ref.Path), c.region, time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("client: sign %s %s: %w", method, ref.Path, err)
 	}
 	resp, err := c.httpClient.Do(req)
@@ -163,4 +163,14 @@ func decodeError(resp *http.Response) *APIError {
 		e.Fault = smithy.FaultClient
 	}
 	return e
+}
+
+// signingService is the service the server expects path signed for:
+// "execute-api" for the HTTP proxy and the async batch endpoints, which
+// stand in for API Gateway, [SigningService] for every other path.
+func signingService(path string) string {
+	if strings.HasPrefix(path, "/updraft/v1/http/") || strings.HasPrefix(path, "/updraft/v1/async/") {
+		return "execute-api"
+	}
+	return SigningService
 }

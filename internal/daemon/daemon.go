@@ -310,6 +310,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		authLog := logger.With("component", "auth")
 		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(spool),
 			auth.WithRootIdentity(identities.Root()), auth.WithKeyLookup(keyLookup(identities)),
+			auth.WithScope(cfg.Server.Region, api.SigningScope),
 			auth.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 				var ae *auth.Error
 				if !errors.As(err, &ae) || ae.Status >= 500 {
