@@ -97,6 +97,12 @@ func TestIAMAndSTSWithCLI(t *testing.T) {
 	if id["Account"] != "000000000000" || id["Arn"] != "arn:aws:iam::000000000000:root" || id["UserId"] != "000000000000" {
 		t.Fatalf("get-caller-identity: %v", id)
 	}
+	// A trust policy naming only Lambda keeps even the root out, as on AWS.
+	if stderr := fail("AccessDenied", "sts", "assume-role", "--role-arn", role["Arn"].(string), "--role-session-name", "build-1"); !strings.Contains(stderr, "is not authorized to perform: sts:AssumeRole") {
+		t.Fatalf("assume-role of a role trusting only Lambda: %s", stderr)
+	}
+	run("iam", "update-assume-role-policy", "--role-name", "fn-role", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com","AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`)
 	ar := run("sts", "assume-role", "--role-arn", role["Arn"].(string), "--role-session-name", "build-1")
 	creds := ar["Credentials"].(map[string]any)
 	aru := ar["AssumedRoleUser"].(map[string]any)
