@@ -232,7 +232,7 @@ func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) e
 		fmt.Printf("%-38s %10.0f/s %10.0f/s %7.0f%%  (failed invokes: %d)\n", fmt.Sprintf("throughput, concurrency %d", t.conc), t.floor, t.invoke, 100*t.invoke/t.floor, t.invokeFailures)
 	}
 	fmt.Printf("%-38s %12s %12s %7.2fx\n", "warm p50, SigV4 IAM user vs auth none", fmtDur(noneP50), fmtDur(signedP50), ratio(signedP50, noneP50))
-	fmt.Printf("    median of 5 interleaved rounds; the signed client also pays for signing each request\n")
+	fmt.Printf("    median of 5 interleaved rounds; each round replays one signature, so the figure is the server's verification and authorisation\n")
 	fmt.Printf("%-38s %12s %12s %7.1fx\n", fmt.Sprintf("cold start p50 (%d fresh functions)", coldCount), fmtDur(floorP50), fmtDur(coldP50), ratio(coldP50, floorP50))
 	fmt.Printf("%-38s %12s %12s %7.2fx\n", "cold start p50 vs the bare bootstrap", fmtDur(coldFloorP50), fmtDur(coldP50), ratio(coldP50, coldFloorP50))
 	fmt.Printf("    bare bootstrap: exec'd directly, no sandbox, against a stub Runtime API; exec → first response\n")

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,8 +96,11 @@ func createScratch(ctx context.Context, dir string, sizeMB int, sparse bool) (*s
 	cmd := exec.CommandContext(ctx, mkfs, "-F", "-q", "-b", "4096", "-m", "0",
 		"-O", "^has_journal,^resize_inode", "-i", strconv.Itoa(scratchBytesPerInode),
 		"-E", "lazy_itable_init=0,nodiscard,root_owner=0:0", img.Name())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("sandbox: format ephemeral storage: %w: %s", err, strings.TrimSpace(string(out))))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if err != nil {
+		return fail(fmt.Errorf("sandbox: format ephemeral storage: %w: %s", err, strings.TrimSpace(out.String())))
 	}
 	if !sparse {
 		if err := reserve(img, size); err != nil {

@@ -192,7 +192,7 @@ func (n *envNetwork) startEgress(ctx context.Context, pid int, slirpPath string,
 	// Its own process group: a signal to the server's group is not for it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = debugWriter{logger.With("source", "slirp4netns")}
-	err = cmd.Start()
+	normal, idle, err := startHelper(ctx, cmd)
 	readyW.Close()
 	exitR.Close()
 	if err != nil {
@@ -215,6 +215,11 @@ func (n *envNetwork) startEgress(ctx context.Context, pid int, slirpPath string,
 	case err := <-ready:
 		if err != nil {
 			return fmt.Errorf("sandbox: slirp4netns exited before the network was ready: %w", err)
+		}
+		if idle {
+			// Started idle with its zygote; it carries the function's
+			// traffic at normal priority.
+			_ = setProcessSched(cmd.Process.Pid, normal)
 		}
 		return nil
 	case <-ctx.Done():

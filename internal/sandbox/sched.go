@@ -3,9 +3,11 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 
@@ -81,4 +83,25 @@ func setProcessSched(pid int, s schedParams) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// idleKey marks a context whose helper processes (mkfs for a /tmp image,
+// slirp4netns) start under SCHED_IDLE: a zygote being prepared ahead of
+// need must not take CPU from a cold start or an invocation.
+type idleKey struct{}
+
+// withIdleHelpers returns ctx asking helper processes to start idle;
+// normal is the scheduling they get back once they matter.
+func withIdleHelpers(ctx context.Context, normal schedParams) context.Context {
+	return context.WithValue(ctx, idleKey{}, normal)
+}
+
+// startHelper starts cmd, under SCHED_IDLE when ctx asks for it; it
+// returns the scheduling to restore later and whether it was idle.
+func startHelper(ctx context.Context, cmd *exec.Cmd) (schedParams, bool, error) {
+	normal, idle := ctx.Value(idleKey{}).(schedParams)
+	if !idle {
+		return schedParams{}, false, cmd.Start()
+	}
+	return normal, true, withIdleSched(normal, cmd.Start)
 }

@@ -84,12 +84,26 @@ type zygote struct {
 func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, opts zygoteOptions) (*zygote, error) {
 	// The /tmp image is made while the init re-executes itself: the init
 	// waits for it on its setup line.
+	if pool != nil && pool.idleStart {
+		ctx = withIdleHelpers(ctx, pool.normal)
+	}
 	var tmp *scratch
 	makeTmp := func() (*scratch, error) { return nil, nil }
 	if opts.scratchDir != "" {
 		makeTmp = func() (*scratch, error) {
+			create := func() error {
+				var err error
+				tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB, opts.scratchSparse)
+				return err
+			}
 			var err error
-			tmp, err = createScratch(ctx, opts.scratchDir, opts.tmpSizeMB, opts.scratchSparse)
+			if pool != nil && pool.idleStart {
+				// Reserving the space and formatting it (mkfs inherits
+				// the thread's policy) are background work.
+				err = withIdleSched(pool.normal, create)
+			} else {
+				err = create()
+			}
 			return tmp, err
 		}
 	}
