@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // Functions under full isolation reach nothing on the host, its loopback
@@ -44,6 +46,7 @@ func TestMain(m *testing.M) {
 		functionReachable.base = ts.URL
 	}
 	code := m.Run()
+	testutil.RemoveBuiltBinaries()
 	for i := len(cleanups) - 1; i >= 0; i-- {
 		cleanups[i]()
 	}

@@ -5,11 +5,14 @@ import (
 	"testing"
 
 	"github.com/updraft/updraft/internal/sandbox"
+	"github.com/updraft/updraft/internal/testutil"
 )
 
 // TestMain lets the test binary act as the sandbox's init process when the
 // sandbox re-executes it.
 func TestMain(m *testing.M) {
 	sandbox.RunInitIfRequested()
-	os.Exit(m.Run())
+	code := m.Run()
+	testutil.RemoveBuiltBinaries()
+	os.Exit(code)
 }

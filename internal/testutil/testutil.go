@@ -84,6 +84,19 @@ func BuildBinary(t testing.TB, pkg string, ldflags string) string {
 	return out
 }
 
+// RemoveBuiltBinaries deletes what BuildBinary built in this test process.
+// A TestMain calls it after m.Run: the binaries outlive single tests, and
+// left behind they fill the temporary directory run after run.
+func RemoveBuiltBinaries() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	buildDir = ""
+	buildCache = map[string]string{}
+}
+
 // FunctionZip builds the Go function package pkg as `bootstrap` and
 // returns a deployment zip holding it.
 func FunctionZip(t testing.TB, pkg string, ldflags string) []byte {
