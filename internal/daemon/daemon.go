@@ -166,11 +166,20 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	}
 	closers = append(closers, func(context.Context) error { return reg.Close() })
 
-	sink := fnlog.NewJetStreamSink(st.JetStream(), logger)
-	closers = append(closers, func(context.Context) error { return sink.Close() })
-
 	promReg := metrics.NewRegistry()
 	invokeMetrics := metrics.NewInvoke(promReg)
+
+	sink := fnlog.NewJetStreamSink(st.JetStream(), fnlog.SinkConfig{
+		Limits: fnlog.Limits{
+			MaxBytes:    int64(cfg.Logs.FunctionMaxBytes),
+			MaxMessages: int64(cfg.Logs.FunctionMaxMessages),
+			MaxAge:      cfg.Logs.MaxAge,
+			Replicas:    st.Replicas(),
+		},
+		BufferBytes: cfg.Logs.BufferBytes,
+		Observer:    metrics.NewLogs(promReg),
+	}, logger)
+	closers = append(closers, func(context.Context) error { return sink.Close() })
 
 	openFiles, err := raiseOpenFiles()
 	if err != nil {

@@ -221,3 +221,34 @@ func TestConcurrencySetsTheGaugeOfOneFunction(t *testing.T) {
 		t.Errorf("concurrency series = %d, want 2 (one per function, no version label)", got)
 	}
 }
+
+func TestLogLinesDroppedCountsLinesAndBytesPerFunctionAndReason(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewLogs(reg)
+
+	m.LogLinesDropped("loud", "buffer", 1, 100)
+	m.LogLinesDropped("loud", "buffer", 3, 50)
+	m.LogLinesDropped("loud", "store", 2, 20)
+	m.LogLinesDropped("quiet", "closed", 1, 5)
+
+	checks := []struct {
+		function, reason string
+		lines, bytes     float64
+	}{
+		{"loud", "buffer", 4, 150},
+		{"loud", "store", 2, 20},
+		{"quiet", "closed", 1, 5},
+	}
+	for _, c := range checks {
+		labels := map[string]string{"function": c.function, "reason": c.reason}
+		if got := counterValue(t, reg, "updraft_function_log_dropped_lines_total", labels); got != c.lines {
+			t.Errorf("dropped lines %v = %v, want %v", labels, got, c.lines)
+		}
+		if got := counterValue(t, reg, "updraft_function_log_dropped_bytes_total", labels); got != c.bytes {
+			t.Errorf("dropped bytes %v = %v, want %v", labels, got, c.bytes)
+		}
+	}
+	if got := seriesCount(t, reg, "updraft_function_log_dropped_lines_total"); got != 3 {
+		t.Errorf("dropped lines series = %d, want 3", got)
+	}
+}

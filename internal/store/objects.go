@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,18 +21,10 @@ const (
 	// BucketCode is the object store holding code zips, keyed by the hex
 	// sha256 of their bytes.
 	BucketCode = "updraft-code"
-	// StreamLogs is the stream of function log lines.
-	StreamLogs = "UPDRAFT_LOGS"
-	// SubjectLogsPrefix prefixes the log subject of each function
-	// (updraft.logs.<function>).
-	SubjectLogsPrefix = "updraft.logs."
-)
-
-// Log stream limits: Lambda keeps logs in CloudWatch indefinitely; updraft
-// keeps a bounded window so a busy function cannot fill the disk.
-const (
-	logsMaxAge   = 7 * 24 * time.Hour
-	logsMaxBytes = 1 << 30
+	// retiredLogsStream is the stream that held every function's log
+	// lines before each function got its own (package fnlog); Open
+	// deletes it once its records have aged out (7 days).
+	retiredLogsStream = "UPDRAFT_LOGS"
 )
 
 // keyValues returns the definitions of every KV bucket.
@@ -70,23 +63,6 @@ func objectStores(replicas int) []jetstream.ObjectStoreConfig {
 	}
 }
 
-// streams returns the definitions of every plain stream.
-func streams(replicas int) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{
-		{
-			Name:        StreamLogs,
-			Description: "updraft function logs",
-			Subjects:    []string{SubjectLogsPrefix + ">"},
-			Retention:   jetstream.LimitsPolicy,
-			MaxAge:      logsMaxAge,
-			MaxBytes:    logsMaxBytes,
-			Discard:     jetstream.DiscardOld,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		},
-	}
-}
-
 // ensureObjects creates or updates every object and records the handles
 // of the buckets on s.
 func (s *Store) ensureObjects(ctx context.Context, replicas int) error {
@@ -104,10 +80,27 @@ func (s *Store) ensureObjects(ctx context.Context, replicas int) error {
 		}
 		s.objs[cfg.Bucket] = obs
 	}
-	for _, cfg := range streams(replicas) {
-		if _, err := s.js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("store: create or update stream %s: %w", cfg.Name, err)
-		}
+	return s.removeRetiredLogs(ctx)
+}
+
+// removeRetiredLogs deletes the retired shared log stream once it is
+// empty. Until then its records stay on disk, not shown by `updraft logs`,
+// and its subjects updraft.logs.> stay taken (the per-function streams use
+// updraft.fnlogs.).
+func (s *Store) removeRetiredLogs(ctx context.Context) error {
+	st, err := s.js.Stream(ctx, retiredLogsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: retired log stream: %w", err)
+	}
+	if n := st.CachedInfo().State.Msgs; n > 0 {
+		s.logger.Info("retired shared log stream kept until its records age out", "stream", retiredLogsStream, "records", n)
+		return nil
+	}
+	if err := s.js.DeleteStream(ctx, retiredLogsStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("store: delete retired log stream: %w", err)
 	}
 	return nil
 }
