@@ -8,8 +8,9 @@
 // (GET value; fail when the body is "fail", else return it), invoke-event
 // (queue an Event invocation of the function named by value with the AWS
 // SDK, configured only from the environment), print (n lines "value
-// 000000" to "value <n-1>" on stdout), flood (n MB of 1 KiB lines on
-// stdout, or until 1 s before the deadline; returns the bytes written). An
+// 000000" to "value <n-1>" on stdout), flood (n MB of lines of value bytes,
+// default 1024, on stdout, or until 1 s before the deadline; returns the
+// bytes written). An
 // event
 // with "data" rows and no action is a remote-service batch: each row
 // [n, args...] is answered [n, "UPPER(args)"]. Setting FAIL_INIT=1 makes
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -127,7 +129,8 @@ func handle(ctx context.Context, e Event) (any, error) {
 		}
 		return e.N, w.Flush()
 	case "flood":
-		return flood(ctx, e.N<<20)
+		size, _ := strconv.Atoi(e.Value)
+		return flood(ctx, e.N<<20, max(size, 1024))
 
 	case "fail-url":
 		resp, err := http.Get(e.Value)
@@ -189,12 +192,12 @@ func main() {
 	lambda.Start(handle)
 }
 
-// flood writes n bytes of 1 KiB lines to stdout in 64 KiB writes, or as
-// many as it can until a second before the invocation's deadline, and
-// returns how many it wrote.
-func flood(ctx context.Context, n int) (int, error) {
-	line := []byte(strings.Repeat("f", 1023) + "\n")
-	chunk := bytes.Repeat(line, 64)
+// flood writes n bytes of lines of size bytes to stdout in writes of at
+// least 64 KiB, or as many as it can until a second before the
+// invocation's deadline, and returns how many it wrote.
+func flood(ctx context.Context, n, size int) (int, error) {
+	line := []byte(strings.Repeat("f", size-1) + "\n")
+	chunk := bytes.Repeat(line, max(1, 64<<10/size))
 	stop := time.Now().Add(time.Hour)
 	if d, ok := ctx.Deadline(); ok {
 		stop = d.Add(-time.Second)
