@@ -20,6 +20,12 @@ const (
 	// BucketCode is the object store holding code zips, keyed by the hex
 	// sha256 of their bytes.
 	BucketCode = "updraft-code"
+	// BucketCodeHolds is the KV bucket that makes pruning a code zip safe
+	// while another node may be about to reference it: one key per zip
+	// (its hex sha256), written by an upload ("used") and by the pruner
+	// that deletes it ("deleting"), always with a compare-and-set. See
+	// internal/registry's prune.go.
+	BucketCodeHolds = "updraft-code-holds"
 	// StreamLogs is the stream of function log lines.
 	StreamLogs = "UPDRAFT_LOGS"
 	// SubjectLogsPrefix prefixes the log subject of each function
@@ -54,6 +60,13 @@ func keyValues(replicas int) []jetstream.KeyValueConfig {
 			// the delete marker an expiry leaves is kept this long so
 			// every watcher sees it.
 			LimitMarkerTTL: time.Minute,
+		},
+		{
+			Bucket:      BucketCodeHolds,
+			Description: "updraft code zips' last upload and pruning marks",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
 		},
 	}
 }
