@@ -269,3 +269,40 @@ func TestSharedCodeSurvivesDeletingOneFunction(t *testing.T) {
 		t.Fatalf("twin-b answered %v", got)
 	}
 }
+
+// TestTwoNodesReclaimTheirOwnCode runs a function on two nodes sharing
+// one store and deletes it on one: each node removes its own unpacked
+// copy, and the shared zip is pruned once, by one of them.
+func TestTwoNodesReclaimTheirOwnCode(t *testing.T) {
+	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0", "--code-prune-grace", reclaimGrace}})
+	b := testutil.StartServer(t, testutil.Options{Args: append(joinArgs(t, a), "--code-prune-grace", reclaimGrace)})
+	fn := createTestFunction(t, a.Lambda(), "roaming", fnOpts{zip: testfnZip(t, map[string][]byte{"roaming.txt": []byte("two nodes")})})
+	sha := hexSHA(t, fn.CodeSha256)
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		_, err := b.Lambda().GetFunction(ctx(t), getFunctionInput("roaming"))
+		return err
+	})
+	for _, srv := range []*testutil.Server{a, b} {
+		invokeJSON(t, srv.Lambda(), "roaming", map[string]string{"action": "echo"}, nil)
+		if _, err := os.Stat(filepath.Join(srv.DataDir, "code", sha)); err != nil {
+			t.Fatalf("unpacked code on %s: %v", srv.URL, err)
+		}
+	}
+	if _, err := b.Lambda().DeleteFunction(ctx(t), &lambda.DeleteFunctionInput{FunctionName: aws.String("roaming")}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	for _, srv := range []*testutil.Server{a, b} {
+		waitGone(t, filepath.Join(srv.DataDir, "code", sha))
+	}
+	testutil.WaitFor(t, reclaimWait, func() error {
+		if !pruned(a, sha) && !pruned(b, sha) {
+			return fmt.Errorf("zip %s not pruned yet", sha)
+		}
+		return nil
+	})
+	// Both nodes keep pruning every 500 ms; give the other a few passes.
+	time.Sleep(2 * time.Second)
+	if pruned(a, sha) && pruned(b, sha) {
+		t.Fatalf("both nodes say they pruned %s", sha)
+	}
+}
