@@ -138,7 +138,7 @@ func (r *Registry) pruneBlobs(ctx context.Context, st *reclaimState) {
 			total -= size
 			count--
 			delete(st.unreferenced, sha)
-			r.storage.reclaimedB.Add(size)
+			r.storage.reclaimedBlobs.Add(size)
 			r.logger.Info("code zip pruned: no version references it", "sha256", sha, "bytes", size, "unreferenced_for", now.Sub(since).Round(time.Millisecond).String())
 		}
 	}

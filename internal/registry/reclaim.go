@@ -56,9 +56,9 @@ type StorageStats struct {
 
 // storageCounters backs StorageStats; written by the reclaimer only.
 type storageCounters struct {
-	unpackedBytes, unpackedDirs   atomic.Int64
-	blobBytes, blobs              atomic.Int64
-	reclaimedUnpacked, reclaimedB atomic.Int64
+	unpackedBytes, unpackedDirs       atomic.Int64
+	blobBytes, blobs                  atomic.Int64
+	reclaimedUnpacked, reclaimedBlobs atomic.Int64
 }
 
 // StorageStats returns what code storage holds, for metrics.
@@ -67,7 +67,7 @@ func (r *Registry) StorageStats() StorageStats {
 	return StorageStats{
 		UnpackedBytes: c.unpackedBytes.Load(), UnpackedDirs: c.unpackedDirs.Load(),
 		BlobBytes: c.blobBytes.Load(), Blobs: c.blobs.Load(),
-		ReclaimedUnpackedBytes: c.reclaimedUnpacked.Load(), ReclaimedBlobBytes: c.reclaimedB.Load(),
+		ReclaimedUnpackedBytes: c.reclaimedUnpacked.Load(), ReclaimedBlobBytes: c.reclaimedBlobs.Load(),
 	}
 }
 
