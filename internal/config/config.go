@@ -117,6 +117,11 @@ type Store struct {
 	NatsCA string
 	// Replicas is the replica count of every JetStream object (cluster mode).
 	Replicas int
+	// CodePruneGrace is how long a code or layer zip that no function
+	// version or layer version references stays in the object store
+	// before it is deleted. It covers an upload on another node and the
+	// nodes' views catching up; see internal/registry's prune.go.
+	CodePruneGrace time.Duration
 }
 
 // Pool configures execution environments.
@@ -243,8 +248,9 @@ func Default() Config {
 			ShutdownGrace: 30 * time.Second,
 		},
 		Store: Store{
-			DataDir:  DefaultDataDir(),
-			Replicas: 1,
+			DataDir:        DefaultDataDir(),
+			Replicas:       1,
+			CodePruneGrace: 15 * time.Minute,
 		},
 		Pool: Pool{
 			IdleTTL:         10 * time.Minute,
@@ -334,6 +340,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsCreds, "nats-creds", "UPDRAFT_NATS_CREDS", "credentials file for --nats-url: another node's nats.creds or a NATS .creds file")
 	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	dur(&cfg.Store.CodePruneGrace, "code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "how long a code or layer zip no version references stays in the store before it is deleted")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
@@ -455,6 +462,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Store.validateNatsSecurity()...)
 	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
+	}
+	if c.Store.CodePruneGrace <= 0 {
+		errs = append(errs, fmt.Errorf("--code-prune-grace %s: want a positive duration", c.Store.CodePruneGrace))
 	}
 	if c.Server.Procs < 0 {
 		errs = append(errs, fmt.Errorf("--procs %d: want 0 (default) or more", c.Server.Procs))

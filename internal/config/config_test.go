@@ -305,6 +305,15 @@ func TestValidate(t *testing.T) {
 			want:   []string{"--idle-ttl -1s: want a positive duration"},
 		},
 		{
+			name:   "a zero code prune grace is refused",
+			mutate: func(c *Config) { c.Store.CodePruneGrace = 0 },
+			want:   []string{"--code-prune-grace 0s: want a positive duration"},
+		},
+		{
+			name:   "a short code prune grace is accepted",
+			mutate: func(c *Config) { c.Store.CodePruneGrace = time.Second },
+		},
+		{
 			name:   "an unknown isolation level is refused",
 			mutate: func(c *Config) { c.Sandbox.Isolation = "none" },
 			want:   []string{`--isolation "none": want auto, full or basic`},
@@ -422,6 +431,7 @@ func TestDefault(t *testing.T) {
 		{"auth", c.Server.Auth, AuthSigV4},
 		{"shutdown grace", c.Server.ShutdownGrace, 30 * time.Second},
 		{"replicas", c.Store.Replicas, 1},
+		{"code prune grace", c.Store.CodePruneGrace, 15 * time.Minute},
 		{"idle ttl", c.Pool.IdleTTL, 10 * time.Minute},
 		{"max environments", c.Pool.MaxEnvironments, 1000},
 		{"init timeout", c.Pool.InitTimeout, 10 * time.Second},
@@ -479,6 +489,7 @@ var bindings = []binding{
 	{"nats-creds", "UPDRAFT_NATS_CREDS", "/env/nats.creds", "/flag/nats.creds", func(c *Config) string { return c.Store.NatsCreds }},
 	{"nats-ca", "UPDRAFT_NATS_CA", "/env/ca.pem", "/flag/ca.pem", func(c *Config) string { return c.Store.NatsCA }},
 	{"replicas", "UPDRAFT_REPLICAS", "3", "5", func(c *Config) string { return fmt.Sprint(c.Store.Replicas) }},
+	{"code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "2s", "1h0m0s", func(c *Config) string { return c.Store.CodePruneGrace.String() }},
 	{"debug-listen", "UPDRAFT_DEBUG_LISTEN", "127.0.0.1:6060", "127.0.0.1:6061", func(c *Config) string { return c.Server.DebugListen }},
 	{"region", "UPDRAFT_REGION", "eu-west-1", "ap-south-1", func(c *Config) string { return c.Server.Region }},
 	{"account-id", "UPDRAFT_ACCOUNT_ID", "111111111111", "222222222222", func(c *Config) string { return c.Server.AccountID }},

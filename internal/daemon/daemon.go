@@ -160,6 +160,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
 		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
 		AccountConcurrency: cfg.Pool.MaxEnvironments,
+		PruneGrace:         cfg.Store.CodePruneGrace,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: registry: %w", err)
@@ -168,6 +169,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	promReg := metrics.NewRegistry()
 	invokeMetrics := metrics.NewInvoke(promReg)
+	// The two StorageStats have the same fields, so the compiler keeps them in step.
+	metrics.NewStorage(promReg, func() metrics.StorageStats { return metrics.StorageStats(reg.StorageStats()) })
 
 	sink := fnlog.NewJetStreamSink(st.JetStream(), fnlog.SinkConfig{
 		Limits: fnlog.Limits{

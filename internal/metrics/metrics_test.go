@@ -252,3 +252,40 @@ func TestLogLinesDroppedCountsLinesAndBytesPerFunctionAndReason(t *testing.T) {
 		t.Errorf("dropped lines series = %d, want 3", got)
 	}
 }
+
+// TestStorageReadsStatsAtScrape checks that the storage metrics report
+// what the stats function says at the time of each scrape, by "where".
+func TestStorageReadsStatsAtScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	stats := StorageStats{UnpackedBytes: 241 << 20, UnpackedDirs: 2, BlobBytes: 245 << 10, Blobs: 3, ReclaimedUnpackedBytes: 7, ReclaimedBlobBytes: 9}
+	NewStorage(reg, func() StorageStats { return stats })
+	tests := []struct {
+		name, where string
+		gauge       bool
+		want        float64
+	}{
+		{"updraft_code_bytes", "unpacked", true, 241 << 20},
+		{"updraft_code_bytes", "store", true, 245 << 10},
+		{"updraft_code_objects", "unpacked", true, 2},
+		{"updraft_code_objects", "store", true, 3},
+		{"updraft_code_reclaimed_bytes_total", "unpacked", false, 7},
+		{"updraft_code_reclaimed_bytes_total", "store", false, 9},
+	}
+	for _, tc := range tests {
+		m := series(t, reg, tc.name, map[string]string{"where": tc.where})
+		if m == nil {
+			t.Fatalf("%s{where=%q} missing", tc.name, tc.where)
+		}
+		got := m.GetCounter().GetValue()
+		if tc.gauge {
+			got = m.GetGauge().GetValue()
+		}
+		if got != tc.want {
+			t.Errorf("%s{where=%q} = %v, want %v", tc.name, tc.where, got, tc.want)
+		}
+	}
+	stats.UnpackedBytes = 0
+	if m := series(t, reg, "updraft_code_bytes", map[string]string{"where": "unpacked"}); m.GetGauge().GetValue() != 0 {
+		t.Errorf("after the stats changed, unpacked bytes = %v, want 0", m.GetGauge().GetValue())
+	}
+}

@@ -25,6 +25,12 @@ const (
 	// lines before each function got its own (package fnlog); Open
 	// deletes it once its records have aged out (7 days).
 	retiredLogsStream = "UPDRAFT_LOGS"
+	// BucketCodeHolds is the KV bucket that makes pruning a code zip safe
+	// while another node may be about to reference it: one key per zip
+	// (its hex sha256), written by an upload ("used") and by the pruner
+	// that deletes it ("deleting"), always with a compare-and-set. See
+	// internal/registry's prune.go.
+	BucketCodeHolds = "updraft-code-holds"
 )
 
 // keyValues returns the definitions of every KV bucket.
@@ -47,6 +53,13 @@ func keyValues(replicas int) []jetstream.KeyValueConfig {
 			// the delete marker an expiry leaves is kept this long so
 			// every watcher sees it.
 			LimitMarkerTTL: time.Minute,
+		},
+		{
+			Bucket:      BucketCodeHolds,
+			Description: "updraft code zips' last upload and pruning marks",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
 		},
 	}
 }

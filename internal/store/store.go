@@ -391,6 +391,9 @@ func (s *Store) IAM() jetstream.KeyValue { return s.kvs[BucketIAM] }
 // Code returns the object store of code zips.
 func (s *Store) Code() jetstream.ObjectStore { return s.objs[BucketCode] }
 
+// CodeHolds returns the KV bucket of code zips' upload and pruning marks.
+func (s *Store) CodeHolds() jetstream.KeyValue { return s.kvs[BucketCodeHolds] }
+
 // KeyValue returns the KV bucket with the given name, one of those
 // declared in objects.go; nil for any other name.
 func (s *Store) KeyValue(bucket string) jetstream.KeyValue { return s.kvs[bucket] }
