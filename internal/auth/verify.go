@@ -422,7 +422,11 @@ func (v *Verifier) newCandidates(r *http.Request, a authorization, ts, rawQuery,
 	names := a.headerNames()
 	var headers []string
 	for _, h := range hostValues(r) {
-		headers = append(headers, canonicalHeaders(r, names, h))
+		botocore := canonicalHeaders(r, names, h, trimAllWhitespace)
+		headers = append(headers, botocore)
+		if goSDK := canonicalHeaders(r, names, h, trimAllSpaces); goSDK != botocore {
+			headers = append(headers, goSDK)
+		}
 	}
 	sig, _ := hex.DecodeString(a.Signature) // validated as 64 hex digits by the parser
 	return &candidates{
