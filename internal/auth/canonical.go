@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // This file rebuilds the SigV4 canonical request from the request as it
@@ -266,6 +267,19 @@ func trimAllSpaces(v string) string {
 		b.WriteByte(v[i])
 	}
 	return b.String()
+}
+
+// otherWhitespace reports whether a signed header value holds whitespace
+// other than ' ', the only case where the two readings differ.
+func otherWhitespace(r *http.Request, names []string) bool {
+	for _, name := range names {
+		for _, v := range r.Header.Values(name) {
+			if strings.ContainsFunc(v, func(c rune) bool { return c != ' ' && unicode.IsSpace(c) }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // impliedHeader returns the value of a header that net/http consumed into a

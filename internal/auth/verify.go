@@ -420,12 +420,12 @@ func (v *Verifier) newCandidates(r *http.Request, a authorization, ts, rawQuery,
 		skip = querySignature
 	}
 	names := a.headerNames()
+	twoReadings := otherWhitespace(r, names)
 	var headers []string
 	for _, h := range hostValues(r) {
-		botocore := canonicalHeaders(r, names, h, trimAllWhitespace)
-		headers = append(headers, botocore)
-		if goSDK := canonicalHeaders(r, names, h, trimAllSpaces); goSDK != botocore {
-			headers = append(headers, goSDK)
+		headers = append(headers, canonicalHeaders(r, names, h, trimAllWhitespace))
+		if twoReadings {
+			headers = append(headers, canonicalHeaders(r, names, h, trimAllSpaces))
 		}
 	}
 	sig, _ := hex.DecodeString(a.Signature) // validated as 64 hex digits by the parser
