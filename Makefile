@@ -1,7 +1,7 @@
 # Plain go commands are the interface; these targets only name them.
 GO ?= go
 
-.PHONY: run test check bench build
+.PHONY: run test check bench build fuzz
 
 build: ## build ./updraft
 	CGO_ENABLED=0 $(GO) build -o updraft ./cmd/updraft
@@ -9,10 +9,14 @@ build: ## build ./updraft
 run: ## run the server with the embedded store on 127.0.0.1:9321
 	$(GO) run ./cmd/updraft server
 
-test: ## vet, then every test (unit, integration, end-to-end) with the race detector
+test: ## vet, every test (unit, integration, end-to-end) with the race detector, benchmarks once, fuzz targets briefly
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/...
+	bash .ci/fuzz
+
+fuzz: ## every fuzz target for FUZZTIME each (default 3s), one at a time
+	bash .ci/fuzz
 
 check: ## formatting and vet
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -124,7 +124,7 @@ func (f *fixture) doJSON(t *testing.T, method, target string, v any, header ...s
 }
 
 // codeZip is a deployment package with an executable bootstrap.
-func codeZip(t *testing.T) []byte {
+func codeZip(t testing.TB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // This file rebuilds the SigV4 canonical request from the request as it
@@ -210,8 +211,8 @@ func hostValues(r *http.Request) []string {
 // canonicalHeaders builds the CanonicalHeaders block (each line
 // "name:value\n") for the signed header names, using host for the host
 // header. Values of a repeated header are joined with ',' after trimming
-// and collapsing inner whitespace, as botocore's _header_value does.
-func canonicalHeaders(r *http.Request, names []string, host string) string {
+// and collapsing inner whitespace with trim.
+func canonicalHeaders(r *http.Request, names []string, host string, trim func(string) string) string {
 	var b strings.Builder
 	for _, name := range names {
 		lname := strings.ToLower(name)
@@ -231,11 +232,54 @@ func canonicalHeaders(r *http.Request, names []string, host string) string {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(strings.Join(strings.Fields(v), " "))
+			b.WriteString(trim(v))
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// The SigV4 "Trimall" of a header value has two readings among real
+// clients. botocore's _header_value splits on any whitespace and joins
+// with one space, so a tab becomes a space; aws-sdk-go-v2's
+// StripExcessSpaces trims and collapses only the space character and
+// keeps a tab as it is. A value without tabs or other whitespace reads
+// the same either way.
+
+// trimAllWhitespace is botocore's reading: " ".join(value.split()).
+func trimAllWhitespace(v string) string {
+	return strings.Join(strings.Fields(v), " ")
+}
+
+// trimAllSpaces is aws-sdk-go-v2's reading: leading, trailing and runs of
+// ' ' only.
+func trimAllSpaces(v string) string {
+	v = strings.Trim(v, " ")
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// otherWhitespace reports whether a signed header value holds whitespace
+// other than ' ', the only case where the two readings differ.
+func otherWhitespace(r *http.Request, names []string) bool {
+	for _, name := range names {
+		for _, v := range r.Header.Values(name) {
+			if strings.ContainsFunc(v, func(c rune) bool { return c != ' ' && unicode.IsSpace(c) }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // impliedHeader returns the value of a header that net/http consumed into a

@@ -420,9 +420,13 @@ func (v *Verifier) newCandidates(r *http.Request, a authorization, ts, rawQuery,
 		skip = querySignature
 	}
 	names := a.headerNames()
+	twoReadings := otherWhitespace(r, names)
 	var headers []string
 	for _, h := range hostValues(r) {
-		headers = append(headers, canonicalHeaders(r, names, h))
+		headers = append(headers, canonicalHeaders(r, names, h, trimAllWhitespace))
+		if twoReadings {
+			headers = append(headers, canonicalHeaders(r, names, h, trimAllSpaces))
+		}
 	}
 	sig, _ := hex.DecodeString(a.Signature) // validated as 64 hex digits by the parser
 	return &candidates{

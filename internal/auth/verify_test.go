@@ -47,6 +47,10 @@ func TestVerifyAcceptsRequestsSignedByTheGoSDK(t *testing.T) {
 		{name: "execute-api service in another region", method: "POST", target: "/prod/hello?name=x", body: []byte("hi"),
 			service: "execute-api", region: "eu-west-2"},
 		{name: "a path with a double slash", method: "GET", target: "/2015-03-31//functions/"},
+		// Found by FuzzVerifySDKSigned: the Go SDK keeps a tab inside a
+		// header value where botocore turns it into a space.
+		{name: "a signed header value with a tab inside", method: "POST", target: "/2015-03-31/functions/my-fn/invocations", body: invokeBody,
+			header: http.Header{"X-Custom": {"tab\tinside  and  spaces"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

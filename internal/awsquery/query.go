@@ -134,12 +134,18 @@ func (r *Request) Bool(name string, def bool) (bool, error) {
 }
 
 // Required returns name's value or the protocol's error for a missing
-// parameter.
+// or empty parameter: every required string of IAM and STS has a minimum
+// length of at least 1 in their service models, and AWS checks it before
+// the operation runs.
 func (r *Request) Required(name string) (string, error) {
 	if !r.Params.Has(name) {
 		return "", Validation("Value null at '%s' failed to satisfy constraint: Member must not be null", lowerFirst(name))
 	}
-	return r.Params.Get(name), nil
+	v := r.Params.Get(name)
+	if v == "" {
+		return "", Validation("Value '' at '%s' failed to satisfy constraint: Member must have length greater than or equal to 1", lowerFirst(name))
+	}
+	return v, nil
 }
 
 // maxMembers bounds the members of one list parameter, so a request

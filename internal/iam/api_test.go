@@ -78,6 +78,10 @@ func TestAPIShapes(t *testing.T) {
 			`<Message>Policy arn:aws:iam::000000000000:policy/nope was not found.</Message>`},
 		{"missing parameter", url.Values{"Action": {"GetRole"}}, 400,
 			`<Message>1 validation error detected: Value null at &#39;roleName&#39; failed to satisfy constraint: Member must not be null</Message>`},
+		// Found by FuzzQueryAPI: an empty name made the store key "role.",
+		// which JetStream refuses, and the answer was a 500.
+		{"empty parameter", url.Values{"Action": {"PutRolePolicy"}, "RoleName": {""}, "PolicyName": {"p"}, "PolicyDocument": {"{}"}}, 400,
+			`<Message>1 validation error detected: Value &#39;&#39; at &#39;roleName&#39; failed to satisfy constraint: Member must have length greater than or equal to 1</Message>`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

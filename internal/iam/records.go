@@ -89,8 +89,12 @@ func policyKey(name string) string { return prefixPolicy + keyToken(strings.ToLo
 // keyToken escapes s into one KV key token: lower-case letters, digits,
 // '-' and '_' stay; every other byte becomes "=" and two hex digits. It is
 // unambiguous ('=' always starts an escape), so distinct strings never
-// share a key.
+// share a key. The empty string, which no record is named but a lookup
+// may ask for, is "=" alone: JetStream refuses an empty key token.
 func keyToken(s string) string {
+	if s == "" {
+		return "="
+	}
 	const hex = "0123456789abcdef"
 	var b strings.Builder
 	b.Grow(len(s) + 8)

@@ -293,9 +293,18 @@ func TestSigningKeySurvivesRestart(t *testing.T) {
 }
 
 func TestKeyToken(t *testing.T) {
-	for in, want := range map[string]string{"ci": "ci", "a.b": "a=2eb", "x+y@z,w=v": "x=2by=40z=2cw=3dv", "Env_1": "=45nv_1"} {
+	for in, want := range map[string]string{"ci": "ci", "a.b": "a=2eb", "x+y@z,w=v": "x=2by=40z=2cw=3dv", "Env_1": "=45nv_1", "": "="} {
 		if got := keyToken(in); got != want {
 			t.Errorf("keyToken(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestLookupOfAnEmptyNameIsNoSuchEntity: the store itself, below the API's
+// parameter checks, answers a lookup of "" as not found, not as a store
+// failure on the key "role.".
+func TestLookupOfAnEmptyNameIsNoSuchEntity(t *testing.T) {
+	s := openIAM(t, newTestStore(t), nil)
+	err := s.PutInlinePolicy(t.Context(), EntityRole, "", "p", "{}")
+	wantCode(t, err, "NoSuchEntity", 404)
 }

@@ -277,7 +277,10 @@ func (r *Registry) removeStaleUnpacks() {
 // nil).
 func (r *Registry) getEntry(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 	e, err := r.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	// A key JetStream refuses ("fn..0" for the lookup name ".0": Lambda's
+	// lookup pattern allows dots that no created name has) was never
+	// written, so it holds nothing.
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return nil, nil
 	}
 	if err != nil {

@@ -29,6 +29,12 @@ const (
 	maxSymlinkTarget = 4096
 	// maxSymlinkHops bounds symlink resolution, as Linux does (ELOOP).
 	maxSymlinkHops = 40
+	// maxNameComponent is Linux's NAME_MAX: the longest file name.
+	maxNameComponent = 255
+	// maxEntryName bounds an entry's whole path, leaving room within
+	// Linux's PATH_MAX (4096) for the code cache directory it unpacks
+	// into (and for /var/task or /opt inside the environment).
+	maxEntryName = 2048
 )
 
 const msgCouldNotUnzip = "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -79,6 +85,7 @@ func checkEntries(zr *zip.Reader) error {
 	var declared uint64
 	links := make(map[string]string)
 	names := make(map[string]bool, len(zr.File))
+	kinds := make(map[string]entryKind, len(zr.File))
 	for _, f := range zr.File {
 		declared += f.UncompressedSize64
 		if declared > MaxUnzippedBytes {
@@ -98,6 +105,9 @@ func checkEntries(zr *zip.Reader) error {
 			continue // the root itself
 		}
 		names[name] = true
+		if err := addKind(kinds, name, kindOf(f.Mode())); err != nil {
+			return err
+		}
 		if f.Mode()&fs.ModeSymlink != 0 {
 			target, err := readSymlinkTarget(f)
 			if err != nil {
@@ -122,6 +132,63 @@ func checkEntries(zr *zip.Reader) error {
 	return nil
 }
 
+// entryKind is what an entry makes at its path once unpacked.
+type entryKind uint8
+
+const (
+	kindFile entryKind = iota + 1
+	kindDir
+	kindLink
+)
+
+func (k entryKind) String() string {
+	switch k {
+	case kindDir:
+		return "directory"
+	case kindLink:
+		return "symlink"
+	}
+	return "file"
+}
+
+func kindOf(mode fs.FileMode) entryKind {
+	switch {
+	case mode.IsDir():
+		return kindDir
+	case mode&fs.ModeSymlink != 0:
+		return kindLink
+	}
+	return kindFile
+}
+
+// addKind records that name is a k, and that every directory above it is
+// one. A path the package makes two different things (a file and a
+// directory, say "a" and "a/b"), or two symlinks, has no one unpacked
+// form: unzip tools disagree and extractZip would fail half way, at the
+// function's first cold start instead of at upload. A file given twice is
+// allowed; the last one wins, as with unzip -o.
+func addKind(kinds map[string]entryKind, name string, k entryKind) error {
+	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+		if err := setKind(kinds, dir, kindDir); err != nil {
+			return err
+		}
+	}
+	return setKind(kinds, name, k)
+}
+
+func setKind(kinds map[string]entryKind, name string, k entryKind) error {
+	prev, seen := kinds[name]
+	switch {
+	case !seen:
+		kinds[name] = k
+	case prev != k:
+		return lambdaerr.InvalidZipFile("%s The path %q is both a %s and a %s in the package.", msgCouldNotUnzip, name, prev, k)
+	case k == kindLink:
+		return lambdaerr.InvalidZipFile("%s The symlink %q appears twice in the package.", msgCouldNotUnzip, name)
+	}
+	return nil
+}
+
 // entryName cleans a zip entry name and refuses absolute paths and "..".
 // It returns "" for the root directory entry.
 func entryName(raw string) (string, error) {
@@ -140,6 +207,16 @@ func entryName(raw string) (string, error) {
 	if name == "." {
 		return "", nil
 	}
+	// A name Linux cannot hold would pass here and fail at the first
+	// cold start, when the package is unpacked.
+	if len(name) > maxEntryName {
+		return "", lambdaerr.InvalidZipFile("%s The entry name %.64q... is longer than %d bytes.", msgCouldNotUnzip, name, maxEntryName)
+	}
+	for part := range strings.SplitSeq(name, "/") {
+		if len(part) > maxNameComponent {
+			return "", lambdaerr.InvalidZipFile("%s The entry %.64q... has a name longer than %d bytes.", msgCouldNotUnzip, name, maxNameComponent)
+		}
+	}
 	return name, nil
 }
 
@@ -156,7 +233,8 @@ func readSymlinkTarget(f *zip.File) (string, error) {
 	if err != nil {
 		return "", lambdaerr.InvalidZipFile(msgCouldNotUnzip).WithCause(err)
 	}
-	if len(b) == 0 || len(b) > maxSymlinkTarget {
+	// A NUL cannot be in a path: symlink(2) would refuse it at unpack.
+	if len(b) == 0 || len(b) > maxSymlinkTarget || bytes.IndexByte(b, 0) >= 0 {
 		return "", errEscapes(f.Name)
 	}
 	return string(b), nil

@@ -57,8 +57,50 @@ func TestZipEntriesMustStayInside(t *testing.T) {
 	}
 }
 
+// TestZipPathsHaveOneKind covers packages FuzzZipEntries found accepted
+// at upload and then failing to unpack at the first cold start: a path
+// that is two things at once, a name or link target Linux cannot hold.
+func TestZipPathsHaveOneKind(t *testing.T) {
+	link := fs.ModeSymlink | 0o777
+	tests := []struct {
+		name    string
+		entries []zentry
+		ok      bool
+	}{
+		{name: "a file given twice (the last wins)", ok: true, entries: []zentry{{name: "a", body: "1"}, {name: "./a", body: "2"}}},
+		{name: "a directory given twice", ok: true, entries: []zentry{{name: "a/"}, {name: "a/b", body: "1"}, {name: "a/"}}},
+		{name: "a file, then a directory of the same name", entries: []zentry{{name: "a", body: "1"}, {name: "a/"}}},
+		{name: "a directory, then a file of the same name", entries: []zentry{{name: "a/"}, {name: "a", body: "1"}}},
+		{name: "a file inside a file", entries: []zentry{{name: "a/b", body: "1"}, {name: "a", body: "2"}}},
+		{name: "a symlink over a file", entries: []zentry{{name: "a", body: "1"}, {name: "a", body: "b", mode: link}}},
+		{name: "a file over a symlink", entries: []zentry{{name: "a", body: "b", mode: link}, {name: "a", body: "1"}}},
+		{name: "a symlink given twice", entries: []zentry{{name: "a", body: "b", mode: link}, {name: "a", body: "b", mode: link}}},
+		{name: "a symlink target holding a NUL", entries: []zentry{{name: "a", body: "b\x00c", mode: link}}},
+		{name: "a name of 255 bytes", ok: true, entries: []zentry{{name: "d/" + strings.Repeat("n", 255), body: "1"}}},
+		{name: "a name longer than Linux allows", entries: []zentry{{name: "d/" + strings.Repeat("n", 256), body: "1"}}},
+		{name: "a path of 2048 bytes", ok: true, entries: []zentry{{name: strings.Repeat(strings.Repeat("p", 127)+"/", 15) + strings.Repeat("f", 128), body: "1"}}},
+		{name: "a path longer than 2048 bytes", entries: []zentry{{name: strings.Repeat(strings.Repeat("p", 200)+"/", 11) + "f", body: "1"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := makeZip(t, tc.entries...)
+			_, err := inspectZip(data, "CreateFunction")
+			if !tc.ok {
+				wantType(t, err, lambdaerr.TypeInvalidParameterValue)
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused a good zip: %v", err)
+			}
+			if err := extractZip(data, t.TempDir()); err != nil {
+				t.Fatalf("accepted zip does not unpack: %v", err)
+			}
+		})
+	}
+}
+
 // rawZip writes one deflated entry whose header claims declared bytes.
-func rawZip(t *testing.T, name string, content []byte, declared uint64) []byte {
+func rawZip(t testing.TB, name string, content []byte, declared uint64) []byte {
 	t.Helper()
 	var comp bytes.Buffer
 	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
