@@ -116,6 +116,15 @@ type Store struct {
 	NatsCA string
 	// Replicas is the replica count of every JetStream object (cluster mode).
 	Replicas int
+	// WriteTimeout bounds every store write (publish, KV put, object
+	// put) that names no shorter deadline; a write that takes longer
+	// fails and marks the store unable to write until a probe succeeds.
+	WriteTimeout time.Duration
+	// MinFreeMB is the free space, in MiB, the embedded store keeps on
+	// the data dir's file system: below it (or below 5% of the file
+	// system's size, when that is smaller) the store refuses writes
+	// before JetStream runs out of space. 0 refuses only at 0 bytes free.
+	MinFreeMB int
 }
 
 // Pool configures execution environments.
@@ -216,8 +225,10 @@ func Default() Config {
 			ShutdownGrace: 30 * time.Second,
 		},
 		Store: Store{
-			DataDir:  DefaultDataDir(),
-			Replicas: 1,
+			DataDir:      DefaultDataDir(),
+			Replicas:     1,
+			WriteTimeout: 5 * time.Second,
+			MinFreeMB:    64,
 		},
 		Pool: Pool{
 			IdleTTL:         10 * time.Minute,
@@ -301,6 +312,8 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsCreds, "nats-creds", "UPDRAFT_NATS_CREDS", "credentials file for --nats-url: another node's nats.creds or a NATS .creds file")
 	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	dur(&cfg.Store.WriteTimeout, "store-write-timeout", "UPDRAFT_STORE_WRITE_TIMEOUT", "deadline of every store write; a write that misses it fails with a 5xx and the store is reported degraded until a probe write succeeds")
+	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
@@ -406,6 +419,12 @@ func (c Config) Validate() error {
 	}
 	if c.Store.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.Store.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--store-write-timeout %s: want a positive duration", c.Store.WriteTimeout))
+	}
+	if c.Store.MinFreeMB < 0 {
+		errs = append(errs, fmt.Errorf("--store-min-free-mb %d: want 0 or more", c.Store.MinFreeMB))
 	}
 	if c.Store.NatsListen != "" {
 		if _, _, err := net.SplitHostPort(c.Store.NatsListen); err != nil {
