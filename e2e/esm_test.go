@@ -91,8 +91,11 @@ func TestEventSourceMappingWithAWSCLI(t *testing.T) {
 
 	send("m1", "m2", "m3", "fail-1")
 	// fail-1 fails its whole batch: it (and any message batched with it)
-	// comes back after the 2 s visibility timeout, counted again.
-	waitLogs("seen body=m1 count=1", "seen body=m2 count=1", "seen body=m3 count=1", "seen body=fail-1 count=1 source=aws:sqs", "seen body=fail-1 count=2")
+	// comes back after the 2 s visibility timeout, counted again. The
+	// others are checked without their receive count: delivery is at
+	// least once, and on a loaded machine a poll that gave up after its
+	// messages were handed out counts them as received.
+	waitLogs("seen body=m1 count=", "seen body=m2 count=", "seen body=m3 count=", "seen body=fail-1 count=1 source=aws:sqs", "seen body=fail-1 count=2")
 
 	out, _ = awsCLI(t, srv, false, "lambda", "get-event-source-mapping", "--uuid", m.UUID)
 	if got := parseESM(t, out); got.State != "Enabled" {

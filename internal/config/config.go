@@ -33,6 +33,7 @@ type Config struct {
 	Sandbox Sandbox
 	Async   Async
 	Queue   Queue
+	Logs    Logs
 	Log     Log
 
 	// envErrs report UPDRAFT_* values BindServerFlags could not parse,
@@ -116,6 +117,11 @@ type Store struct {
 	NatsCA string
 	// Replicas is the replica count of every JetStream object (cluster mode).
 	Replicas int
+	// CodePruneGrace is how long a code or layer zip that no function
+	// version or layer version references stays in the object store
+	// before it is deleted. It covers an upload on another node and the
+	// nodes' views catching up; see internal/registry's prune.go.
+	CodePruneGrace time.Duration
 	// WriteTimeout bounds every store write (publish, KV put, object
 	// put) that names no shorter deadline; a write that takes longer
 	// fails and marks the store unable to write until a probe succeeds.
@@ -204,6 +210,32 @@ type Queue struct {
 	VisibilityTimeout time.Duration
 }
 
+// Logs configures function logs: each function has its own log stream
+// with this budget, so that no function's output evicts another's.
+type Logs struct {
+	// FunctionMaxBytes is the most bytes of log a function keeps; past
+	// it the function's oldest records are dropped. At least 1 MiB.
+	FunctionMaxBytes int
+	// FunctionMaxMessages is the most stored messages a function keeps
+	// (a message is up to 64 KiB of lines written together); past it the
+	// function's oldest are dropped. At least 100.
+	FunctionMaxMessages int
+	// MaxAge is how long a function's log records are kept at most.
+	MaxAge time.Duration
+	// BufferBytes bounds the function output the server holds in memory
+	// waiting to be stored, all functions together; one function may
+	// hold a quarter of it. Lines past it are dropped and counted. At
+	// least 4 MiB.
+	BufferBytes int
+}
+
+// Bounds of Logs.
+const (
+	minLogsFunctionMaxBytes    = 1 << 20
+	minLogsFunctionMaxMessages = 100
+	minLogsBufferBytes         = 4 << 20
+)
+
 // Log configures the server's own logs (not function logs).
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -225,10 +257,11 @@ func Default() Config {
 			ShutdownGrace: 30 * time.Second,
 		},
 		Store: Store{
-			DataDir:      DefaultDataDir(),
-			Replicas:     1,
-			WriteTimeout: 5 * time.Second,
-			MinFreeMB:    64,
+			DataDir:        DefaultDataDir(),
+			Replicas:       1,
+			CodePruneGrace: 15 * time.Minute,
+			WriteTimeout:   5 * time.Second,
+			MinFreeMB:      64,
 		},
 		Pool: Pool{
 			IdleTTL:         10 * time.Minute,
@@ -243,7 +276,13 @@ func Default() Config {
 			RecordTTL:       12 * time.Hour,
 		},
 		Queue: Queue{VisibilityTimeout: 30 * time.Second},
-		Log:   Log{Level: "info", Format: "text"},
+		Logs: Logs{
+			FunctionMaxBytes:    64 << 20,
+			FunctionMaxMessages: 100_000,
+			MaxAge:              7 * 24 * time.Hour,
+			BufferBytes:         16 << 20,
+		},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -312,6 +351,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsCreds, "nats-creds", "UPDRAFT_NATS_CREDS", "credentials file for --nats-url: another node's nats.creds or a NATS .creds file")
 	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	dur(&cfg.Store.CodePruneGrace, "code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "how long a code or layer zip no version references stays in the store before it is deleted")
 	dur(&cfg.Store.WriteTimeout, "store-write-timeout", "UPDRAFT_STORE_WRITE_TIMEOUT", "deadline of every store write; a write that misses it fails with a 5xx and the store is reported degraded until a probe write succeeds")
 	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
@@ -333,6 +373,10 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
 	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
+	num(&cfg.Logs.FunctionMaxBytes, "logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "bytes of log each function keeps; past it that function's oldest records are dropped (at least 1 MiB)")
+	num(&cfg.Logs.FunctionMaxMessages, "logs-function-max-messages", "UPDRAFT_LOGS_FUNCTION_MAX_MESSAGES", "stored log messages (up to 64 KiB of lines each) each function keeps; past it that function's oldest are dropped")
+	dur(&cfg.Logs.MaxAge, "logs-max-age", "UPDRAFT_LOGS_MAX_AGE", "how long function log records are kept")
+	num(&cfg.Logs.BufferBytes, "logs-buffer-bytes", "UPDRAFT_LOGS_BUFFER_BYTES", "function output held in memory waiting to be stored, all functions (one may use a quarter); lines past it are dropped and counted (at least 4 MiB)")
 	str(&cfg.Log.Level, "log-level", "UPDRAFT_LOG_LEVEL", "server log level: debug, info, warn, error")
 	str(&cfg.Log.Format, "log-format", "UPDRAFT_LOG_FORMAT", "server log format: text or json")
 	cfg.Server.AccessKeyID = os.Getenv("UPDRAFT_ACCESS_KEY_ID")
@@ -438,6 +482,9 @@ func (c Config) Validate() error {
 	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
 	}
+	if c.Store.CodePruneGrace <= 0 {
+		errs = append(errs, fmt.Errorf("--code-prune-grace %s: want a positive duration", c.Store.CodePruneGrace))
+	}
 	if c.Server.Procs < 0 {
 		errs = append(errs, fmt.Errorf("--procs %d: want 0 (default) or more", c.Server.Procs))
 	}
@@ -482,6 +529,7 @@ func (c Config) Validate() error {
 	if c.Queue.VisibilityTimeout < time.Second || c.Queue.VisibilityTimeout > 12*time.Hour {
 		errs = append(errs, fmt.Errorf("--queue-visibility-timeout %s: want 1s to 12h (SQS's range)", c.Queue.VisibilityTimeout))
 	}
+	errs = append(errs, c.Logs.validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -581,4 +629,22 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// validate reports the problems of the function log settings.
+func (l Logs) validate() []error {
+	var errs []error
+	if l.FunctionMaxBytes < minLogsFunctionMaxBytes {
+		errs = append(errs, fmt.Errorf("--logs-function-max-bytes %d: want at least %d (1 MiB)", l.FunctionMaxBytes, minLogsFunctionMaxBytes))
+	}
+	if l.FunctionMaxMessages < minLogsFunctionMaxMessages {
+		errs = append(errs, fmt.Errorf("--logs-function-max-messages %d: want at least %d", l.FunctionMaxMessages, minLogsFunctionMaxMessages))
+	}
+	if l.MaxAge < time.Minute {
+		errs = append(errs, fmt.Errorf("--logs-max-age %s: want at least 1m", l.MaxAge))
+	}
+	if l.BufferBytes < minLogsBufferBytes {
+		errs = append(errs, fmt.Errorf("--logs-buffer-bytes %d: want at least %d (4 MiB)", l.BufferBytes, minLogsBufferBytes))
+	}
+	return errs
 }

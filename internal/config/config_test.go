@@ -55,6 +55,18 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "function log budgets too small to hold a long line are refused",
+			mutate: func(c *Config) {
+				c.Logs = Logs{FunctionMaxBytes: 1000, FunctionMaxMessages: 10, MaxAge: time.Second, BufferBytes: 1 << 20}
+			},
+			want: []string{
+				"--logs-function-max-bytes 1000: want at least 1048576 (1 MiB)",
+				"--logs-function-max-messages 10: want at least 100",
+				"--logs-max-age 1s: want at least 1m",
+				"--logs-buffer-bytes 1048576: want at least 4194304 (4 MiB)",
+			},
+		},
+		{
 			name:   "a listen address without a port is refused",
 			mutate: func(c *Config) { c.Server.Listen = "localhost" },
 			want:   []string{`--listen "localhost": address localhost: missing port in address`},
@@ -293,6 +305,15 @@ func TestValidate(t *testing.T) {
 			want:   []string{"--idle-ttl -1s: want a positive duration"},
 		},
 		{
+			name:   "a zero code prune grace is refused",
+			mutate: func(c *Config) { c.Store.CodePruneGrace = 0 },
+			want:   []string{"--code-prune-grace 0s: want a positive duration"},
+		},
+		{
+			name:   "a short code prune grace is accepted",
+			mutate: func(c *Config) { c.Store.CodePruneGrace = time.Second },
+		},
+		{
 			name:   "an unknown isolation level is refused",
 			mutate: func(c *Config) { c.Sandbox.Isolation = "none" },
 			want:   []string{`--isolation "none": want auto, full or basic`},
@@ -410,6 +431,7 @@ func TestDefault(t *testing.T) {
 		{"auth", c.Server.Auth, AuthSigV4},
 		{"shutdown grace", c.Server.ShutdownGrace, 30 * time.Second},
 		{"replicas", c.Store.Replicas, 1},
+		{"code prune grace", c.Store.CodePruneGrace, 15 * time.Minute},
 		{"idle ttl", c.Pool.IdleTTL, 10 * time.Minute},
 		{"max environments", c.Pool.MaxEnvironments, 1000},
 		{"init timeout", c.Pool.InitTimeout, 10 * time.Second},
@@ -417,6 +439,10 @@ func TestDefault(t *testing.T) {
 		{"async max payload", c.Async.MaxPayloadBytes, 1 << 20},
 		{"async retry delay", c.Async.RetryDelay, time.Minute},
 		{"record ttl", c.Async.RecordTTL, 12 * time.Hour},
+		{"function log bytes", c.Logs.FunctionMaxBytes, 64 << 20},
+		{"function log messages", c.Logs.FunctionMaxMessages, 100_000},
+		{"function log age", c.Logs.MaxAge, 7 * 24 * time.Hour},
+		{"function log buffer", c.Logs.BufferBytes, 16 << 20},
 		{"log level", c.Log.Level, "info"},
 		{"log format", c.Log.Format, "text"},
 	}
@@ -463,6 +489,7 @@ var bindings = []binding{
 	{"nats-creds", "UPDRAFT_NATS_CREDS", "/env/nats.creds", "/flag/nats.creds", func(c *Config) string { return c.Store.NatsCreds }},
 	{"nats-ca", "UPDRAFT_NATS_CA", "/env/ca.pem", "/flag/ca.pem", func(c *Config) string { return c.Store.NatsCA }},
 	{"replicas", "UPDRAFT_REPLICAS", "3", "5", func(c *Config) string { return fmt.Sprint(c.Store.Replicas) }},
+	{"code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "2s", "1h0m0s", func(c *Config) string { return c.Store.CodePruneGrace.String() }},
 	{"debug-listen", "UPDRAFT_DEBUG_LISTEN", "127.0.0.1:6060", "127.0.0.1:6061", func(c *Config) string { return c.Server.DebugListen }},
 	{"region", "UPDRAFT_REGION", "eu-west-1", "ap-south-1", func(c *Config) string { return c.Server.Region }},
 	{"account-id", "UPDRAFT_ACCOUNT_ID", "111111111111", "222222222222", func(c *Config) string { return c.Server.AccountID }},
@@ -476,6 +503,10 @@ var bindings = []binding{
 	{"async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "2s", "3s", func(c *Config) string { return c.Async.RetryDelay.String() }},
 	{"record-ttl", "UPDRAFT_RECORD_TTL", "1h0m0s", "24h0m0s", func(c *Config) string { return c.Async.RecordTTL.String() }},
 	{"queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "2s", "1m0s", func(c *Config) string { return c.Queue.VisibilityTimeout.String() }},
+	{"logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "2097152", "4194304", func(c *Config) string { return fmt.Sprint(c.Logs.FunctionMaxBytes) }},
+	{"logs-function-max-messages", "UPDRAFT_LOGS_FUNCTION_MAX_MESSAGES", "500", "1000", func(c *Config) string { return fmt.Sprint(c.Logs.FunctionMaxMessages) }},
+	{"logs-max-age", "UPDRAFT_LOGS_MAX_AGE", "1h0m0s", "24h0m0s", func(c *Config) string { return c.Logs.MaxAge.String() }},
+	{"logs-buffer-bytes", "UPDRAFT_LOGS_BUFFER_BYTES", "8388608", "33554432", func(c *Config) string { return fmt.Sprint(c.Logs.BufferBytes) }},
 	{"log-level", "UPDRAFT_LOG_LEVEL", "debug", "error", func(c *Config) string { return c.Log.Level }},
 	{"log-format", "UPDRAFT_LOG_FORMAT", "json", "text", func(c *Config) string { return c.Log.Format }},
 }

@@ -161,16 +161,28 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
 		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
 		AccountConcurrency: cfg.Pool.MaxEnvironments,
+		PruneGrace:         cfg.Store.CodePruneGrace,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: registry: %w", err)
 	}
 	closers = append(closers, func(context.Context) error { return reg.Close() })
 
-	sink := fnlog.NewJetStreamSink(st.JetStream(), logger)
-	closers = append(closers, func(context.Context) error { return sink.Close() })
-
 	invokeMetrics := metrics.NewInvoke(promReg)
+	// The two StorageStats have the same fields, so the compiler keeps them in step.
+	metrics.NewStorage(promReg, func() metrics.StorageStats { return metrics.StorageStats(reg.StorageStats()) })
+
+	sink := fnlog.NewJetStreamSink(st.JetStream(), fnlog.SinkConfig{
+		Limits: fnlog.Limits{
+			MaxBytes:    int64(cfg.Logs.FunctionMaxBytes),
+			MaxMessages: int64(cfg.Logs.FunctionMaxMessages),
+			MaxAge:      cfg.Logs.MaxAge,
+			Replicas:    st.Replicas(),
+		},
+		BufferBytes: cfg.Logs.BufferBytes,
+		Observer:    metrics.NewLogs(promReg),
+	}, logger)
+	closers = append(closers, func(context.Context) error { return sink.Close() })
 
 	openFiles, err := raiseOpenFiles()
 	if err != nil {

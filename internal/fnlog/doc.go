@@ -25,18 +25,26 @@
 // pipes and emits any unterminated last line.
 //
 // The production Sink is [JetStreamSink]: it publishes records as JSON to the
-// subject updraft.logs.<function> of the JetStream stream [LogsStream], which
-// the store package creates. [Read] returns the last records of a function and
-// [Follow] tails the stream; both back `updraft logs NAME [--follow]`.
+// function's own JetStream stream ([StreamOf], subject [Subject]), which it
+// creates on the function's first record with the function's budget
+// ([Limits]: bytes, messages, age; past one, JetStream drops the oldest
+// records of that function only). [Read] returns the last records of a
+// function and [Follow] tails its stream; both back `updraft logs NAME
+// [--follow]`.
 //
 // # Hot path
 //
 // Begin, End and the writers run on the warm-invoke path and never block on
-// JetStream or disk: [Sink.Publish] must not block, and JetStreamSink puts the
-// record on a bounded channel drained by one goroutine that batches with the
-// JetStream async publish API; when the channel is full the record is dropped
-// and counted ([JetStreamSink.Dropped]). The tail is a fixed 4096-byte ring per
-// Env, reset by Begin, so a chatty function costs no memory growth.
+// JetStream or disk: [Sink.Publish] must not block. JetStreamSink appends
+// the record to its function's queue, bounded in bytes (a quarter of
+// [SinkConfig.BufferBytes] per function, the whole for all), and one
+// goroutine takes the queues in turn and publishes batches with the
+// JetStream async publish API. A record past a bound is dropped and counted
+// for the function: [Env.End] asks a [DropCounter] sink for the count and
+// writes it into the REPORT line ("Dropped Log Lines: N"), and a
+// [DropObserver] (the daemon's metrics) hears of every drop. The tail is a
+// fixed 4096-byte ring per Env, reset by Begin, so a chatty function costs
+// no memory growth.
 //
 // # Ordering
 //
@@ -64,6 +72,7 @@
 //
 // Env.mu guards the current request ID and the tail. Each line writer has its
 // own mu guarding its partial line (and, for attached pipes, the read buffer).
-// When both are held the order is: line writer mu, then Env.mu. Env.wakeMu is
-// a leaf lock, never held with another.
+// When both are held the order is: line writer mu, then Env.mu, then the
+// sink's own lock (JetStreamSink.mu, taken by Publish and TakeDropped, a
+// leaf). Env.wakeMu is a leaf lock, never held with another.
 package fnlog

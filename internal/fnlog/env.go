@@ -134,12 +134,14 @@ func (e *Env) Begin(requestID, version string) {
 	e.requestID = requestID
 	e.tail.reset()
 	e.active = true
-	e.emitLocked(line)
+	e.emitLocked(line, true, 0)
 	e.mu.Unlock()
 }
 
 // End finishes the invocation: it calls [Env.Flush], emits the unterminated
-// last line of every writer, writes the END and REPORT lines, stops the
+// last line of every writer, writes the END and REPORT lines (the REPORT
+// with the count of the function's lines dropped since its last REPORT,
+// when the sink is a [DropCounter] and it is not zero), stops the
 // attribution and returns the last [TailSize] bytes of the invocation's log,
 // START to REPORT inclusive, one line per newline. The caller owns the
 // returned slice.
@@ -155,8 +157,11 @@ func (e *Env) End(r Report) (tail []byte) {
 		e.tail.reset()
 		e.active = true
 	}
-	e.emitLocked(EndLine(r.RequestID))
-	e.emitLocked(FormatReport(r))
+	if dc, ok := e.sink.(DropCounter); ok {
+		r.DroppedLines = dc.TakeDropped(e.function)
+	}
+	e.emitLocked(EndLine(r.RequestID), true, 0)
+	e.emitLocked(FormatReport(r), true, r.DroppedLines)
 	tail = e.tail.bytes()
 	e.requestID = ""
 	e.active = false
@@ -172,7 +177,7 @@ func (e *Env) Line(msg string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for line := range strings.SplitSeq(msg, "\n") {
-		e.emitLocked(line)
+		e.emitLocked(line, true, 0)
 	}
 }
 
@@ -249,13 +254,14 @@ func (e *Env) flushPartial() {
 func (e *Env) emitBytes(line []byte) {
 	msg := string(line)
 	e.mu.Lock()
-	e.emitLocked(msg)
+	e.emitLocked(msg, false, 0)
 	e.mu.Unlock()
 }
 
 // emitLocked publishes one line, attributed to the current request, and adds
-// it to the tail while an invocation is in progress.
-func (e *Env) emitLocked(msg string) {
+// it to the tail while an invocation is in progress. platform marks the
+// platform's own lines; reports is the count of dropped lines msg reports.
+func (e *Env) emitLocked(msg string, platform bool, reports uint64) {
 	e.sink.Publish(Record{
 		Time:      e.now().UTC(),
 		Function:  e.function,
@@ -263,6 +269,8 @@ func (e *Env) emitLocked(msg string) {
 		Stream:    e.stream,
 		RequestID: e.requestID,
 		Message:   msg,
+		platform:  platform,
+		reports:   reports,
 	})
 	if e.active {
 		e.tail.writeString(msg)

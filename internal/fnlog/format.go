@@ -28,6 +28,11 @@ type Report struct {
 	// ErrorType is the newer "Error Type" field (e.g. "Runtime.ExitError")
 	// that follows Status on failures; empty omits it.
 	ErrorType string
+	// DroppedLines is how many lines of the function's log were lost
+	// since its previous REPORT (its buffer was full, or the store
+	// refused them); updraft's own "Dropped Log Lines" field, last, and
+	// omitted when 0. [Env.End] fills it in.
+	DroppedLines uint64
 }
 
 // StartLine returns the START line of an invocation, e.g.
@@ -46,7 +51,8 @@ func EndLine(requestID string) string {
 // and terminated by TABs, durations in milliseconds with two decimals, billed
 // duration rounded up to the next millisecond (at least 1 ms; Lambda has
 // billed per 1 ms since December 2020), Init Duration only on cold starts,
-// then the optional Status and Error Type fields of newer platforms:
+// then the optional Status and Error Type fields of newer platforms, then
+// updraft's own Dropped Log Lines when lines were lost:
 //
 //	REPORT RequestId: <id>\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 4.56 ms\t
 //
@@ -78,6 +84,11 @@ func FormatReport(r Report) string {
 	if r.ErrorType != "" {
 		b = append(b, "Error Type: "...)
 		b = append(b, r.ErrorType...)
+		b = append(b, '\t')
+	}
+	if r.DroppedLines > 0 {
+		b = append(b, "Dropped Log Lines: "...)
+		b = strconv.AppendUint(b, r.DroppedLines, 10)
 		b = append(b, '\t')
 	}
 	return string(b)

@@ -51,6 +51,12 @@ func TestFormatReport(t *testing.T) {
 				Status: "error", ErrorType: "Runtime.ExitError"},
 			want: "REPORT RequestId: a\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\tStatus: error\tError Type: Runtime.ExitError\t",
 		},
+		{
+			name: "dropped lines come last",
+			r: Report{RequestID: "a", Duration: 10 * time.Millisecond, MemorySizeMB: 128, MaxMemoryUsedMB: 128,
+				Status: "timeout", DroppedLines: 12345},
+			want: "REPORT RequestId: a\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\tStatus: timeout\tDropped Log Lines: 12345\t",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,13 +114,17 @@ func TestStreamName(t *testing.T) {
 
 func TestSubject(t *testing.T) {
 	tests := []struct{ function, want string }{
-		{"my-func_1", "updraft.logs.my-func_1"},
-		{"a.b*c>d", "updraft.logs.a_b_c_d"},
-		{"", "updraft.logs._"},
+		{"my-func_1", "my-func__1"},
+		{"MyFunc", "_my_func"},
+		{"a.b*c>d", "a_0b_c_d"},
+		{"", "_"},
 	}
 	for _, tc := range tests {
-		if got := Subject(tc.function); got != tc.want {
-			t.Errorf("Subject(%q) = %q, want %q", tc.function, got, tc.want)
+		if got := Subject(tc.function); got != "updraft.fnlogs."+tc.want {
+			t.Errorf("Subject(%q) = %q, want updraft.fnlogs.%s", tc.function, got, tc.want)
+		}
+		if got := StreamOf(tc.function); got != "UPDRAFT_LOGS_"+tc.want {
+			t.Errorf("StreamOf(%q) = %q, want UPDRAFT_LOGS_%s", tc.function, got, tc.want)
 		}
 	}
 }

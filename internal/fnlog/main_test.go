@@ -1,7 +1,6 @@
 package fnlog
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"strings"
@@ -70,7 +69,8 @@ func (s *memSink) messages() []string {
 }
 
 // startJetStream runs an embedded JetStream server without a listener in
-// t.TempDir(), connects to it in process and creates the logs stream.
+// t.TempDir() and connects to it in process. The sink creates the log
+// streams.
 func startJetStream(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
@@ -100,13 +100,13 @@ func startJetStream(t *testing.T) jetstream.JetStream {
 	if err != nil {
 		t.Fatalf("jetstream: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:     LogsStream,
-		Subjects: []string{SubjectPrefix + ">"},
-	}); err != nil {
-		t.Fatalf("create stream: %v", err)
-	}
 	return js
+}
+
+// newTestSink returns a sink with the default limits, closed at cleanup.
+func newTestSink(t *testing.T, js jetstream.JetStream) *JetStreamSink {
+	t.Helper()
+	s := NewJetStreamSink(js, SinkConfig{Limits: DefaultLimits()}, testLogger(t))
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

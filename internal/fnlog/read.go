@@ -26,17 +26,17 @@ type ReadOptions struct {
 	Limit int
 }
 
-// Read returns the last opts.Limit records of function stored in the
-// [LogsStream] stream, oldest first, no newer than the newest one when Read
+// Read returns the last opts.Limit records of function stored in its log
+// stream ([StreamOf]), oldest first, no newer than the newest one when Read
 // started. A function without records yields none and no error.
 func Read(ctx context.Context, js jetstream.JetStream, function string, opts ReadOptions) ([]Record, error) {
 	limit := opts.Limit
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
-	stream, err := js.Stream(ctx, LogsStream)
-	if err != nil {
-		return nil, fmt.Errorf("fnlog: read %s: %w", function, err)
+	stream, err := openStream(ctx, js, function)
+	if err != nil || stream == nil {
+		return nil, err
 	}
 	subject := Subject(function)
 	last, err := stream.GetLastMsgForSubject(ctx, subject)
@@ -90,12 +90,29 @@ func Read(ctx context.Context, js jetstream.JetStream, function string, opts Rea
 // then follow from just after its last record's Time). It uses an ordered
 // consumer, which recovers from gaps and reconnects by itself, and blocks
 // until ctx ends (then returns nil) or fn returns an error (returned as is).
+// A function that has not printed anything yet has no stream: Follow waits
+// for it, polling, and then follows from its first record.
 func Follow(ctx context.Context, js jetstream.JetStream, function string, since time.Time, fn func(Record) error) error {
-	stream, err := js.Stream(ctx, LogsStream)
+	policy := jetstream.DeliverNewPolicy
+	stream, err := openStream(ctx, js, function)
+	for wait := followPoll; stream == nil && err == nil; wait = min(2*wait, followPollMax) {
+		policy = jetstream.DeliverAllPolicy // everything the new stream holds is new
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		stream, err = openStream(ctx, js, function)
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("fnlog: follow %s: %w", function, err)
 	}
-	cons, err := stream.OrderedConsumer(ctx, consumerConfig(Subject(function), since, jetstream.DeliverNewPolicy))
+	cons, err := stream.OrderedConsumer(ctx, consumerConfig(Subject(function), since, policy))
 	if err != nil {
 		return fmt.Errorf("fnlog: follow %s: consumer: %w", function, err)
 	}
@@ -119,6 +136,13 @@ func Follow(ctx context.Context, js jetstream.JetStream, function string, since 
 		}
 	}
 }
+
+// Follow polls for a stream that does not exist yet every followPoll at
+// first, backing off to followPollMax.
+const (
+	followPoll    = 100 * time.Millisecond
+	followPollMax = time.Second
+)
 
 // consumerConfig returns the ordered consumer of subject starting at since,
 // or with policy when since is zero.

@@ -1,19 +1,11 @@
 package fnlog
 
 import (
-	"strings"
 	"time"
-
-	"github.com/updraft/updraft/internal/store"
 )
 
-// Sizes and names of the log pipeline.
+// Sizes of the log pipeline.
 const (
-	// LogsStream is the JetStream stream holding function logs. The store
-	// package defines and creates it with the subjects SubjectPrefix + ">".
-	LogsStream = store.StreamLogs
-	// SubjectPrefix is followed by the function name in a record's subject.
-	SubjectPrefix = store.SubjectLogsPrefix
 	// TailSize is the size of the LogType: Tail excerpt: Lambda returns the
 	// last 4 KB of the execution log in X-Amz-Log-Result.
 	TailSize = 4096
@@ -40,6 +32,15 @@ type Record struct {
 	RequestID string `json:"requestId,omitempty"`
 	// Message is the line without its newline.
 	Message string `json:"message"`
+
+	// platform marks START, END, REPORT and other platform lines, which
+	// a sink admits past a function's buffer (within a small reserve) so
+	// that the count of dropped lines a REPORT carries is not lost.
+	platform bool
+	// reports is the number of dropped lines this record's message
+	// reports (a REPORT's "Dropped Log Lines"); a sink that loses the
+	// record counts them as dropped again, for the next REPORT.
+	reports uint64
 }
 
 // Sink receives records. Publish is called on the warm-invoke path, with an
@@ -48,20 +49,13 @@ type Sink interface {
 	Publish(rec Record)
 }
 
-// Subject returns the JetStream subject of a function's records. Lambda
-// function names contain only letters, digits, '-' and '_'; any character
-// that would break a NATS subject token is replaced by '_'.
-func Subject(function string) string {
-	if function == "" {
-		return SubjectPrefix + "_"
-	}
-	return SubjectPrefix + strings.Map(func(r rune) rune {
-		switch r {
-		case '.', '*', '>', ' ', '\t', '\r', '\n':
-			return '_'
-		}
-		return r
-	}, function)
+// DropCounter is implemented by sinks that drop records: [Env.End] takes
+// the count of a function's lines dropped since its last REPORT and writes
+// it into the REPORT line (see [Report.DroppedLines]).
+type DropCounter interface {
+	// TakeDropped returns how many of function's lines were dropped
+	// since the last call, and resets that count.
+	TakeDropped(function string) uint64
 }
 
 // discard is the Sink used when [NewEnv] is given none.

@@ -221,3 +221,71 @@ func TestConcurrencySetsTheGaugeOfOneFunction(t *testing.T) {
 		t.Errorf("concurrency series = %d, want 2 (one per function, no version label)", got)
 	}
 }
+
+func TestLogLinesDroppedCountsLinesAndBytesPerFunctionAndReason(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewLogs(reg)
+
+	m.LogLinesDropped("loud", "buffer", 1, 100)
+	m.LogLinesDropped("loud", "buffer", 3, 50)
+	m.LogLinesDropped("loud", "store", 2, 20)
+	m.LogLinesDropped("quiet", "closed", 1, 5)
+
+	checks := []struct {
+		function, reason string
+		lines, bytes     float64
+	}{
+		{"loud", "buffer", 4, 150},
+		{"loud", "store", 2, 20},
+		{"quiet", "closed", 1, 5},
+	}
+	for _, c := range checks {
+		labels := map[string]string{"function": c.function, "reason": c.reason}
+		if got := counterValue(t, reg, "updraft_function_log_dropped_lines_total", labels); got != c.lines {
+			t.Errorf("dropped lines %v = %v, want %v", labels, got, c.lines)
+		}
+		if got := counterValue(t, reg, "updraft_function_log_dropped_bytes_total", labels); got != c.bytes {
+			t.Errorf("dropped bytes %v = %v, want %v", labels, got, c.bytes)
+		}
+	}
+	if got := seriesCount(t, reg, "updraft_function_log_dropped_lines_total"); got != 3 {
+		t.Errorf("dropped lines series = %d, want 3", got)
+	}
+}
+
+// TestStorageReadsStatsAtScrape checks that the storage metrics report
+// what the stats function says at the time of each scrape, by "where".
+func TestStorageReadsStatsAtScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	stats := StorageStats{UnpackedBytes: 241 << 20, UnpackedDirs: 2, BlobBytes: 245 << 10, Blobs: 3, ReclaimedUnpackedBytes: 7, ReclaimedBlobBytes: 9}
+	NewStorage(reg, func() StorageStats { return stats })
+	tests := []struct {
+		name, where string
+		gauge       bool
+		want        float64
+	}{
+		{"updraft_code_bytes", "unpacked", true, 241 << 20},
+		{"updraft_code_bytes", "store", true, 245 << 10},
+		{"updraft_code_objects", "unpacked", true, 2},
+		{"updraft_code_objects", "store", true, 3},
+		{"updraft_code_reclaimed_bytes_total", "unpacked", false, 7},
+		{"updraft_code_reclaimed_bytes_total", "store", false, 9},
+	}
+	for _, tc := range tests {
+		m := series(t, reg, tc.name, map[string]string{"where": tc.where})
+		if m == nil {
+			t.Fatalf("%s{where=%q} missing", tc.name, tc.where)
+		}
+		got := m.GetCounter().GetValue()
+		if tc.gauge {
+			got = m.GetGauge().GetValue()
+		}
+		if got != tc.want {
+			t.Errorf("%s{where=%q} = %v, want %v", tc.name, tc.where, got, tc.want)
+		}
+	}
+	stats.UnpackedBytes = 0
+	if m := series(t, reg, "updraft_code_bytes", map[string]string{"where": "unpacked"}); m.GetGauge().GetValue() != 0 {
+		t.Errorf("after the stats changed, unpacked bytes = %v, want 0", m.GetGauge().GetValue())
+	}
+}

@@ -38,6 +38,10 @@ type env struct {
 	platform *http.Server
 	logs     *fnlog.Env
 	tmpDir   string
+	// codeDir and optDir ("" without layers) are the host directories the
+	// environment runs from, held from the code source until
+	// cleanupFiles gives them back.
+	codeDir, optDir string
 	// extNames are the external extensions started with the runtime
 	// (/opt/extensions), sorted; see extensions.go.
 	extNames []string
@@ -87,6 +91,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 	}
 	optDir, err := p.optDir(ctx, v)
 	if err != nil {
+		p.deps.Code.ReleaseDir(codeDir)
 		return nil, fmt.Errorf("pool: merge layers of %s: %w", v.FunctionName, err)
 	}
 	e := &env{
@@ -94,6 +99,8 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		key:     key,
 		version: v,
 		pool:    p,
+		codeDir: codeDir,
+		optDir:  optDir,
 
 		extNames: externalExtensions(optDir),
 	}
@@ -124,6 +131,7 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		} else {
 			spec.TmpDir = filepath.Join(p.cfg.TmpRoot, e.id)
 			if err := os.MkdirAll(spec.TmpDir, 0o1777); err != nil {
+				e.cleanupFiles()
 				return nil, fmt.Errorf("pool: tmp dir: %w", err)
 			}
 			_ = os.Chmod(spec.TmpDir, 0o1777)
@@ -520,9 +528,19 @@ func (e *env) servePlatformAPI() {
 	go func() { _ = e.platform.Serve(ln) }()
 }
 
+// cleanupFiles removes the environment's basic-mode /tmp and gives its
+// code and layer directories back; called once its processes are gone.
 func (e *env) cleanupFiles() {
 	if e.tmpDir != "" {
 		_ = os.RemoveAll(e.tmpDir)
+	}
+	if e.codeDir != "" {
+		e.pool.deps.Code.ReleaseDir(e.codeDir)
+		e.codeDir = ""
+	}
+	if e.optDir != "" {
+		e.pool.deps.Code.ReleaseDir(e.optDir)
+		e.optDir = ""
 	}
 }
 

@@ -46,13 +46,18 @@ type Config struct {
 	TmpRoot string
 }
 
-// CodeSource provides a function's files on this node.
+// CodeSource provides a function's files on this node. The directories
+// it returns are held for the caller until it releases them, so that
+// deleting a function never pulls the files from under an environment
+// still running them.
 type CodeSource interface {
 	// CodeDir unpacks a code blob and returns its directory.
 	CodeDir(ctx context.Context, shaHex string) (string, error)
 	// OptDir returns the host directory holding v's layers merged in
 	// order (later layers win), to be mounted read-only at /opt.
 	OptDir(ctx context.Context, v *registry.Version) (string, error)
+	// ReleaseDir gives back a directory CodeDir or OptDir returned.
+	ReleaseDir(dir string)
 }
 
 // optDir returns v's merged layers, "" when it has none.

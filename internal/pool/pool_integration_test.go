@@ -80,14 +80,41 @@ func (s *memSink) lines(requestID string) []fnlog.Record {
 
 // fakeCode serves code directories by sha. A sha listed in gates blocks
 // CodeDir until its gate is closed, announcing itself on entered first.
+// It counts the directories handed out and not yet released.
 type fakeCode struct {
 	dirs    map[string]string
 	gates   map[string]chan struct{}
 	entered chan string
 	opt     string // the merged layers directory every version gets
+
+	mu   sync.Mutex
+	held map[string]int // guarded by mu
 }
 
-func (c *fakeCode) OptDir(context.Context, *registry.Version) (string, error) { return c.opt, nil }
+func (c *fakeCode) OptDir(context.Context, *registry.Version) (string, error) {
+	if c.opt != "" {
+		c.hold(c.opt, 1)
+	}
+	return c.opt, nil
+}
+
+func (c *fakeCode) ReleaseDir(dir string) { c.hold(dir, -1) }
+
+func (c *fakeCode) hold(dir string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held == nil {
+		c.held = make(map[string]int)
+	}
+	c.held[dir] += n
+}
+
+// holders returns how many holders dir has.
+func (c *fakeCode) holders(dir string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held[dir]
+}
 
 func (c *fakeCode) CodeDir(ctx context.Context, sha string) (string, error) {
 	if g, ok := c.gates[sha]; ok {
@@ -102,6 +129,7 @@ func (c *fakeCode) CodeDir(ctx context.Context, sha string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no code %s", sha)
 	}
+	c.hold(dir, 1)
 	return dir, nil
 }
 
@@ -408,6 +436,36 @@ func TestPoolEvictStale(t *testing.T) {
 		t.Errorf("the evicted revision was served warm (InitDuration %v)", r.InitDuration)
 	}
 	wantStats(t, h.pool, Stats{Environments: 3, Idle: 3})
+}
+
+// TestPoolHoldsCodeWhileEnvironmentsLive checks that every environment
+// holds its code directory from the code source exactly as long as it
+// lives, so that a deleted function's files are removed only once no
+// environment runs from them.
+func TestPoolHoldsCodeWhileEnvironmentsLive(t *testing.T) {
+	h := newHarness(t, Config{MaxEnvironments: 10})
+	dir := h.code.dirs["echo"]
+	a, b := version("a", "echo", "rev-1"), version("b", "echo", "rev-1")
+	h.mustInvoke(t, newRequest(a, `{"a":1}`))
+	h.mustInvoke(t, newRequest(b, `{"b":1}`))
+	if n := h.code.holders(dir); n != 2 {
+		t.Fatalf("two warm environments hold the code dir %d times, want 2", n)
+	}
+	h.pool.EvictStale("a", func(string, string) bool { return false })
+	if n := h.code.holders(dir); n != 1 {
+		t.Fatalf("after evicting a's environment the code dir has %d holders, want 1", n)
+	}
+	if _, err := h.pool.Invoke(t.Context(), newRequest(version("c", "missing", "rev-1"), `{}`)); err == nil {
+		t.Fatal("an invocation of code that cannot be unpacked succeeded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.pool.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := h.code.holders(dir); n != 0 {
+		t.Fatalf("after Close the code dir has %d holders, want 0", n)
+	}
 }
 
 func TestPoolCloseWaitsForInFlightInvocations(t *testing.T) {

@@ -20,8 +20,13 @@ import (
 const unpackTempPrefix = ".unpack-"
 
 // storeCode puts a validated zip into the object store under its hex
-// sha256, once: an object already there is the same bytes.
+// sha256, once: an object already there is the same bytes. The zip is
+// marked used first, so that no pruner deletes it before the record that
+// references it is written (prune.go).
 func (r *Registry) storeCode(ctx context.Context, zi *zipInfo, data []byte) error {
+	if err := r.holdCode(ctx, zi.sha256Hex); err != nil {
+		return err
+	}
 	_, err := r.code.GetInfo(ctx, zi.sha256Hex)
 	if err == nil {
 		return nil
@@ -64,17 +69,37 @@ type unpackCall struct {
 // and it writes to a temporary directory renamed into place, so a
 // directory under its final name is always complete. A caller whose ctx
 // ends stops waiting; the unpack itself runs on until Close.
+//
+// The directory is pinned: it stays on disk until the caller passes it to
+// ReleaseDir, even if every version using it is deleted meanwhile.
 func (r *Registry) CodeDir(ctx context.Context, shaHex string) (string, error) {
 	if !validSHA(shaHex) {
 		return "", fmt.Errorf("registry: code dir: bad sha256 %q", shaHex)
 	}
 	final := filepath.Join(r.cfg.CodeCacheDir, shaHex)
-	if _, err := os.Stat(final); err == nil {
-		return final, nil
-	}
-	return r.shared(ctx, shaHex, func(ctx context.Context) (string, error) {
+	return r.pinned(ctx, final, shaHex, func(ctx context.Context) (string, error) {
 		return r.unpack(ctx, shaHex, final)
 	})
+}
+
+// pinnedAttempts bounds how often pinned builds a directory that a sweep
+// removed before it could be pinned (possible only for a directory no
+// version needs, such as the code of a function deleted a moment ago).
+const pinnedAttempts = 3
+
+// pinned returns final pinned, building it first (shared, under key) if
+// it is missing.
+func (r *Registry) pinned(ctx context.Context, final, key string, build func(ctx context.Context) (string, error)) (string, error) {
+	for range pinnedAttempts {
+		if r.pinIfExists(final) {
+			return final, nil
+		}
+		if _, err := r.shared(ctx, key, build); err != nil {
+			return "", err
+		}
+		r.kickReclaim() // count the new directory's bytes
+	}
+	return "", fmt.Errorf("registry: %s was removed as soon as it was made %d times", final, pinnedAttempts)
 }
 
 // shared runs build once per key at a time, on the registry's lifetime:

@@ -20,6 +20,16 @@
 // <CodeCacheDir>/<sha256>, through a temporary directory renamed into
 // place, and concurrent callers share one unpack.
 //
+// # Reclaiming storage
+//
+// CodeDir and OptDir hand out directories pinned until ReleaseDir. The
+// reclaimer goroutine removes, on each node, the unpacked directories no
+// version of the view needs and nobody holds (reclaim.go), and deletes
+// from the object store the zips no version or layer version has
+// referenced for Config.PruneGrace, with marks in updraft-code-holds that
+// keep it safe against uploads on other nodes (prune.go). StorageStats
+// reports what is held.
+//
 // # Writes
 //
 // Several nodes may write the bucket at once. Every write is a
@@ -47,6 +57,6 @@
 // # Locks
 //
 // mu guards the view; subMu the subscriber list; unpackMu the table of
-// unpacks in progress. No two are ever held at once, and subscribers are
-// called with none held.
+// unpacks in progress and the pins of unpacked directories. No two are
+// ever held at once, and subscribers are called with none held.
 package registry

@@ -34,8 +34,9 @@ import (
 // DeleteLayerVersion can remove the version's key at once: the functions
 // that already use it keep running it, as on Lambda ("Deleting a layer
 // version … functions that already use it continue to work"), because the
-// zip itself is never deleted from the object store (neither are the
-// functions' zips). New references to a deleted version are refused.
+// zip stays in the object store while any function version references it
+// (prune.go deletes only unreferenced zips). New references to a deleted
+// version are refused.
 //
 // Choices where Lambda's behaviour is not observable here:
 //   - DeleteLayerVersion of a version that does not exist answers 204, as

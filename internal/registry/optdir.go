@@ -2,14 +2,11 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // optCacheSubdir holds merged layer directories under CodeCacheDir, one
@@ -23,7 +20,9 @@ const optCacheSubdir = "opt"
 // once per node and ordered list of layers: each layer is unpacked like
 // code (CodeDir), then copied into a temporary directory that is renamed
 // into place, so a directory under its final name is always complete.
-// Everything in it is world-readable: functions run as uid 65534.
+// Everything in it is world-readable: functions run as uid 65534. Like
+// CodeDir's, the directory is pinned until the caller passes it to
+// ReleaseDir.
 func (r *Registry) OptDir(ctx context.Context, v *Version) (string, error) {
 	shas := v.LayerSha256Hex
 	if len(shas) == 0 {
@@ -34,14 +33,10 @@ func (r *Registry) OptDir(ctx context.Context, v *Version) (string, error) {
 			return "", fmt.Errorf("registry: layers of %s: bad sha256 %q", v.FunctionName, sha)
 		}
 	}
-	sum := sha256.Sum256([]byte(strings.Join(shas, "\n")))
-	digest := hex.EncodeToString(sum[:])
-	final := filepath.Join(r.cfg.CodeCacheDir, optCacheSubdir, digest)
-	if _, err := os.Stat(final); err == nil {
-		return final, nil
-	}
+	final := r.optPath(shas)
+	digest := filepath.Base(final)
 	shas = append([]string(nil), shas...)
-	return r.shared(ctx, optCacheSubdir+"/"+digest, func(ctx context.Context) (string, error) {
+	return r.pinned(ctx, final, optCacheSubdir+"/"+digest, func(ctx context.Context) (string, error) {
 		return r.mergeLayers(ctx, shas, digest, final)
 	})
 }
@@ -51,13 +46,18 @@ func (r *Registry) mergeLayers(ctx context.Context, shas []string, digest, final
 	if _, err := os.Stat(final); err == nil {
 		return final, nil // another process got there
 	}
-	dirs := make([]string, len(shas))
-	for i, sha := range shas {
+	dirs := make([]string, 0, len(shas))
+	defer func() {
+		for _, d := range dirs {
+			r.ReleaseDir(d)
+		}
+	}()
+	for _, sha := range shas {
 		d, err := r.CodeDir(ctx, sha)
 		if err != nil {
 			return "", fmt.Errorf("registry: unpack layer %s: %w", sha, err)
 		}
-		dirs[i] = d
+		dirs = append(dirs, d)
 	}
 	// The temporary directory sits in CodeCacheDir itself, where
 	// removeStaleUnpacks finds what a crash leaves behind.

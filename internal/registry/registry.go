@@ -30,6 +30,10 @@ type Config struct {
 	// reserved concurrency (see PutFunctionConcurrency); 0 means 1000,
 	// Lambda's default quota.
 	AccountConcurrency int
+	// PruneGrace is how long a code or layer zip that no version
+	// references stays in the object store before it is deleted; 0 means
+	// DefaultPruneGrace. See prune.go.
+	PruneGrace time.Duration
 }
 
 // defaultAccountConcurrency is Lambda's default concurrency quota.
@@ -47,6 +51,8 @@ type Registry struct {
 	logger *slog.Logger
 	kv     jetstream.KeyValue
 	code   jetstream.ObjectStore
+	// holds marks code zips used by an upload or being pruned (prune.go).
+	holds jetstream.KeyValue
 
 	mu   sync.RWMutex
 	view *view // guarded by mu
@@ -58,7 +64,15 @@ type Registry struct {
 
 	unpackMu  sync.Mutex
 	unpacking map[string]*unpackCall // guarded by unpackMu
-	unpacks   atomic.Int64           // zips extracted by this registry (tests)
+	// pins counts the holders of each unpacked directory handed out by
+	// CodeDir and OptDir (reclaim.go); guarded by unpackMu.
+	pins    map[string]int
+	unpacks atomic.Int64 // zips extracted by this registry (tests)
+	sweeps  atomic.Int64 // reclaimer passes over the directories (tests)
+
+	// kick wakes the reclaimer (reclaim.go); storage is what it last saw.
+	kick    chan struct{}
+	storage storageCounters
 
 	// ctx is the registry's own lifetime: the watcher and shared unpacks
 	// run under it; Close cancels it.
@@ -81,6 +95,9 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 	if cfg.AccountConcurrency <= 0 {
 		cfg.AccountConcurrency = defaultAccountConcurrency
 	}
+	if cfg.PruneGrace <= 0 {
+		cfg.PruneGrace = DefaultPruneGrace
+	}
 	if err := os.MkdirAll(cfg.CodeCacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry: create code cache %s: %w", cfg.CodeCacheDir, err)
 	}
@@ -90,8 +107,11 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 		logger:    logger.With("component", "registry"),
 		kv:        st.Functions(),
 		code:      st.Code(),
+		holds:     st.CodeHolds(),
 		view:      newView(),
 		unpacking: make(map[string]*unpackCall),
+		pins:      make(map[string]int),
+		kick:      make(chan struct{}, 1),
 		ctx:       rctx,
 		cancel:    cancel,
 	}
@@ -101,8 +121,9 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 		cancel()
 		return nil, err
 	}
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.watch(w)
+	go r.runReclaimer()
 	r.mu.RLock()
 	n := 0
 	for _, f := range r.view.fns {
@@ -178,6 +199,7 @@ func (r *Registry) applyEntry(e jetstream.KeyValueEntry) {
 		r.logger.Error("apply functions entry", "key", e.Key(), "err", err)
 		return
 	}
+	r.kickReclaim()
 	r.notify(name)
 }
 
@@ -191,6 +213,7 @@ func (r *Registry) applyLocal(key string, value []byte, rev uint64, deleted bool
 		r.logger.Error("apply own write", "key", key, "err", err)
 		return
 	}
+	r.kickReclaim()
 	r.notify(name)
 }
 
@@ -224,7 +247,8 @@ func (r *Registry) SetCodeBaseURL(base string) {
 	r.codeBaseURL.Store(&base)
 }
 
-// Close stops the watcher and waits for shared unpacks to end. It is
+// Close stops the watcher and the reclaimer and waits for shared unpacks
+// to end. It is
 // idempotent and does not close the store.
 func (r *Registry) Close() error {
 	r.closeOnce.Do(func() {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,18 +24,16 @@ const (
 	// BucketCode is the object store holding code zips, keyed by the hex
 	// sha256 of their bytes.
 	BucketCode = "updraft-code"
-	// StreamLogs is the stream of function log lines.
-	StreamLogs = "UPDRAFT_LOGS"
-	// SubjectLogsPrefix prefixes the log subject of each function
-	// (updraft.logs.<function>).
-	SubjectLogsPrefix = "updraft.logs."
-)
-
-// Log stream limits: Lambda keeps logs in CloudWatch indefinitely; updraft
-// keeps a bounded window so a busy function cannot fill the disk.
-const (
-	logsMaxAge   = 7 * 24 * time.Hour
-	logsMaxBytes = 1 << 30
+	// retiredLogsStream is the stream that held every function's log
+	// lines before each function got its own (package fnlog); Open
+	// deletes it once its records have aged out (7 days).
+	retiredLogsStream = "UPDRAFT_LOGS"
+	// BucketCodeHolds is the KV bucket that makes pruning a code zip safe
+	// while another node may be about to reference it: one key per zip
+	// (its hex sha256), written by an upload ("used") and by the pruner
+	// that deletes it ("deleting"), always with a compare-and-set. See
+	// internal/registry's prune.go.
+	BucketCodeHolds = "updraft-code-holds"
 )
 
 // keyValues returns the definitions of every KV bucket.
@@ -58,6 +57,13 @@ func keyValues(replicas int) []jetstream.KeyValueConfig {
 			// every watcher sees it.
 			LimitMarkerTTL: time.Minute,
 		},
+		{
+			Bucket:      BucketCodeHolds,
+			Description: "updraft code zips' last upload and pruning marks",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		},
 	}
 }
 
@@ -67,23 +73,6 @@ func objectStores(replicas int) []jetstream.ObjectStoreConfig {
 		{
 			Bucket:      BucketCode,
 			Description: "updraft code zips, content-addressed by sha256",
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		},
-	}
-}
-
-// streams returns the definitions of every plain stream.
-func streams(replicas int) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{
-		{
-			Name:        StreamLogs,
-			Description: "updraft function logs",
-			Subjects:    []string{SubjectLogsPrefix + ">"},
-			Retention:   jetstream.LimitsPolicy,
-			MaxAge:      logsMaxAge,
-			MaxBytes:    logsMaxBytes,
-			Discard:     jetstream.DiscardOld,
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 		},
@@ -112,10 +101,27 @@ func (s *Store) ensureObjects(ctx context.Context, replicas int) error {
 		}
 		s.objs[cfg.Bucket] = obs
 	}
-	for _, cfg := range streams(replicas) {
-		if _, err := s.js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("store: create or update stream %s: %w", cfg.Name, err)
-		}
+	return s.removeRetiredLogs(ctx)
+}
+
+// removeRetiredLogs deletes the retired shared log stream once it is
+// empty. Until then its records stay on disk, not shown by `updraft logs`,
+// and its subjects updraft.logs.> stay taken (the per-function streams use
+// updraft.fnlogs.).
+func (s *Store) removeRetiredLogs(ctx context.Context) error {
+	st, err := s.js.Stream(ctx, retiredLogsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: retired log stream: %w", err)
+	}
+	if n := st.CachedInfo().State.Msgs; n > 0 {
+		s.logger.Info("retired shared log stream kept until its records age out", "stream", retiredLogsStream, "records", n)
+		return nil
+	}
+	if err := s.js.DeleteStream(ctx, retiredLogsStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("store: delete retired log stream: %w", err)
 	}
 	return nil
 }

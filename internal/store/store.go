@@ -192,7 +192,7 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		MaxPayload: MinMaxPayload,
 		// The server's own store limit is set, not left to nats-server's
 		// default of 75% of the space free at start: that default counts
-		// every stream's byte limit (the logs' 1 GiB, each queue's 1 GiB)
+		// every stream's byte limit (each function's log stream, each queue's 1 GiB)
 		// as reserved, so a small data dir refused to start and a 2 GB one
 		// refused a second queue. The limits are caps, not reservations;
 		// the free space itself is watched (monitor.go).
@@ -456,6 +456,9 @@ func (s *Store) IAM() jetstream.KeyValue { return s.kvs[BucketIAM] }
 
 // Code returns the object store of code zips.
 func (s *Store) Code() jetstream.ObjectStore { return s.objs[BucketCode] }
+
+// CodeHolds returns the KV bucket of code zips' upload and pruning marks.
+func (s *Store) CodeHolds() jetstream.KeyValue { return s.kvs[BucketCodeHolds] }
 
 // KeyValue returns the KV bucket with the given name, one of those
 // declared in objects.go; nil for any other name.

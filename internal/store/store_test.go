@@ -50,8 +50,11 @@ func TestEmbeddedKeepsDataAcrossReopen(t *testing.T) {
 	if _, err := st.Code().PutBytes(ctx, "abc", []byte("zipbytes")); err != nil {
 		t.Fatalf("PutBytes: %v", err)
 	}
-	if _, err := st.JetStream().Publish(ctx, SubjectLogsPrefix+"hello", []byte("line")); err != nil {
-		t.Fatalf("publish to log stream: %v", err)
+	if _, err := st.JetStream().CreateStream(ctx, jetstream.StreamConfig{Name: "TEST", Subjects: []string{"test.>"}}); err != nil {
+		t.Fatalf("create stream: %v", err)
+	}
+	if _, err := st.JetStream().Publish(ctx, "test.hello", []byte("line")); err != nil {
+		t.Fatalf("publish to a stream: %v", err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -72,12 +75,12 @@ func TestEmbeddedKeepsDataAcrossReopen(t *testing.T) {
 	if err != nil || string(b) != "zipbytes" {
 		t.Fatalf("object after reopen = %q, %v", b, err)
 	}
-	info, err := st2.JetStream().Stream(ctx, StreamLogs)
+	info, err := st2.JetStream().Stream(ctx, "TEST")
 	if err != nil {
-		t.Fatalf("log stream: %v", err)
+		t.Fatalf("stream after reopen: %v", err)
 	}
 	if n := info.CachedInfo().State.Msgs; n != 1 {
-		t.Fatalf("log stream holds %d messages after reopen, want 1", n)
+		t.Fatalf("stream holds %d messages after reopen, want 1", n)
 	}
 }
 
@@ -91,15 +94,7 @@ func TestObjectsHaveTheirLimits(t *testing.T) {
 	if kvs.History() != 1 {
 		t.Errorf("functions history = %d, want 1", kvs.History())
 	}
-	s, err := st.JetStream().Stream(ctx, StreamLogs)
-	if err != nil {
-		t.Fatalf("log stream: %v", err)
-	}
-	c := s.CachedInfo().Config
-	if c.MaxAge != logsMaxAge || c.MaxBytes != logsMaxBytes || c.Discard != jetstream.DiscardOld {
-		t.Errorf("log stream limits = age %s bytes %d discard %v", c.MaxAge, c.MaxBytes, c.Discard)
-	}
-	if c.Replicas != 1 {
+	if c := kvs.(*jetstream.KeyValueBucketStatus).StreamInfo().Config; c.Replicas != 1 {
 		t.Errorf("embedded replicas = %d, want 1 (clamped)", c.Replicas)
 	}
 	if st.KeyValue(BucketFunctions) == nil || st.ObjectStore(BucketCode) == nil || st.KeyValue("nope") != nil {
@@ -110,6 +105,39 @@ func TestObjectsHaveTheirLimits(t *testing.T) {
 	}
 	if err := st.Healthy(t.Context()); err == nil {
 		t.Error("Healthy after Close reported no problem")
+	}
+}
+
+// TestRetiredLogStreamGoesWhenEmpty: the shared log stream of earlier
+// versions stays while it holds records and is deleted once it is empty.
+func TestRetiredLogStreamGoesWhenEmpty(t *testing.T) {
+	cfg := config.Store{DataDir: t.TempDir(), Replicas: 1}
+	st := openEmbedded(t, cfg)
+	ctx := t.Context()
+	js := st.JetStream()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: retiredLogsStream, Subjects: []string{"updraft.logs.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "updraft.logs.old", []byte("old line")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openEmbedded(t, cfg)
+	s, err := st.JetStream().Stream(ctx, retiredLogsStream)
+	if err != nil {
+		t.Fatalf("the retired stream with a record is gone: %v", err)
+	}
+	if err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openEmbedded(t, cfg)
+	if _, err := st.JetStream().Stream(ctx, retiredLogsStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("the empty retired stream is still there: %v", err)
 	}
 }
 

@@ -7,7 +7,11 @@
 // (bytes), version, wait-url (GET value and return the body), fail-url
 // (GET value; fail when the body is "fail", else return it), invoke-event
 // (queue an Event invocation of the function named by value with the AWS
-// SDK, configured only from the environment). An event
+// SDK, configured only from the environment), print (n lines "value
+// 000000" to "value <n-1>" on stdout), flood (n MB of lines of value bytes,
+// default 1024, on stdout, or until 1 s before the deadline; returns the
+// bytes written). An
+// event
 // with "data" rows and no action is a remote-service batch: each row
 // [n, args...] is answered [n, "UPPER(args)"]. Setting FAIL_INIT=1 makes
 // the process exit before the handler starts; FAIL_INIT=post posts an
@@ -15,6 +19,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -115,6 +122,16 @@ func handle(ctx context.Context, e Event) (any, error) {
 		return nil, errors.New("testfn failed: " + e.Value)
 	case "big":
 		return strings.Repeat("x", e.N), nil
+	case "print":
+		w := bufio.NewWriter(os.Stdout)
+		for i := range e.N {
+			fmt.Fprintf(w, "%s %06d\n", e.Value, i)
+		}
+		return e.N, w.Flush()
+	case "flood":
+		size, _ := strconv.Atoi(e.Value)
+		return flood(ctx, e.N<<20, max(size, 1024))
+
 	case "fail-url":
 		resp, err := http.Get(e.Value)
 		if err != nil {
@@ -173,6 +190,27 @@ func main() {
 		os.Exit(4)
 	}
 	lambda.Start(handle)
+}
+
+// flood writes n bytes of lines of size bytes to stdout in writes of at
+// least 64 KiB, or as many as it can until a second before the
+// invocation's deadline, and returns how many it wrote.
+func flood(ctx context.Context, n, size int) (int, error) {
+	line := []byte(strings.Repeat("f", size-1) + "\n")
+	chunk := bytes.Repeat(line, max(1, 64<<10/size))
+	stop := time.Now().Add(time.Hour)
+	if d, ok := ctx.Deadline(); ok {
+		stop = d.Add(-time.Second)
+	}
+	written := 0
+	for written < n && time.Now().Before(stop) {
+		m, err := os.Stdout.Write(chunk)
+		written += m
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // batchReply answers a remote-service batch: one row per input row, in
