@@ -29,6 +29,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/store"
 )
 
 // MaxControlBodyBytes bounds control-plane bodies: a 50 MB zip grows by a
@@ -156,13 +157,20 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 // writeError renders err in Lambda's shape.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	le, ok := lambdaerr.As(err)
-	if !ok {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		// Whatever the service made of it, a write the store refused is
+		// the service's own failure: ServiceException (500), at once.
+		// The store logged why when it stopped taking writes.
+		le = errStoreUnavailable(err)
+		s.logger.Debug("store not accepting writes", "method", r.Method, "path", r.URL.Path, "err", err)
+	case !ok:
 		var b [6]byte
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		s.logger.Error("internal error", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		le = lambdaerr.Service("An internal error occurred (error id %s).", id)
-	} else if le.Status >= 500 {
+	case le.Status >= 500:
 		s.logger.Warn("service error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	h := w.Header()

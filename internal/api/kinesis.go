@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/updraft/updraft/internal/authz"
+	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
 )
 
@@ -175,7 +176,9 @@ func (s *Server) kinesis(w http.ResponseWriter, r *http.Request) {
 	out, err := s.kinesisOp(r)
 	if err != nil {
 		var ke *kinesisError
-		if !errors.As(err, &ke) {
+		if errors.Is(err, store.ErrUnavailable) {
+			ke = &kinesisError{Type: "InternalFailure", Message: storeUnavailableMessage, status: http.StatusInternalServerError}
+		} else if !errors.As(err, &ke) {
 			s.logger.Error("kinesis: internal error", "target", r.Header.Get("X-Amz-Target"), "err", err)
 			ke = &kinesisError{Type: "InternalFailure", Message: "An internal error occurred.", status: http.StatusInternalServerError}
 		}

@@ -94,13 +94,21 @@ func (e *Engine) acceptFresh(ctx context.Context, ev *event, rec *Record) error 
 		if recErr == nil {
 			_ = e.records.remove(context.WithoutCancel(ctx), ev.RecordKey)
 		}
-		return lambdaerr.ServiceUnavailable("Could not queue the event; retry.").WithCause(fmt.Errorf("async: publish %s: %w", ev.RequestID, evErr))
+		return errQueue(fmt.Errorf("async: publish %s: %w", ev.RequestID, evErr))
 	}
 	if recErr != nil && !isWrongLastSequence(recErr) {
 		e.logger.Warn("async record not written at accept; the worker will write it", "request_id", ev.RequestID, "err", recErr)
 	}
 	e.accepted(ev.Function)
 	return nil
+}
+
+// errQueue is the answer to an event that could not be stored: Lambda's
+// ServiceException (500), the error of a service that failed, never a
+// 202 for an event that is not durable. A store that cannot write (a full
+// disk) ends here at once, refused by the store's gate.
+func errQueue(cause error) error {
+	return lambdaerr.Service("Could not queue the event; retry later.").WithCause(cause)
 }
 
 // recordSubject is the subject a KV put of key publishes to.
@@ -169,7 +177,7 @@ func newRecord(ev *event) *Record {
 // this node if they are not running yet.
 func (e *Engine) publish(ctx context.Context, ev *event) error {
 	if _, err := e.deps.JetStream.PublishMsg(ctx, ev.message(), jetstream.WithExpectStream(StreamName)); err != nil {
-		return lambdaerr.ServiceUnavailable("Could not queue the event; retry.").WithCause(fmt.Errorf("async: publish %s: %w", ev.RequestID, err))
+		return errQueue(fmt.Errorf("async: publish %s: %w", ev.RequestID, err))
 	}
 	e.accepted(ev.Function)
 	return nil

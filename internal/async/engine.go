@@ -98,13 +98,23 @@ type Queues interface {
 	Send(ctx context.Context, queueARN, dedupID string, body []byte, attrs map[string]Attribute) error
 }
 
+// Writable is the store's report of whether it takes writes.
+type Writable interface {
+	// WaitWritable blocks until the store takes writes or ctx ends.
+	WaitWritable(ctx context.Context) error
+}
+
 // Deps are the engine's collaborators.
 type Deps struct {
 	JetStream jetstream.JetStream
-	Invoker   Invoker
-	Resolver  Resolver
-	Policies  Policies
-	Queues    Queues
+	// Store, when set, pauses the workers while the store cannot write
+	// (a full disk): an event run then could not record its outcome and
+	// would run again. They resume when it recovers.
+	Store    Writable
+	Invoker  Invoker
+	Resolver Resolver
+	Policies Policies
+	Queues   Queues
 	// HTTP sends webhook deliveries; nil means a client with a 10 s timeout.
 	HTTP    *http.Client
 	Metrics *metrics.Async
@@ -336,6 +346,11 @@ func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consu
 func (e *Engine) work(ctx context.Context, function string, w *functionWorkers, cons jetstream.Consumer) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		if s := e.deps.Store; s != nil {
+			if err := s.WaitWritable(ctx); err != nil {
+				return
+			}
+		}
 		if cons == nil {
 			c, err := e.consumer(ctx, function)
 			if err != nil {

@@ -77,6 +77,8 @@ func hashBody(r *http.Request, maxBytes, memLimit int64, spoolDir string, bud *b
 		return "", release, errTooLarge(maxBytes)
 	case closeErr != nil:
 		return "", release, errors.Join(fmt.Errorf("auth: close request body: %w", closeErr), sp.discard())
+	case sp.failed != nil:
+		return "", release, errors.Join(sp.failed, sp.discard())
 	}
 	b, err := sp.body()
 	if err != nil {
@@ -106,11 +108,18 @@ type spool struct {
 	budget   *budget
 	written  int64 // bytes written so far
 	held     int64 // bytes reserved in budget; at least written
+	// failed is the spool file's write error (a full disk). The rest of
+	// the body is then read and dropped, so that the client gets its
+	// answer after its upload rather than a reset connection.
+	failed error
 }
 
 // Write implements io.Writer. It reserves what the budget does not yet
 // cover before keeping a byte, and fails with [errBusy] if it cannot.
 func (s *spool) Write(p []byte) (int, error) {
+	if s.failed != nil {
+		return len(p), nil
+	}
 	if need := s.written + int64(len(p)) - s.held; need > 0 {
 		if !s.budget.take(need) {
 			return 0, errBusy()
@@ -121,22 +130,28 @@ func (s *spool) Write(p []byte) (int, error) {
 	if s.f == nil && int64(s.buf.Len())+int64(len(p)) > s.memLimit {
 		f, err := os.CreateTemp(s.dir, "updraft-body-*")
 		if err != nil {
-			return 0, fmt.Errorf("auth: spool request body: %w", err)
+			return s.fail(p, err)
 		}
 		s.f = f
 		if _, err := f.Write(s.buf.Bytes()); err != nil {
-			return 0, fmt.Errorf("auth: spool request body: %w", err)
+			return s.fail(p, err)
 		}
 		s.buf = bytes.Buffer{}
 	}
 	if s.f != nil {
-		n, err := s.f.Write(p)
-		if err != nil {
-			return n, fmt.Errorf("auth: spool request body: %w", err)
+		if _, err := s.f.Write(p); err != nil {
+			return s.fail(p, err)
 		}
-		return n, nil
+		return len(p), nil
 	}
 	return s.buf.Write(p)
+}
+
+// fail records the spool's write error and drops p.
+func (s *spool) fail(p []byte, err error) (int, error) {
+	s.failed = fmt.Errorf("auth: spool request body: %w", err)
+	s.buf = bytes.Buffer{}
+	return len(p), nil
 }
 
 // body returns a ReadCloser over what was written, from the start.

@@ -214,6 +214,13 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			defer b.Close() //nolint:errcheck // a temp file left behind is all that can go wrong
 		}
 		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) {
+				// The body could not be read or spooled to its end (a
+				// full disk): what is left of it would be read as the
+				// next request on this connection, so none may follow.
+				w.Header().Set("Connection", "close")
+			}
 			v.onError(w, r, err)
 			return
 		}

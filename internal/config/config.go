@@ -122,6 +122,15 @@ type Store struct {
 	// before it is deleted. It covers an upload on another node and the
 	// nodes' views catching up; see internal/registry's prune.go.
 	CodePruneGrace time.Duration
+	// WriteTimeout bounds every store write (publish, KV put, object
+	// put) that names no shorter deadline; a write that takes longer
+	// fails and marks the store unable to write until a probe succeeds.
+	WriteTimeout time.Duration
+	// MinFreeMB is the free space, in MiB, the embedded store keeps on
+	// the data dir's file system: below it (or below 5% of the file
+	// system's size, when that is smaller) the store refuses writes
+	// before JetStream runs out of space. 0 refuses only at 0 bytes free.
+	MinFreeMB int
 }
 
 // Pool configures execution environments.
@@ -251,6 +260,8 @@ func Default() Config {
 			DataDir:        DefaultDataDir(),
 			Replicas:       1,
 			CodePruneGrace: 15 * time.Minute,
+			WriteTimeout:   5 * time.Second,
+			MinFreeMB:      64,
 		},
 		Pool: Pool{
 			IdleTTL:         10 * time.Minute,
@@ -341,6 +352,8 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
 	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
 	dur(&cfg.Store.CodePruneGrace, "code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "how long a code or layer zip no version references stays in the store before it is deleted")
+	dur(&cfg.Store.WriteTimeout, "store-write-timeout", "UPDRAFT_STORE_WRITE_TIMEOUT", "deadline of every store write; a write that misses it fails with a 5xx and the store is reported degraded until a probe write succeeds")
+	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
@@ -450,6 +463,12 @@ func (c Config) Validate() error {
 	}
 	if c.Store.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.Store.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--store-write-timeout %s: want a positive duration", c.Store.WriteTimeout))
+	}
+	if c.Store.MinFreeMB < 0 {
+		errs = append(errs, fmt.Errorf("--store-min-free-mb %d: want 0 or more", c.Store.MinFreeMB))
 	}
 	if c.Store.NatsListen != "" {
 		if _, _, err := net.SplitHostPort(c.Store.NatsListen); err != nil {

@@ -123,7 +123,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		logger.Warn(limits)
 	}
 
-	st, err := store.Open(ctx, cfg.Store, logger)
+	promReg := metrics.NewRegistry()
+	st, err := store.Open(ctx, cfg.Store, logger, store.WithMetrics(metrics.NewStore(promReg)))
 	if err != nil {
 		return fmt.Errorf("daemon: store: %w", err)
 	}
@@ -167,7 +168,6 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	}
 	closers = append(closers, func(context.Context) error { return reg.Close() })
 
-	promReg := metrics.NewRegistry()
 	invokeMetrics := metrics.NewInvoke(promReg)
 	// The two StorageStats have the same fields, so the compiler keeps them in step.
 	metrics.NewStorage(promReg, func() metrics.StorageStats { return metrics.StorageStats(reg.StorageStats()) })
@@ -257,6 +257,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
 		JetStream: st.JetStream(),
+		Store:     st,
 		Invoker:   inv,
 		Resolver:  reg,
 		Policies:  asyncPolicies{reg},
@@ -358,18 +359,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root:       identities.Root(),
 		Logs:       &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			storeErr := st.Healthy(ctx)
-			doc := map[string]any{
-				"status":    "ok",
-				"store":     map[string]any{"mode": st.Mode(), "healthy": storeErr == nil},
-				"isolation": sb.Status(),
-				"pool":      pl.Stats(),
-			}
-			if storeErr != nil {
-				doc["status"] = "degraded"
-				doc["store"].(map[string]any)["error"] = storeErr.Error()
-			}
-			return doc, storeErr == nil
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), pl.Stats())
 		},
 	})
 	pl.SetPlatformAPI(handler)

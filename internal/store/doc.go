@@ -31,7 +31,20 @@
 // the registry owns the layout of the functions bucket, fnlog owns the log
 // stream, and so on.
 //
-// [Store.Close] drains the connection and, in embedded mode, shuts the
+// # When it cannot write
+//
+// Every write through the handles a Store hands out has a deadline and
+// passes a gate (gate.go): a write failing for want of storage (a full
+// disk, JetStream out of resources or disabled, a missed deadline) makes
+// the store degraded, and from then on writes are refused at once with
+// [ErrUnavailable] until the monitor goroutine (monitor.go) proves a probe
+// write succeeds. The monitor also watches the data dir's free space and,
+// because nats-server keeps a file store's write error until JetStream
+// restarts, restarts the embedded JetStream in place before it probes.
+// [Store.Status] says whether and why writes are refused;
+// [Store.WaitWritable] waits for them to be taken again.
+//
+// [Store.Close] stops the monitor, drains the connection and, in embedded mode, shuts the
 // server down; it is idempotent and is the last thing the daemon calls.
 // Killing the process instead is safe: JetStream recovers its files on the
 // next Open.

@@ -11,6 +11,10 @@ import (
 // the daemon decides what a failed store means.
 type natsLogger struct {
 	logger *slog.Logger
+	// onError, when set, reads every warning and error line: the store
+	// learns of a file store's write error from it (nats-server answers
+	// the failed publish with nothing).
+	onError func(line string)
 }
 
 // Noticef logs a server notice at Debug.
@@ -20,7 +24,11 @@ func (l *natsLogger) Noticef(format string, v ...any) {
 
 // Warnf logs a server warning.
 func (l *natsLogger) Warnf(format string, v ...any) {
-	l.logger.Warn(fmt.Sprintf(format, v...), "source", "nats-server")
+	line := fmt.Sprintf(format, v...)
+	l.logger.Warn(line, "source", "nats-server")
+	if l.onError != nil {
+		l.onError(line)
+	}
 }
 
 // Fatalf logs a fatal server error as an error; it does not exit.
@@ -30,7 +38,11 @@ func (l *natsLogger) Fatalf(format string, v ...any) {
 
 // Errorf logs a server error.
 func (l *natsLogger) Errorf(format string, v ...any) {
-	l.logger.Error(fmt.Sprintf(format, v...), "source", "nats-server")
+	line := fmt.Sprintf(format, v...)
+	l.logger.Error(line, "source", "nats-server")
+	if l.onError != nil {
+		l.onError(line)
+	}
 }
 
 // Debugf logs server debug output.

@@ -18,6 +18,9 @@ const (
 	// access keys, roles, policies, the STS signing key and session
 	// revocations. Keys may carry their own TTL (revocations do).
 	BucketIAM = "updraft-iam"
+	// BucketHealth is the KV bucket the store's probe writes to while
+	// it recovers from a failed write (one key).
+	BucketHealth = "updraft-health"
 	// BucketCode is the object store holding code zips, keyed by the hex
 	// sha256 of their bytes.
 	BucketCode = "updraft-code"
@@ -79,6 +82,11 @@ func objectStores(replicas int) []jetstream.ObjectStoreConfig {
 // ensureObjects creates or updates every object and records the handles
 // of the buckets on s.
 func (s *Store) ensureObjects(ctx context.Context, replicas int) error {
+	probe, err := s.raw.CreateOrUpdateKeyValue(ctx, healthBucket(replicas))
+	if err != nil {
+		return fmt.Errorf("store: create or update kv %s: %w", BucketHealth, err)
+	}
+	s.probeKV = probe
 	for _, cfg := range keyValues(replicas) {
 		kv, err := s.js.CreateOrUpdateKeyValue(ctx, cfg)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/updraft/updraft/internal/config"
+	"github.com/updraft/updraft/internal/metrics"
 )
 
 // Modes reported by [Store.Mode].
@@ -36,6 +37,9 @@ const (
 	drainTimeout = 5 * time.Second
 	// healthTimeout bounds one JetStream round trip in Healthy.
 	healthTimeout = 2 * time.Second
+	// defaultWriteTimeout is the write deadline when config.Store leaves
+	// WriteTimeout at 0.
+	defaultWriteTimeout = 5 * time.Second
 )
 
 // Store is an open JetStream: an embedded server or a connection to an
@@ -48,9 +52,24 @@ type Store struct {
 	join      Join
 	replicas  int
 
-	ns *server.Server // embedded server; nil in external mode
-	nc *nats.Conn
-	js jetstream.JetStream
+	ns     *server.Server  // embedded server; nil in external mode
+	nsOpts *server.Options // the embedded server's options; nil in external mode
+	nc     *nats.Conn
+	// js is the gated JetStream context handed out (see gate.go); raw is
+	// the same context without the gate, for the probe.
+	js  jetstream.JetStream
+	raw jetstream.JetStream
+
+	// health says whether writes go through; the monitor goroutine
+	// (stopped by Close through stopMonitor, awaited on monitorDone)
+	// keeps it current.
+	health       *health
+	dataDir      string
+	minFreeMB    int
+	writeTimeout time.Duration
+	probeKV      jetstream.KeyValue // ungated; nil until ensureObjects
+	stopMonitor  context.CancelFunc
+	monitorDone  chan struct{}
 
 	// kvs and objs are filled by ensureObjects in Open and read-only after.
 	kvs  map[string]jetstream.KeyValue
@@ -61,18 +80,44 @@ type Store struct {
 	closeErr  error
 }
 
+// Option configures Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	metrics *metrics.Store
+}
+
+// WithMetrics counts failed store writes and reports whether the store is
+// writable on m.
+func WithMetrics(m *metrics.Store) Option {
+	return func(o *openOptions) { o.metrics = m }
+}
+
 // Open starts or connects to JetStream as cfg says and makes sure every
 // object exists with cfg.Replicas replicas. With cfg.NatsURL empty it
 // starts an embedded server storing under <cfg.DataDir>/jetstream,
 // listening on cfg.NatsListen if set and on no network port otherwise.
-// The caller must Close the store.
-func Open(ctx context.Context, cfg config.Store, logger *slog.Logger) (*Store, error) {
-	s := &Store{
-		logger: logger.With("component", "store"),
-		kvs:    make(map[string]jetstream.KeyValue),
-		objs:   make(map[string]jetstream.ObjectStore),
-		closed: make(chan struct{}),
+// Every write through the store's handles has a deadline
+// (cfg.WriteTimeout) and passes the write gate (gate.go). The caller must
+// Close the store.
+func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Option) (*Store, error) {
+	var oo openOptions
+	for _, o := range opts {
+		o(&oo)
 	}
+	s := &Store{
+		logger:       logger.With("component", "store"),
+		kvs:          make(map[string]jetstream.KeyValue),
+		objs:         make(map[string]jetstream.ObjectStore),
+		closed:       make(chan struct{}),
+		dataDir:      cfg.DataDir,
+		minFreeMB:    cfg.MinFreeMB,
+		writeTimeout: cfg.WriteTimeout,
+	}
+	if s.writeTimeout <= 0 {
+		s.writeTimeout = defaultWriteTimeout
+	}
+	s.health = newHealth(s.logger, oo.metrics)
 	replicas := max(cfg.Replicas, 1)
 	var err error
 	if cfg.NatsURL == "" {
@@ -90,11 +135,19 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger) (*Store, e
 		s.shutdown()
 		return nil, err
 	}
-	s.js, err = jetstream.New(s.nc)
+	// Deadlines for every write: requests whose context has none get
+	// the write timeout, and so do asynchronous publishes (without it a
+	// publish nats-server never answers, as it does not once a file
+	// store failed a write, is awaited forever).
+	s.raw, err = jetstream.New(s.nc,
+		jetstream.WithDefaultTimeout(s.writeTimeout),
+		jetstream.WithPublishAsyncTimeout(s.writeTimeout),
+		jetstream.WithPublishAsyncErrHandler(s.health.observeAsync))
 	if err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("store: jetstream context: %w", err)
 	}
+	s.js = gatedJS{JetStream: s.raw, h: s.health}
 	if err := s.requireJetStream(ctx); err != nil {
 		s.shutdown()
 		return nil, err
@@ -108,6 +161,12 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger) (*Store, e
 		s.shutdown()
 		return nil, err
 	}
+	mctx, stop := context.WithCancel(context.Background())
+	s.stopMonitor, s.monitorDone = stop, make(chan struct{})
+	go func() {
+		defer close(s.monitorDone)
+		s.monitor(mctx)
+	}()
 	s.logger.Info("store open", "mode", s.mode, "replicas", replicas, "client_url", s.clientURL)
 	return s, nil
 }
@@ -131,6 +190,13 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		// Async events (1 MB plus headers) and invocation results (up to
 		// the 6 MB response limit) travel as single messages.
 		MaxPayload: MinMaxPayload,
+		// The server's own store limit is set, not left to nats-server's
+		// default of 75% of the space free at start: that default counts
+		// every stream's byte limit (each function's log stream, each queue's 1 GiB)
+		// as reserved, so a small data dir refused to start and a 2 GB one
+		// refused a second queue. The limits are caps, not reservations;
+		// the free space itself is watched (monitor.go).
+		JetStreamMaxStore: server.JetStreamMaxStoreDefault,
 		// The HTTP monitor, cluster and leafnode ports stay off.
 	}
 	var inProcess []nats.Option
@@ -168,8 +234,8 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 	if err != nil {
 		return fmt.Errorf("store: new embedded server: %w", err)
 	}
-	ns.SetLoggerV2(&natsLogger{logger: s.logger}, false, false, false)
-	s.ns = ns
+	ns.SetLoggerV2(&natsLogger{logger: s.logger, onError: s.health.serverError}, false, false, false)
+	s.ns, s.nsOpts = ns, opts
 	ns.Start()
 	wait := readyTimeout
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
@@ -473,10 +539,15 @@ func (s *Store) Healthy(ctx context.Context) error {
 	return nil
 }
 
-// Close drains the connection and shuts the embedded server down. It is
-// idempotent; later calls return the first call's result.
+// Close stops the monitor, drains the connection and shuts the embedded
+// server down. It is idempotent; later calls return the first call's
+// result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopMonitor != nil {
+			s.stopMonitor()
+			<-s.monitorDone
+		}
 		s.closeErr = s.shutdown()
 		s.logger.Info("store closed", "mode", s.mode)
 	})
