@@ -27,12 +27,9 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if req.FunctionName == "" {
 		return nil, lambdaerr.Validation("1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null")
 	}
-	ref, err := ParseFunctionName(req.FunctionName)
+	ref, err := checkCreateName(req.FunctionName)
 	if err != nil {
 		return nil, err
-	}
-	if !validNewName(ref.Name) {
-		return nil, badFunctionName(req.FunctionName)
 	}
 	if ref.Qualifier != "" {
 		return nil, lambdaerr.InvalidParameterValue("A function name with a qualifier cannot be created: %s", req.FunctionName)
@@ -696,6 +693,11 @@ func (r *Registry) parseUnqualified(name string) (string, error) {
 func (r *Registry) checkOwner(ref FunctionRef) error {
 	if (ref.Region == "" || ref.Region == r.cfg.Region) && (ref.AccountID == "" || ref.AccountID == r.cfg.AccountID) {
 		return nil
+	}
+	if ref.Region != "" && ref.Region != r.cfg.Region {
+		// Lambda's answer to an ARN of another region (recorded:
+		// LocalStack's test_get_function_wrong_region snapshot).
+		return lambdaerr.ResourceNotFound("Functions from '%s' are not reachable in this region ('%s')", ref.Region, r.cfg.Region)
 	}
 	region, account := ref.Region, ref.AccountID
 	if region == "" {
