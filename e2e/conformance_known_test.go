@@ -42,7 +42,6 @@ var knownDifferences = map[string]string{
 	"alias/create/function_missing":                            "routing-config validation order and messages (weights as {2=2.0}, $LATEST key, own version)",
 	"alias/get/missing":                                        "\"Function not found\" instead of \"Cannot find alias arn: ...\"",
 	"alias/delete/missing":                                     "DeleteAlias of a missing alias is 404, not 204",
-	"alias/delete_function/alias_qualifier":                    "DeleteFunction of an alias qualifier is not refused as on AWS",
 	"concurrency/put/function_missing":                         "not-found message without :$LATEST",
 	"concurrency/put/function_missing_and_invalid_value":       "not-found message without :$LATEST",
 	"concurrency/put/qualified_arn":                            "message wording differs from AWS's",

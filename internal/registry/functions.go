@@ -530,7 +530,8 @@ func (r *Registry) DeleteFunction(ctx context.Context, name, qualifier string) e
 	case isVersionNumber(qual):
 		return r.deleteVersion(ctx, fn, qual)
 	default:
-		return lambdaerr.InvalidParameterValue("Deletion of an alias through DeleteFunction is not supported: use DeleteAlias for %s:%s.", fn, qual)
+		// Lambda's words (recorded); DeleteAlias deletes an alias.
+		return lambdaerr.InvalidParameterValue("Deletion of aliases is not currently supported.")
 	}
 }
 
@@ -627,7 +628,10 @@ func (r *Registry) deleteVersion(ctx context.Context, name, version string) erro
 		return err
 	}
 	if e == nil {
-		return r.errQualifiedNotFound(name, version)
+		// Lambda deletes an unknown version of an existing function
+		// without complaint (recorded: LocalStack's
+		// test_delete_on_nonexisting_version snapshot).
+		return nil
 	}
 	aliases, err := r.loadAliases(ctx, name)
 	if err != nil {
