@@ -52,7 +52,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		want string
 	}{
 		{"name with a slash", func(in *lambda.CreateFunctionInput) { in.FunctionName = aws.String("bad/name") }, "ValidationException"},
-		{"name too long", func(in *lambda.CreateFunctionInput) { in.FunctionName = aws.String(strings.Repeat("a", 65)) }, "ValidationException"},
+		{"name too long", func(in *lambda.CreateFunctionInput) { in.FunctionName = aws.String(strings.Repeat("a", 65)) }, "InvalidParameterValueException"},
 		{"handler with a space", func(in *lambda.CreateFunctionInput) { in.Handler = aws.String("boot strap") }, "ValidationException"},
 		{"timeout zero", func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(0) }, "ValidationException"},
 		{"timeout 901", func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) }, "ValidationException"},

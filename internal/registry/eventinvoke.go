@@ -366,7 +366,7 @@ func (r *Registry) checkDestination(fn, dest string) error {
 			return err
 		}
 		ref, ok := parseFunctionName(dest)
-		if !ok || !validNewName(ref.Name) {
+		if !ok || !validNewName(ref.Name, maxBareNameLen) {
 			return lambdaerr.InvalidParameterValue("The destination ARN %s is invalid: a function destination is arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER].", dest)
 		}
 		if ref.Name == fn {

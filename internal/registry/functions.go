@@ -27,12 +27,9 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if req.FunctionName == "" {
 		return nil, lambdaerr.Validation("1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must not be null")
 	}
-	ref, err := ParseFunctionName(req.FunctionName)
+	ref, err := checkCreateName(req.FunctionName)
 	if err != nil {
 		return nil, err
-	}
-	if !validNewName(ref.Name) {
-		return nil, badFunctionName(req.FunctionName)
 	}
 	if ref.Qualifier != "" {
 		return nil, lambdaerr.InvalidParameterValue("A function name with a qualifier cannot be created: %s", req.FunctionName)
@@ -533,7 +530,8 @@ func (r *Registry) DeleteFunction(ctx context.Context, name, qualifier string) e
 	case isVersionNumber(qual):
 		return r.deleteVersion(ctx, fn, qual)
 	default:
-		return lambdaerr.InvalidParameterValue("Deletion of an alias through DeleteFunction is not supported: use DeleteAlias for %s:%s.", fn, qual)
+		// Lambda's words (recorded); DeleteAlias deletes an alias.
+		return lambdaerr.InvalidParameterValue("Deletion of aliases is not currently supported.")
 	}
 }
 
@@ -630,7 +628,10 @@ func (r *Registry) deleteVersion(ctx context.Context, name, version string) erro
 		return err
 	}
 	if e == nil {
-		return r.errQualifiedNotFound(name, version)
+		// Lambda deletes an unknown version of an existing function
+		// without complaint (recorded: LocalStack's
+		// test_delete_on_nonexisting_version snapshot).
+		return nil
 	}
 	aliases, err := r.loadAliases(ctx, name)
 	if err != nil {
@@ -696,6 +697,11 @@ func (r *Registry) parseUnqualified(name string) (string, error) {
 func (r *Registry) checkOwner(ref FunctionRef) error {
 	if (ref.Region == "" || ref.Region == r.cfg.Region) && (ref.AccountID == "" || ref.AccountID == r.cfg.AccountID) {
 		return nil
+	}
+	if ref.Region != "" && ref.Region != r.cfg.Region {
+		// Lambda's answer to an ARN of another region (recorded:
+		// LocalStack's test_get_function_wrong_region snapshot).
+		return lambdaerr.ResourceNotFound("Functions from '%s' are not reachable in this region ('%s')", ref.Region, r.cfg.Region)
 	}
 	region, account := ref.Region, ref.AccountID
 	if region == "" {

@@ -1,21 +1,32 @@
 package registry
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/updraft/updraft/internal/lambdaerr"
 )
 
 // Name limits from Lambda's API reference (FunctionName, Qualifier).
+// A lookup's FunctionName may be 170 characters long: a bare name past
+// 64 is simply not found, as on Lambda; CreateFunction allows 140 and
+// checks the 64 of the bare name itself.
 const (
-	maxBareNameLen  = 64
-	maxFullNameLen  = 170
-	maxQualifierLen = 128
+	maxBareNameLen   = 64
+	maxFullNameLen   = 170
+	maxCreateNameLen = 140
+	maxQualifierLen  = 128
 )
 
-// functionNamePattern is the regular expression Lambda quotes when a
-// FunctionName is malformed.
-const functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`
+// The regular expressions Lambda quotes when a FunctionName or Qualifier
+// is malformed (recorded answers; LocalStack's
+// test_function_name_and_qualifier_validation snapshot): lookups allow
+// dots in names and $LATEST.PUBLISHED, CreateFunction neither.
+const (
+	functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`
+	createNamePattern   = `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`
+	qualifierPattern    = `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`
+)
 
 // FunctionRef is a parsed FunctionName parameter. The strings are slices
 // of the input: parsing does not allocate unless it fails.
@@ -94,12 +105,63 @@ func badFunctionName(s string) error {
 	return lambdaerr.Validation("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", s, functionNamePattern)
 }
 
+// checkCreateName applies CreateFunction's FunctionName rules in Lambda's
+// order: the 140-character limit and the pattern (both reported when
+// both fail), then the bare name's 64 characters — an
+// InvalidParameterValueException, as Lambda answers.
+func checkCreateName(s string) (FunctionRef, error) {
+	ref, ok := parseFunctionName(s)
+	ok = ok && validNewName(ref.Name, maxFullNameLen) && (ref.Qualifier == "" || validQualifier(ref.Qualifier))
+	var errs []string
+	if len(s) > maxCreateNameLen {
+		errs = append(errs, fmt.Sprintf("Value '%s' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to %d", s, maxCreateNameLen))
+	}
+	if !ok {
+		errs = append(errs, fmt.Sprintf("Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", s, createNamePattern))
+	}
+	if len(errs) > 0 {
+		return FunctionRef{}, lambdaerr.Validation("%s", validationMessage(errs))
+	}
+	if len(ref.Name) > maxBareNameLen {
+		return FunctionRef{}, lambdaerr.InvalidParameterValue("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to %d", ref.Name, maxBareNameLen)
+	}
+	return ref, nil
+}
+
+// validationMessage joins constraint failures as Lambda (Coral) does.
+func validationMessage(errs []string) string {
+	noun := "error"
+	if len(errs) > 1 {
+		noun = "errors"
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", len(errs), noun, strings.Join(errs, "; "))
+}
+
+// checkQualifierParam checks a Qualifier parameter: its length, then
+// Lambda's pattern, which lets "$latest" through (it is then not found).
+func checkQualifierParam(q string) error {
+	if len(q) > maxQualifierLen {
+		return lambdaerr.Validation("1 validation error detected: Value '%s' at 'qualifier' failed to satisfy constraint: Member must have length less than or equal to %d", q, maxQualifierLen)
+	}
+	if q == "$LATEST" || q == "$LATEST.PUBLISHED" {
+		return nil
+	}
+	for i := 0; i < len(q); i++ {
+		if !isNameByte(q[i]) && q[i] != '$' {
+			return lambdaerr.Validation("1 validation error detected: Value '%s' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", q, qualifierPattern)
+		}
+	}
+	return nil
+}
+
 // mergeQualifier combines the qualifier embedded in a name with the
 // Qualifier parameter: either may be empty, but two different ones are an
 // error (Lambda answers the same way).
 func mergeQualifier(embedded, param string) (string, error) {
-	if param != "" && !validQualifier(param) {
-		return "", lambdaerr.Validation("1 validation error detected: Value '%s' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)", param)
+	if param != "" {
+		if err := checkQualifierParam(param); err != nil {
+			return "", err
+		}
 	}
 	switch {
 	case embedded == "":
@@ -112,10 +174,11 @@ func mergeQualifier(embedded, param string) (string, error) {
 }
 
 // validName reports whether s may be a function name in a lookup:
-// [a-zA-Z0-9-_.]+, at most 64 characters. CreateFunction is stricter (no
+// [a-zA-Z0-9-_.]+ (Lambda's pattern; a name longer than any function's
+// is not found rather than malformed). CreateFunction is stricter (no
 // dots), see validNewName.
 func validName(s string) bool {
-	if s == "" || len(s) > maxBareNameLen {
+	if s == "" || len(s) > maxFullNameLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -127,9 +190,9 @@ func validName(s string) bool {
 }
 
 // validNewName reports whether s may name a new function: [a-zA-Z0-9-_]+,
-// at most 64 characters.
-func validNewName(s string) bool {
-	if s == "" || len(s) > maxBareNameLen {
+// at most max characters.
+func validNewName(s string, max int) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -19,7 +19,7 @@ func TestCreateFunctionValidation(t *testing.T) {
 		wantMsg  string // exact message when set
 	}{
 		{name: "a name with a space", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "bad name" }, wantType: lambdaerr.TypeValidation},
-		{name: "a name of 65 characters", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = strings.Repeat("n", 65) }, wantType: lambdaerr.TypeValidation},
+		{name: "a name of 65 characters", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = strings.Repeat("n", 65) }, wantType: lambdaerr.TypeInvalidParameterValue},
 		{name: "a name with a dot", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "a.b" }, wantType: lambdaerr.TypeValidation},
 		{name: "a missing name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "" }, wantType: lambdaerr.TypeValidation},
 		{name: "a qualified name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "fn:1" }, wantType: lambdaerr.TypeInvalidParameterValue},
