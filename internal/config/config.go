@@ -60,6 +60,11 @@ type Server struct {
 	// min(10000, RLIMIT_NOFILE/2). At the cap the longest-idle
 	// connections are closed first.
 	MaxConnections int
+	// AuthSpoolMaxMB bounds, in MiB, the request bodies all requests may
+	// hold (in memory and spooled to <DataDir>/spool) before their
+	// signatures are verified; at least 67 (a largest CreateFunction
+	// body). A request that would exceed it gets 503 SlowDown.
+	AuthSpoolMaxMB int
 	// MetricsListen is the address of the Prometheus /metrics listener,
 	// plain HTTP; "off" disables it. The API listener does not serve
 	// /metrics.
@@ -248,13 +253,14 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Server: Server{
-			Listen:        "127.0.0.1:9321",
-			MetricsListen: "127.0.0.1:9322",
-			Region:        "us-east-1",
-			AccountID:     "000000000000",
-			Auth:          AuthSigV4,
-			UnknownRoles:  "allow",
-			ShutdownGrace: 30 * time.Second,
+			Listen:         "127.0.0.1:9321",
+			MetricsListen:  "127.0.0.1:9322",
+			AuthSpoolMaxMB: 256,
+			Region:         "us-east-1",
+			AccountID:      "000000000000",
+			Auth:           AuthSigV4,
+			UnknownRoles:   "allow",
+			ShutdownGrace:  30 * time.Second,
 		},
 		Store: Store{
 			DataDir:        DefaultDataDir(),
@@ -342,6 +348,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	boolean(&cfg.Server.TLSSelfSigned, "tls-self-signed", "UPDRAFT_TLS_SELF_SIGNED", "serve TLS with a certificate from a CA generated in the data dir (clients pass <data-dir>/api-ca.pem as --ca-bundle or AWS_CA_BUNDLE)")
 	boolean(&cfg.Server.InsecureHTTP, "insecure-http", "UPDRAFT_INSECURE_HTTP", "allow plain HTTP on a non-loopback --listen or --metrics-listen (credentials and code then cross the network in clear)")
 	num(&cfg.Server.MaxConnections, "max-connections", "UPDRAFT_MAX_CONNECTIONS", "cap on open API connections; the longest-idle are closed first at the cap (0 = min(10000, open-file limit/2))")
+	num(&cfg.Server.AuthSpoolMaxMB, "auth-spool-max-mb", "UPDRAFT_AUTH_SPOOL_MAX_MB", "MiB of request bodies held, all requests together, before their signatures are verified (at least 67); beyond it 503 SlowDown")
 	str(&cfg.Server.MetricsListen, "metrics-listen", "UPDRAFT_METRICS_LISTEN", "address of the Prometheus /metrics listener (plain HTTP), or off")
 	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
@@ -572,6 +579,9 @@ func (s Server) validateListeners() []error {
 	// --auth none off loopback is refused on its own account.
 	if _, _, err := net.SplitHostPort(s.Listen); err == nil && s.Auth != AuthNone && !s.TLS() && !s.InsecureHTTP && !IsLoopback(s.Listen) {
 		errs = append(errs, fmt.Errorf("--listen %s is not a loopback address: serve TLS (--tls-cert and --tls-key, or --tls-self-signed), or pass --insecure-http to accept plain HTTP on the network", s.Listen))
+	}
+	if s.AuthSpoolMaxMB < 67 {
+		errs = append(errs, fmt.Errorf("--auth-spool-max-mb %d: want at least 67, the largest request body (a 50 MB zip, base64-encoded in CreateFunction)", s.AuthSpoolMaxMB))
 	}
 	if s.MaxConnections < 0 {
 		errs = append(errs, fmt.Errorf("--max-connections %d: want 0 (default) or more", s.MaxConnections))

@@ -322,6 +322,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		}
 		authLog := logger.With("component", "auth")
 		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(spool),
+			auth.WithSpoolBudget(int64(cfg.Server.AuthSpoolMaxMB)<<20),
 			auth.WithRootIdentity(identities.Root()), auth.WithKeyLookup(keyLookup(identities)),
 			auth.WithScope(cfg.Server.Region, api.SigningScope),
 			auth.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
