@@ -95,7 +95,7 @@ func pyCLICreate(t *testing.T, srv *testutil.Server, zipPath, name, handler stri
 		"--zip-file", "fileb://" + zipPath, "--timeout", "10", "--memory-size", "256"}, extra...)
 	out, _ := awsCLI(t, srv, false, args...)
 	var created map[string]any
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created["State"] != "Active" {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created["State"] != "Pending" {
 		t.Fatalf("create-function %s: %s (%v)", name, out, err)
 	}
 	return created

@@ -160,6 +160,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
 		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
 		AccountConcurrency: cfg.Pool.MaxEnvironments,
+		HoldStates:         cfg.Server.TestHoldStates,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: registry: %w", err)
