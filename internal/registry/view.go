@@ -190,6 +190,10 @@ type Version struct {
 	RevisionID string
 	// DeadLetterTarget is the DeadLetterConfig TargetArn, or "".
 	DeadLetterTarget string
+	// LogFormat is the LoggingConfig's format, "Text" or "JSON";
+	// ApplicationLogLevel its application log level ("" when unset);
+	// LogGroup where its logs go.
+	LogFormat, ApplicationLogLevel, LogGroup string
 	// Pending is set while the version's code is being readied (State
 	// Pending): it cannot be invoked. Updating is set on $LATEST while an
 	// update is in progress: this snapshot is the configuration before
@@ -198,7 +202,7 @@ type Version struct {
 }
 
 func newVersion(name, arn, version string, c *configRecord) *Version {
-	return &Version{
+	v := &Version{
 		FunctionName:     name,
 		FunctionARN:      arn,
 		Version:          version,
@@ -218,7 +222,19 @@ func newVersion(name, arn, version string, c *configRecord) *Version {
 		RevisionID:       c.RevisionID,
 		DeadLetterTarget: c.DeadLetterTarget,
 		Pending:          c.Pending,
+		LogFormat:        "Text",
+		LogGroup:         "/aws/lambda/" + name,
 	}
+	if l := c.Logging; l != nil {
+		if l.LogFormat != "" {
+			v.LogFormat = l.LogFormat
+		}
+		if l.LogGroup != "" {
+			v.LogGroup = l.LogGroup
+		}
+		v.ApplicationLogLevel = l.ApplicationLogLevel
+	}
+	return v
 }
 
 // sortedVersions returns the published version numbers of f in ascending
