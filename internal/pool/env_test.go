@@ -191,11 +191,14 @@ func TestFunctionEnv(t *testing.T) {
 			set:    map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
 		},
 		{
-			name:    "the Text log format sets no level: the function's own variable passes through",
-			cfg:     fullCfg,
-			version: func(v *registry.Version) { v.LogFormat = "Text"; v.Env = map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"} },
-			layout:  fullLayout,
-			set:     map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
+			name: "the Text log format sets no level: the function's own variable passes through",
+			cfg:  fullCfg,
+			version: func(v *registry.Version) {
+				v.LogFormat = "Text"
+				v.Env = map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"}
+			},
+			layout: fullLayout,
+			set:    map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
 		},
 		{
 			name: "a reserved name in the function's variables cannot replace the platform's value",
