@@ -433,7 +433,7 @@ type banner struct {
 // before "updraft listening on", which tests (internal/testutil) and the
 // benchmarks wait for as the sign that the server is ready.
 func printBanner(out io.Writer, b banner) {
-	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
+	fmt.Fprintf(out, "isolation: %s: %s\n", b.Isolation, b.Status.Describe())
 	if b.IsolationLimits != "" {
 		fmt.Fprintf(out, "WARNING: %s\n", b.IsolationLimits)
 	}
