@@ -84,6 +84,10 @@ type Server struct {
 	// DebugListen, when set, serves Go's pprof handlers on this loopback
 	// address for profiling.
 	DebugListen string
+	// TestHoldStates is a test hook (a hidden flag): functions whose
+	// Description contains registry.HoldStateMarker stay Pending or
+	// InProgress, so tests can see the refusals of those states.
+	TestHoldStates bool
 	// Procs is how many CPUs the server's own goroutines run on at once
 	// (GOMAXPROCS); 0 means half of those it may use, at least one,
 	// unless the GOMAXPROCS environment variable is set.
@@ -363,6 +367,8 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
+	boolean(&cfg.Server.TestHoldStates, "test-hold-states", "UPDRAFT_TEST_HOLD_STATES", "test hook: functions whose description contains [updraft-test:hold-state] never leave Pending/InProgress")
+	_ = fs.MarkHidden("test-hold-states")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
 	str(&cfg.Server.UnknownRoles, "unknown-roles", "UPDRAFT_UNKNOWN_ROLES", "functions whose role names no role defined here: allow (they may use the data plane: invoke, queues, streams, tables, workflows) or refuse (CreateFunction refuses them, as AWS does)")

@@ -162,6 +162,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
 		AccountConcurrency: cfg.Pool.MaxEnvironments,
 		PruneGrace:         cfg.Store.CodePruneGrace,
+		HoldStates:         cfg.Server.TestHoldStates,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: registry: %w", err)
@@ -435,7 +436,7 @@ type banner struct {
 // before "updraft listening on", which tests (internal/testutil) and the
 // benchmarks wait for as the sign that the server is ready.
 func printBanner(out io.Writer, b banner) {
-	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
+	fmt.Fprintf(out, "isolation: %s: %s\n", b.Isolation, b.Status.Describe())
 	if b.IsolationLimits != "" {
 		fmt.Fprintf(out, "WARNING: %s\n", b.IsolationLimits)
 	}

@@ -51,6 +51,10 @@ func (r *fakeResolver) Resolve(name, qualifier string) (*registry.Target, error)
 	return r.target, nil
 }
 
+func (r *fakeResolver) ResolveSettled(ctx context.Context, name, qualifier string) (*registry.Target, error) {
+	return r.Resolve(name, qualifier)
+}
+
 // fakeRunner records requests and answers with result or err.
 type fakeRunner struct {
 	result *pool.Result

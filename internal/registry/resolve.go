@@ -22,7 +22,17 @@ type Target struct {
 // Resolve finds what an invocation of name (any FunctionName form) with
 // qualifier runs. It is on the warm-invoke path: it reads only the
 // in-memory view, under a read lock, and allocates only the Target.
+//
+// A Target whose Version is Pending or Updating is not refused here (the
+// name exists); invocations call ResolveSettled for it.
 func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.resolveLocked(name, qualifier)
+}
+
+// resolveLocked is Resolve with r.mu held (for reading at least).
+func (r *Registry) resolveLocked(name, qualifier string) (*Target, error) {
 	ref, ok := parseFunctionName(name)
 	if !ok {
 		return nil, badFunctionName(name)
@@ -34,8 +44,6 @@ func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	f := r.view.live(ref.Name)
 	if f == nil {
 		return nil, r.errFunctionNotFound(ref.Name)
