@@ -18,7 +18,9 @@
 //     goroutines and idle CPU of a server that starts with -n functions.
 //
 // Goroutine counts come from the server's pprof endpoint (--debug-listen);
-// -goroutines FILE also saves the full dump taken with -n functions.
+// -goroutines FILE also saves the full dump taken with -n functions, and
+// -profile DIR a CPU profile of the idle server with -n functions and a
+// heap profile, taken after the measurements.
 package main
 
 import (
@@ -52,6 +54,7 @@ type options struct {
 	cpuWindow   time.Duration
 	samples     int
 	goroutines  string
+	profileDir  string
 	serverArgs  []string
 }
 
@@ -64,6 +67,7 @@ func main() {
 	flag.DurationVar(&o.cpuWindow, "cpu-window", 30*time.Second, "window over which idle CPU is measured")
 	flag.IntVar(&o.samples, "samples", 2000, "sequential warm invokes for the p50")
 	flag.StringVar(&o.goroutines, "goroutines", "", "save the server's goroutine dump with -n functions to this file")
+	flag.StringVar(&o.profileDir, "profile", "", "after measuring, save a CPU profile (over -cpu-window) and a heap profile of the server with -n functions in this directory")
 	flag.StringVar(&extra, "server-args", "", "extra server flags, space separated")
 	flag.Parse()
 	if o.n < 0 || o.concurrency < 1 || o.settle < 0 || o.cpuWindow <= 0 || o.samples < 1 {
@@ -156,6 +160,12 @@ func run(o options) error {
 	warmAfter, err := warmP50(client, srv.base, o.samples)
 	if err != nil {
 		return err
+	}
+	if o.profileDir != "" {
+		// After the measurement: profiling costs CPU of its own.
+		if err := saveProfiles(client, srv.debug, o.profileDir, o.cpuWindow); err != nil {
+			return err
+		}
 	}
 
 	srv.stop()
@@ -271,6 +281,34 @@ func goroutineDump(c *http.Client, debug string) (string, error) {
 		return "", fmt.Errorf("goroutine dump: %d %v", resp.StatusCode, err)
 	}
 	return string(b), nil
+}
+
+// saveProfiles saves a CPU profile over window and a heap profile of the
+// server at debug into dir.
+func saveProfiles(c *http.Client, debug, dir string, window time.Duration) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	fmt.Printf("profiling: CPU over %s, then the heap ...\n", window)
+	for _, p := range []struct{ url, file string }{
+		{fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", debug, int(window.Seconds())), "idle-cpu.pprof"},
+		{debug + "/debug/pprof/heap?gc=1", "heap.pprof"},
+	} {
+		pc := &http.Client{Timeout: window + time.Minute}
+		resp, err := pc.Get(p.url)
+		if err != nil {
+			return fmt.Errorf("profile %s: %w", p.file, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("profile %s: %d %v", p.file, resp.StatusCode, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p.file), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func warmP50(c *http.Client, base string, n int) (time.Duration, error) {
