@@ -24,7 +24,11 @@ const wakeSubject = "updraft.wake.async"
 // every ScanInterval.
 func (e *Engine) Start(ctx context.Context) error {
 	sub, err := e.deps.JetStream.Conn().Subscribe(wakeSubject, func(m *nats.Msg) {
-		if fn := string(m.Data); validWakeName(fn) {
+		// Only for a function this node knows: a name made up by anyone
+		// on the bus starts nothing, and one this node's view has not
+		// caught up with yet is left to the node that accepted it (and
+		// to the next scan).
+		if fn := string(m.Data); validWakeName(fn) && e.workersFor(fn) > 0 {
 			e.wakeUp(fn)
 		}
 	})
