@@ -332,8 +332,28 @@ func warmP50(c *http.Client, base string, n int) (time.Duration, error) {
 }
 
 // createMany creates fn-0 … fn-(n-1), conc at a time, stopping at the
-// first failure.
+// first failure. A 5xx is retried up to three times, as the AWS SDKs do;
+// the retries are counted and the first cause printed.
 func createMany(c *http.Client, base string, zipBytes []byte, n, conc int) error {
+	var retried atomic.Int64
+	var firstRetry sync.Once
+	create := func(name string) error {
+		for attempt := 0; ; attempt++ {
+			err := createFunction(c, base, name, zipBytes)
+			var se *statusError
+			if err == nil || attempt == 3 || !errors.As(err, &se) || se.status < 500 {
+				return err
+			}
+			retried.Add(1)
+			firstRetry.Do(func() { fmt.Printf("  retrying a 5xx (the first of them): %v\n", err) })
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+		}
+	}
+	defer func() {
+		if r := retried.Load(); r > 0 {
+			fmt.Printf("  %d CreateFunction calls answered 5xx and were retried\n", r)
+		}
+	}()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
@@ -346,7 +366,7 @@ func createMany(c *http.Client, base string, zipBytes []byte, n, conc int) error
 				if i >= n {
 					return
 				}
-				if err := createFunction(c, base, fmt.Sprintf("fn-%d", i), zipBytes); err != nil {
+				if err := create(fmt.Sprintf("fn-%d", i)); err != nil {
 					errs <- err
 					next.Store(int64(n))
 					return
@@ -377,10 +397,18 @@ func createFunction(c *http.Client, base, name string, zipBytes []byte) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != 201 {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("create %s: %d %s", name, resp.StatusCode, b)
+		return &statusError{status: resp.StatusCode, msg: fmt.Sprintf("create %s: %d %s", name, resp.StatusCode, b)}
 	}
 	return nil
 }
+
+// statusError is an HTTP answer other than the one expected.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 func post(c *http.Client, url string, payload []byte) error {
 	resp, err := c.Post(url, "application/json", bytes.NewReader(payload))
