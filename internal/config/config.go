@@ -209,6 +209,10 @@ type Async struct {
 	RetryDelay time.Duration
 	// RecordTTL is how long invocation records and batch results are kept.
 	RecordTTL time.Duration
+	// ReleaseAfter is how long a function's async workers and JetStream
+	// consumer stay after its last event; a function without events has
+	// neither.
+	ReleaseAfter time.Duration
 }
 
 // Queue configures the built-in queues.
@@ -284,6 +288,7 @@ func Default() Config {
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
 			RecordTTL:       12 * time.Hour,
+			ReleaseAfter:    5 * time.Minute,
 		},
 		Queue: Queue{VisibilityTimeout: 30 * time.Second},
 		Logs: Logs{
@@ -384,6 +389,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
+	dur(&cfg.Async.ReleaseAfter, "async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "stop a function's async workers and drop its consumer after this long without events")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
 	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
 	num(&cfg.Logs.FunctionMaxBytes, "logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "bytes of log each function keeps; past it that function's oldest records are dropped (at least 1 MiB)")
@@ -538,6 +544,9 @@ func (c Config) Validate() error {
 	}
 	if c.Async.RetryDelay <= 0 {
 		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
+	}
+	if c.Async.ReleaseAfter < time.Second {
+		errs = append(errs, fmt.Errorf("--async-release-after %s: want at least 1s", c.Async.ReleaseAfter))
 	}
 	if c.Queue.VisibilityTimeout < time.Second || c.Queue.VisibilityTimeout > 12*time.Hour {
 		errs = append(errs, fmt.Errorf("--queue-visibility-timeout %s: want 1s to 12h (SQS's range)", c.Queue.VisibilityTimeout))

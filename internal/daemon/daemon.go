@@ -254,6 +254,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
 		RecordTTL:        cfg.Async.RecordTTL,
+		ReleaseAfter:     cfg.Async.ReleaseAfter,
 		Replicas:         st.Replicas(),
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
