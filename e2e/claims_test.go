@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"crypto/md5"
+	"encoding/json"
 	"io"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +167,59 @@ func TestREADMEClaims(t *testing.T) {
 		}
 		if got := metricNumber(t, srv, throttles) - th0; got != 3 {
 			t.Errorf("%s rose by %v, want 3", throttles, got)
+		}
+	})
+
+	t.Run("http proxy multiValueHeaders", func(t *testing.T) {
+		pyRequire(t)
+		zip := testutil.ZipFiles(t, map[string]testutil.ZipEntry{"mv.py": {Data: []byte(`import json
+
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"X-Single": "s", "X-Both": "m1", "X-Merged": "h"},
+        "multiValueHeaders": {"X-Both": ["m1", "m2"], "X-Merged": ["m"], "X-Multi": ["a", "b"]},
+        "body": json.dumps({
+            "mvh": event["multiValueHeaders"].get("X-Twice"),
+            "h": event["headers"].get("X-Twice"),
+            "mvq": event["multiValueQueryStringParameters"].get("q"),
+            "q": event["queryStringParameters"].get("q"),
+        }),
+    }
+`)}})
+		if _, err := c.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
+			FunctionName: aws.String("mvweb"), Runtime: types.RuntimePython312, Handler: aws.String("mv.handler"),
+			Role: aws.String(testRole), Timeout: aws.Int32(10), Code: &types.FunctionCode{ZipFile: zip},
+		}); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		status, header, body := signedDo(t, srv, "execute-api", "GET", "/updraft/v1/http/mvweb/x?q=1&q=2", nil,
+			http.Header{"X-Twice": {"first", "second"}})
+		if status != 200 {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		// API Gateway's REST proxy: the event lists every value in
+		// multiValueHeaders and multiValueQueryStringParameters and the
+		// last one in headers and queryStringParameters; in the answer,
+		// headers and multiValueHeaders merge, a pair given in both once
+		// ("If the same key-value pair is specified in both, only the
+		// values from multiValueHeaders will appear in the merged list").
+		var got struct {
+			MVH []string `json:"mvh"`
+			H   string   `json:"h"`
+			MVQ []string `json:"mvq"`
+			Q   string   `json:"q"`
+		}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("body %s: %v", body, err)
+		}
+		if !slices.Equal(got.MVH, []string{"first", "second"}) || got.H != "second" || !slices.Equal(got.MVQ, []string{"1", "2"}) || got.Q != "2" {
+			t.Errorf("the function saw %+v, want multiValueHeaders [first second], headers second, multiValueQueryStringParameters [1 2], queryStringParameters 2", got)
+		}
+		for name, want := range map[string][]string{"X-Multi": {"a", "b"}, "X-Both": {"m1", "m2"}, "X-Merged": {"m", "h"}, "X-Single": {"s"}} {
+			if got := header.Values(name); !slices.Equal(got, want) {
+				t.Errorf("response header %s = %q, want %q", name, got, want)
+			}
 		}
 	})
 }
