@@ -31,6 +31,7 @@ func reportMaxMemory(t *testing.T, c *lambda.Client, name, payload string) int {
 		t.Fatalf("no REPORT line with Max Memory Used in the tail:\n%s", tail)
 	}
 	mb, _ := strconv.Atoi(m[1])
+	t.Logf("%s %s: Max Memory Used: %d MB", name, payload, mb)
 	return mb
 }
 
