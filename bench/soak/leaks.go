@@ -272,8 +272,9 @@ func measure(ctx context.Context, base string, pid int, pids []int, dataDir stri
 
 // fdKind names what a descriptor points at without what changes from
 // one moment to the next: "socket", "pipe", "anon_inode:[eventpoll]", or
-// a path with the data dir written <data-dir> and digits in the file name
-// written N (JetStream's message blocks: msgs/N.blk).
+// a path with the data dir written <data-dir> and each run of digits
+// written N (JetStream's message blocks: msgs/N.blk; a pre-started
+// sandbox's cgroup: .zygote-N-N).
 func fdKind(target, dataDir string) string {
 	kind, _, _ := strings.Cut(target, ":[")
 	if kind == "socket" || kind == "pipe" {
@@ -282,9 +283,11 @@ func fdKind(target, dataDir string) string {
 	if strings.HasPrefix(target, "anon_inode:") {
 		return target
 	}
-	target = strings.Replace(target, dataDir, "<data-dir>", 1)
-	d, f := filepath.Split(target)
-	return d + digits.ReplaceAllString(f, "N")
+	dir, rest, ok := strings.Cut(target, dataDir)
+	if ok && dir == "" {
+		return "<data-dir>" + digits.ReplaceAllString(rest, "N")
+	}
+	return digits.ReplaceAllString(target, "N")
 }
 
 // digits matches a run of decimal digits.

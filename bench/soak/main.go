@@ -93,7 +93,7 @@ func defaultConfig() config {
 		recoverWithin:  30 * time.Second,
 		drain:          3 * time.Minute,
 		idleTTL:        10 * time.Second,
-		fdSlack:        16,
+		fdSlack:        8,
 	}
 }
 
@@ -249,7 +249,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (violations []string, err
 		return nil, err
 	}
 	rep := &report{rssBound: cfg.rssLimit}
-	if rep.baseline, err = quiet(ctx, srv, cfg.idleTTL); err != nil {
+	if rep.baseline, err = quiet(ctx, srv, a, cfg.idleTTL); err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	fmt.Fprintf(w, "soak: baseline: %d server processes (%s), %d cgroup dirs, %d fds, %d spool files; load for %s\n",
@@ -281,7 +281,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (violations []string, err
 
 	fmt.Fprintln(w, "soak: load done; waiting for accepted work to be processed ...")
 	verifyDelivery(ctx, rep, ld, sk, cfg.drain)
-	if rep.end, err = quiet(ctx, srv, cfg.idleTTL); err != nil {
+	if rep.end, err = quiet(ctx, srv, a, cfg.idleTTL); err != nil {
 		rep.violate("the server did not become idle after the load: %v", err)
 	}
 	stopSampling()
@@ -341,7 +341,10 @@ func schedule(ctx context.Context, w io.Writer, f *faulter, duration time.Durati
 // quiet waits until the server has no execution environment left (idle
 // ones are evicted after idleTTL) and its process tree is down to the
 // pre-started sandboxes, then measures what it holds.
-func quiet(ctx context.Context, srv *server, idleTTL time.Duration) (resources, error) {
+//
+// The soak's own idle keep-alive connections are closed first and at
+// every reading, so that the server's descriptor count is its own.
+func quiet(ctx context.Context, srv *server, a *api, idleTTL time.Duration) (resources, error) {
 	deadline := time.Now().Add(2*idleTTL + 30*time.Second)
 	pids := incarnationPIDs(srv)
 	var res resources
@@ -353,6 +356,7 @@ func quiet(ctx context.Context, srv *server, idleTTL time.Duration) (resources, 
 		if inc == nil {
 			return res, errors.New("no server is running")
 		}
+		a.http.CloseIdleConnections()
 		res, err = measure(ctx, srv.url(), inc.pid, pids, srv.dataDir)
 		if err == nil && res.envs == 0 && len(res.orphans) == 0 {
 			// Three equal readings in a row: pre-started sandboxes

@@ -292,6 +292,10 @@ type health struct {
 	envs   int // pool.environments
 }
 
+// healthClient reads /healthz on a new connection each time, so that the
+// soak's checks hold no idle connection the server would count.
+var healthClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // healthz reads /healthz.
 func healthz(ctx context.Context, base string) (health, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -300,7 +304,7 @@ func healthz(ctx context.Context, base string) (health, error) {
 	if err != nil {
 		return health{}, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := healthClient.Do(req)
 	if err != nil {
 		return health{}, err
 	}

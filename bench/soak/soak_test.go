@@ -102,6 +102,8 @@ func TestFDKind(t *testing.T) {
 		{"anonymous inodes keep their type", "anon_inode:[eventpoll]", "anon_inode:[eventpoll]"},
 		{"message blocks of a stream are one kind", "/d/data/jetstream/streams/S/msgs/310.blk", "<data-dir>/jetstream/streams/S/msgs/N.blk"},
 		{"files outside the data dir keep their path", "/dev/null", "/dev/null"},
+		{"cgroup files of pre-started sandboxes are one kind", "/sys/fs/cgroup/freezer/updraft/pid29-start24-ns40-1/.zygote-29-17/freezer.state",
+			"/sys/fs/cgroup/freezer/updraft/pidN-startN-nsN-N/.zygote-N-N/freezer.state"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
