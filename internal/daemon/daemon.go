@@ -64,6 +64,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		return err
 	}
 	defer func() { _ = unlock() }()
+	if err := removeStaleSpool(filepath.Join(cfg.Store.DataDir, "spool"), logger); err != nil {
+		logger.Warn("request bodies spooled by a server that died could not all be removed", "err", err)
+	}
 	if n := serverProcs(cfg.Server.Procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n > 0 {
 		runtime.GOMAXPROCS(n)
 	}
