@@ -48,6 +48,8 @@ type acceptRun struct {
 	// firstErr says what the first of them was.
 	total, errors int64
 	firstErr      error
+	// floorErrs are the floor's failures.
+	floorErrs *errCount
 	// drained is how long the queue took to empty after the run ended;
 	// drainRate is the events finished per second from the start of the
 	// run until the queue was empty; drainErr is set when it did not
@@ -107,8 +109,12 @@ func runAsync(c *http.Client, base, floorURL, function string, cfg asyncConfig) 
 
 	payload := []byte(`{"hello":"world"}`)
 	for _, conc := range cfg.concurrencies {
-		run := acceptRun{conc: conc}
-		run.floor, _ = throughput(c, floorURL, payload, conc, cfg.duration)
+		run := acceptRun{conc: conc, floorErrs: &errCount{}}
+		f, err := throughput(c, floorURL, payload, conc, cfg.duration, 0, run.floorErrs)
+		if err != nil {
+			return nil, err
+		}
+		run.floor = f.rate
 		profile := cfg.profileDir != "" && conc == slices.Max(cfg.concurrencies)
 		stopProfile := func() error { return nil }
 		if profile {
@@ -178,12 +184,6 @@ func (res *asyncResults) latency(c *http.Client, base, invokeURL string, payload
 	res.pickP50, res.pickP99 = percentiles(picks)
 	res.acceptP50, res.acceptP99 = percentiles(accepts)
 	return nil
-}
-
-// percentiles sorts d and returns its p50 and p99.
-func percentiles(d []time.Duration) (p50, p99 time.Duration) {
-	slices.Sort(d)
-	return d[len(d)/2], d[len(d)*99/100]
 }
 
 // postEvent sends one Event invoke and returns its request id; any answer
@@ -387,10 +387,11 @@ func freeLoopbackAddr() (string, error) {
 // printAsync prints the asynchronous rows of the table.
 func printAsync(res *asyncResults, samples int, floorP50, floorP99 time.Duration) {
 	for _, r := range res.runs {
-		fmt.Printf("%-38s %10.0f/s %10.0f/s %7.0f%%  (non-202: %d)\n", fmt.Sprintf("event accept rate, concurrency %d", r.conc), r.floor, r.accepted, 100*r.accepted/r.floor, r.errors)
+		fmt.Printf(rowName+" %10.0f/s %10.0f/s %7.0f%%  (non-202: %d)\n", fmt.Sprintf("event accept rate, concurrency %d", r.conc), r.floor, r.accepted, 100*r.accepted/r.floor, r.errors)
 		if r.firstErr != nil {
 			fmt.Printf("    first non-202: %v\n", r.firstErr)
 		}
+		errRow("floor", r.floorErrs)
 		if r.profiled != "" {
 			fmt.Printf("    %s\n", r.profiled)
 		}
@@ -400,10 +401,10 @@ func printAsync(res *asyncResults, samples int, floorP50, floorP99 time.Duration
 			fmt.Printf("    %d events accepted; queue drained %s after the run (%.0f events run/s overall)\n", r.total, r.drained.Round(time.Millisecond), r.drainRate)
 		}
 	}
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "event 202 latency p50, concurrency 1", fmtDur(floorP50), fmtDur(res.acceptP50), ratio(res.acceptP50, floorP50))
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "event 202 latency p99, concurrency 1", fmtDur(floorP99), fmtDur(res.acceptP99), ratio(res.acceptP99, floorP99))
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", fmt.Sprintf("event accept→start p50 (%d, warm)", samples), fmtDur(floorP50), fmtDur(res.startP50), ratio(res.startP50, floorP50))
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", fmt.Sprintf("event accept→start p99 (%d, warm)", samples), fmtDur(floorP99), fmtDur(res.startP99), ratio(res.startP99, floorP99))
+	fmt.Printf(rowName+" %12s %12s %7.2fx\n", "event 202 latency p50, concurrency 1", fmtDur(floorP50), fmtDur(res.acceptP50), ratio(res.acceptP50, floorP50))
+	fmt.Printf(rowName+" %12s %12s %7.2fx\n", "event 202 latency p99, concurrency 1", fmtDur(floorP99), fmtDur(res.acceptP99), ratio(res.acceptP99, floorP99))
+	fmt.Printf(rowName+" %12s %12s %7.2fx\n", fmt.Sprintf("event accept→start p50 (%d, warm)", samples), fmtDur(floorP50), fmtDur(res.startP50), ratio(res.startP50, floorP50))
+	fmt.Printf(rowName+" %12s %12s %7.2fx\n", fmt.Sprintf("event accept→start p99 (%d, warm)", samples), fmtDur(floorP99), fmtDur(res.startP99), ratio(res.startP99, floorP99))
 	fmt.Printf("    of which accept→record startedAt: p50 %s, p99 %s\n", fmtDur(res.pickP50), fmtDur(res.pickP99))
 }
 

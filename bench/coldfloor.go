@@ -1,66 +1,97 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// coldFloor measures what a cold start costs without updraft: the echo
-// bootstrap started directly (fork and exec, no sandbox, no cgroup) against
-// a minimal Runtime API served by the bench itself, timed from just before
-// exec to the arrival of its first response. It is the part of a cold
-// start that belongs to the function and the machine (exec, the Go
-// runtime and package initialisation, the first HTTP exchange); the rest of
-// the cold-start figure is updraft's. It returns the p50 over n starts.
-func coldFloor(fnBin string, n int) (time.Duration, error) {
+// bareBootstrap measures what a Go cold start costs without updraft: the
+// echo bootstrap started directly (fork and exec, no sandbox, no cgroup)
+// against a minimal Runtime API served by the bench itself, timed from
+// just before exec to the arrival of its first response. It is the part
+// of a cold start that belongs to the function and the machine (exec, the
+// Go runtime and package initialisation, the first HTTP exchange); the
+// rest of the cold-start figure is updraft's.
+type bareBootstrap struct {
+	bin  string
+	addr string
+	stub *runtimeStub
+	srv  *http.Server
+	n    int // starts so far, for request ids
+}
+
+// newBareBootstrap serves the stub Runtime API for the bootstrap bin.
+func newBareBootstrap(bin string) (*bareBootstrap, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("cold floor: listen: %w", err)
+		return nil, fmt.Errorf("bare bootstrap: listen: %w", err)
 	}
-	stub := &runtimeStub{answered: make(chan string, 1)}
-	srv := &http.Server{Handler: stub}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	b := &bareBootstrap{bin: bin, addr: ln.Addr().String(), stub: &runtimeStub{answered: make(chan string, 1)}}
+	b.srv = &http.Server{Handler: b.stub}
+	go func() { _ = b.srv.Serve(ln) }()
+	return b, nil
+}
 
-	var starts []time.Duration
-	for i := range n {
-		id := "cold-floor-" + strconv.Itoa(i)
-		stub.setRequestID(id)
-		cmd := exec.Command(fnBin)
-		cmd.Env = []string{
-			"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
-			"AWS_LAMBDA_FUNCTION_NAME=cold-floor",
-			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-			"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-			"PATH=/usr/local/bin:/usr/bin:/bin",
-		}
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
-			return 0, fmt.Errorf("cold floor: start bootstrap: %w", err)
-		}
-		var got string
-		select {
-		case got = <-stub.answered:
-		case <-time.After(10 * time.Second):
-		}
-		elapsed := time.Since(start)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if got != id {
-			return 0, fmt.Errorf("cold floor: no response for %s within 10s", id)
-		}
-		starts = append(starts, elapsed)
+// Close stops the stub Runtime API.
+func (b *bareBootstrap) Close() error { return b.srv.Close() }
+
+// start runs the bootstrap once and returns exec → first response.
+func (b *bareBootstrap) start() (time.Duration, error) {
+	b.n++
+	id := "cold-floor-" + strconv.Itoa(b.n)
+	b.stub.setRequestID(id)
+	cmd := exec.Command(b.bin)
+	cmd.Env = []string{
+		"AWS_LAMBDA_RUNTIME_API=" + b.addr,
+		"AWS_LAMBDA_FUNCTION_NAME=cold-floor",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"PATH=/usr/local/bin:/usr/bin:/bin",
 	}
-	slices.Sort(starts)
-	return starts[len(starts)/2], nil
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("bare bootstrap: start: %w", err)
+	}
+	var got string
+	select {
+	case got = <-b.stub.answered:
+	case <-time.After(10 * time.Second):
+	}
+	elapsed := time.Since(start)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if got != id {
+		return 0, fmt.Errorf("bare bootstrap: no response for %s within 10s", id)
+	}
+	return elapsed, nil
+}
+
+// bareInterpreter runs path with args in an empty environment (what
+// `env -i path args...` runs, without env's own exec) and returns the
+// time from exec to exit: the interpreter's own start-up and shutdown,
+// the least any function of its runtime can cost.
+func bareInterpreter(path string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Env = []string{} // not nil: nil would inherit the bench's environment
+	cmd.Dir = "/"
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w: %s", path, strings.Join(args, " "), err, snippet(stderr.Bytes()))
+	}
+	return elapsed, nil
 }
 
 // runtimeStub serves the two Runtime API calls a warm-up needs: the first

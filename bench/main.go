@@ -3,18 +3,29 @@
 // numbers mean little on their own.
 //
 //	go run ./bench            # or: make bench
+//	go run ./bench -only c64  # one phase (latency, c8, c64, auth, cold, async)
 //
 // It builds the updraft binary and an aws-lambda-go echo function, starts
 // `updraft server --auth none` on a loopback port with a temporary data
-// dir, and measures in one run:
+// dir, and measures, each figure beside a floor, in -rounds interleaved
+// rounds (the floor and updraft one after the other in each round, the
+// order swapped every round), reporting the medians and the median of the
+// rounds' ratios with their range:
 //
-//   - the floor: a plain Go HTTP round trip on loopback (p50/p99 at
-//     concurrency 1, throughput at concurrency 8 and 64);
-//   - warm synchronous invokes of the echo function (same figures);
-//   - cold start: the first invoke of freshly created functions (p50),
-//     beside the same echo bootstrap exec'd directly with no sandbox
-//     against a stub Runtime API in the bench (exec → first response):
-//     what the function and the machine cost without updraft;
+//   - latency: a plain Go HTTP round trip to another process on loopback
+//     (the floor) and a warm synchronous invoke of the echo function, p50
+//     and p99 at concurrency 1;
+//   - throughput at concurrency 8 and 64, and at concurrency 8 the CPU
+//     time of each server process (user+system from /proc/PID/stat, not
+//     the functions' processes) per request answered;
+//   - a warm invoke signed by an IAM user whose policy is evaluated,
+//     against --auth none, on two servers;
+//   - cold starts, each against what the same work costs without
+//     updraft: the first invoke of fresh Go echo functions against the
+//     same bootstrap exec'd directly against a stub Runtime API (exec →
+//     first response), and of trivial Python and Node handlers against
+//     `python3 -c pass` and `node -e 0` run in an empty environment with
+//     the very interpreter updraft runs them with (exec → exit);
 //   - asynchronous (Event) invocation: the 202 round trip (p50/p99 at
 //     concurrency 1); accept→start latency on a warm environment, from
 //     the record's receivedAt to the echo function's own clock reading
@@ -25,6 +36,9 @@
 //     run the bench waits (at most -async-drain) until the queue is empty
 //     and prints how long that took, so runs do not disturb each other.
 //
+// Every failure is counted per phase and the first of each is printed
+// with the count.
+//
 // With -async-profile DIR the server also serves pprof on loopback and
 // the bench saves a CPU profile of the accept run at concurrency 32
 // (DIR/accept-c32.pprof), one of the first two seconds of the drain
@@ -34,33 +48,34 @@
 package main
 
 import (
-	"archive/zip"
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 )
 
+// phases are the parts of the bench -only can select, in running order.
+var phases = []string{"latency", "c8", "c64", "auth", "cold", "async"}
+
+// options are the flags.
+type options struct {
+	rounds, samples, cold int
+	duration              time.Duration
+	only                  map[string]bool
+	async                 asyncConfig
+}
+
 func main() {
 	var (
-		samples   = flag.Int("samples", 3000, "sequential requests for latency percentiles")
-		duration  = flag.Duration("duration", 3*time.Second, "length of each throughput run")
-		coldCount = flag.Int("cold", 20, "fresh functions for the cold-start figure")
+		rounds    = flag.Int("rounds", 5, "interleaved rounds of each measure")
+		samples   = flag.Int("samples", 1000, "sequential requests per round and side for the latency percentiles")
+		duration  = flag.Duration("duration", 2*time.Second, "length of each throughput run (one per round and side)")
+		coldCount = flag.Int("cold", 6, "fresh functions per runtime and round for the cold-start figures")
+		only      = flag.String("only", "", "comma-separated phases to run, of "+strings.Join(phases, ", ")+" (default all)")
 		floorOnly = flag.Bool("serve-floor", false, "internal: serve the floor handler and print its address")
 
 		asyncSamples = flag.Int("async-samples", 300, "sequential Event invokes for the accept→start percentiles")
@@ -72,24 +87,84 @@ func main() {
 		serveFloor()
 		return
 	}
-	acfg := asyncConfig{
-		samples:       *asyncSamples,
-		concurrencies: []int{1, 32},
-		duration:      *duration,
-		drainLimit:    *asyncDrain,
-		profileDir:    *asyncProfile,
+	opts := options{
+		rounds: *rounds, samples: *samples, cold: *coldCount, duration: *duration,
+		async: asyncConfig{
+			samples:       *asyncSamples,
+			concurrencies: []int{1, 32},
+			duration:      *duration,
+			drainLimit:    *asyncDrain,
+			profileDir:    *asyncProfile,
+		},
 	}
-	if *samples < 1 || *coldCount < 1 || acfg.samples < 1 || *duration <= 0 || acfg.drainLimit <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: -samples, -cold, -async-samples, -duration and -async-drain must be positive")
+	if *rounds < 1 || *samples < 1 || *coldCount < 1 || opts.async.samples < 1 || *duration <= 0 || opts.async.drainLimit <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds, -samples, -cold, -async-samples, -duration and -async-drain must be positive")
 		os.Exit(2)
 	}
-	if err := run(*samples, *duration, *coldCount, acfg); err != nil {
+	var err error
+	if opts.only, err = parseOnly(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if err := run(opts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) error {
+// parseOnly reads -only: every phase when empty.
+func parseOnly(s string) (map[string]bool, error) {
+	sel := map[string]bool{}
+	if strings.TrimSpace(s) == "" {
+		for _, p := range phases {
+			sel[p] = true
+		}
+		return sel, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(phases, p) {
+			return nil, fmt.Errorf("-only: unknown phase %q (have %s)", p, strings.Join(phases, ", "))
+		}
+		sel[p] = true
+	}
+	return sel, nil
+}
+
+// bench is one run: what it started and what it measured.
+type bench struct {
+	opts      options
+	work      string
+	bin       string
+	fnBin     string
+	echo      fnSpec
+	client    *http.Client
+	floor     *proc
+	server    *proc
+	invokeURL string
+	payload   []byte
+
+	warmupErrs errCount
+
+	latP50, latP99         series
+	latFloorErrs, latErrs  errCount
+	tput                   map[int]*tputPhase
+	noneVsSigned           series
+	authNoneErrs, authErrs errCount
+	cold                   []*coldKind
+	async                  *asyncResults
+}
+
+// tputPhase is the throughput measure at one concurrency.
+type tputPhase struct {
+	rate series
+	// cpu is server CPU per request answered, in nanoseconds.
+	cpu series
+	// growErrs are failures while the pool grows before the rounds.
+	floorErrs, errs, growErrs errCount
+}
+
+func run(opts options) error {
 	// On disk where there is one: /tmp is often a tmpfs, where each
 	// environment's reserved /tmp image would take memory.
 	parent := ""
@@ -102,30 +177,36 @@ func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) e
 	}
 	defer os.RemoveAll(work)
 	_ = os.Chmod(work, 0o755)
+	b := &bench{
+		opts: opts, work: work,
+		bin:     filepath.Join(work, "updraft"),
+		fnBin:   filepath.Join(work, "bootstrap"),
+		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}},
+		payload: []byte(`{"hello":"world"}`),
+		tput:    map[int]*tputPhase{},
+	}
 
 	fmt.Println("building updraft and the echo function ...")
-	bin := filepath.Join(work, "updraft")
-	if err := goBuild(bin, "./cmd/updraft"); err != nil {
+	if err := goBuild(b.bin, "./cmd/updraft"); err != nil {
 		return err
 	}
-	fnBin := filepath.Join(work, "bootstrap")
-	if err := goBuild(fnBin, "./bench/echofn"); err != nil {
+	if err := goBuild(b.fnBin, "./bench/echofn"); err != nil {
 		return err
 	}
-	zipBytes, err := zipBootstrap(fnBin)
+	zipBytes, err := zipBootstrap(b.fnBin)
 	if err != nil {
 		return err
 	}
+	b.echo = fnSpec{runtime: "provided.al2023", handler: "bootstrap", zip: zipBytes}
 
-	floorURL, stopFloor, err := startFloor()
-	if err != nil {
+	if b.floor, err = startFloor(); err != nil {
 		return err
 	}
-	defer stopFloor()
+	defer b.floor.stop()
 
 	var serverArgs []string
-	if acfg.profileDir != "" {
-		if err := os.MkdirAll(acfg.profileDir, 0o755); err != nil {
+	if opts.async.profileDir != "" && opts.only["async"] {
+		if err := os.MkdirAll(opts.async.profileDir, 0o755); err != nil {
 			return fmt.Errorf("profile dir: %w", err)
 		}
 		addr, err := freeLoopbackAddr()
@@ -133,314 +214,239 @@ func run(samples int, duration time.Duration, coldCount int, acfg asyncConfig) e
 			return err
 		}
 		serverArgs = append(serverArgs, "--debug-listen", addr)
-		acfg.debugURL = "http://" + addr
+		opts.async.debugURL = "http://" + addr
+		b.opts.async.debugURL = opts.async.debugURL
 	}
-	base, stopServer, err := startServer(bin, filepath.Join(work, "data"), serverArgs...)
-	if err != nil {
+	if b.server, err = startServer(b.bin, filepath.Join(work, "data"), serverArgs...); err != nil {
 		return err
 	}
-	defer stopServer()
+	defer b.server.stop()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}
-	if err := createFunction(client, base, "echo", zipBytes); err != nil {
+	if err := createFunction(b.client, b.server.url, "echo", b.echo); err != nil {
 		return err
 	}
-	payload := []byte(`{"hello":"world"}`)
-	invokeURL := base + "/2015-03-31/functions/echo/invocations"
+	b.invokeURL = b.server.url + "/2015-03-31/functions/echo/invocations"
 	// Warm up: one cold start, then enough calls to settle.
-	for i := 0; i < 200; i++ {
-		if err := post(client, invokeURL, payload); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
+	for range 200 {
+		if err := post(b.client, b.invokeURL, b.payload); err != nil {
+			b.warmupErrs.add(err)
 		}
 	}
 
-	floorP50, floorP99, err := latency(client, floorURL, payload, samples)
-	if err != nil {
-		return err
+	steps := []struct {
+		phase string
+		run   func() error
+	}{
+		{"latency", b.latencyPhase},
+		{"c8", func() error { return b.throughputPhase(8) }},
+		{"c64", func() error { return b.throughputPhase(64) }},
+		{"auth", b.authPhase},
+		{"cold", b.coldPhase},
+		// Asynchronous invocation last, so its queue and records cannot
+		// disturb the figures above.
+		{"async", b.asyncPhase},
 	}
-	warmP50, warmP99, err := latency(client, invokeURL, payload, samples)
-	if err != nil {
-		return err
-	}
-	type tput struct {
-		conc           int
-		floor, invoke  float64
-		invokeFailures int64
-	}
-	var tputs []tput
-	for _, c := range []int{8, 64} {
-		f, _ := throughput(client, floorURL, payload, c, duration)
-		if c == 64 {
-			// Let the pool grow to 64 environments before measuring.
-			_, _ = throughput(client, invokeURL, payload, c, time.Second)
+	for _, s := range steps {
+		if !opts.only[s.phase] {
+			continue
 		}
-		i, fails := throughput(client, invokeURL, payload, c, duration)
-		tputs = append(tputs, tput{c, f, i, fails})
-	}
-
-	// Authentication and authorisation: the same warm invoke signed by an
-	// IAM user whose policy is evaluated, against --auth none, in
-	// interleaved rounds on two servers.
-	signedBase, user, stopSigned, err := signedSetup(client, bin, filepath.Join(work, "data-signed"), zipBytes)
-	if err != nil {
-		return err
-	}
-	signedURL := signedBase + "/2015-03-31/functions/echo/invocations"
-	for i := 0; i < 200; i++ {
-		if _, err := signedLatency(client, user, signedURL, payload, 1); err != nil {
-			stopSigned()
-			return fmt.Errorf("signed warm-up: %w", err)
+		fmt.Printf("%s ...\n", s.phase)
+		if err := s.run(); err != nil {
+			return fmt.Errorf("%s: %w", s.phase, err)
 		}
 	}
-	noneP50, signedP50, err := authRounds(client, invokeURL, user, signedURL, payload, 5, max(samples/5, 50))
-	stopSigned()
-	if err != nil {
-		return err
-	}
+	b.print()
+	return nil
+}
 
-	var colds []time.Duration
-	for i := 0; i < coldCount; i++ {
-		name := fmt.Sprintf("cold-%d", i)
-		if err := createFunction(client, base, name, zipBytes); err != nil {
+// floorFirst says whether the floor goes first in round r: the order
+// alternates, so a load that rises or falls through a round favours
+// neither side.
+func floorFirst(r int) bool { return r%2 == 0 }
+
+// latencyPhase measures sequential requests, p50 and p99.
+func (b *bench) latencyPhase() error {
+	for r := range b.opts.rounds {
+		var fp50, fp99, up50, up99 time.Duration
+		var fok, uok bool
+		floor := func() { fp50, fp99, fok = latency(b.client, b.floor.url, b.payload, b.opts.samples, &b.latFloorErrs) }
+		upd := func() { up50, up99, uok = latency(b.client, b.invokeURL, b.payload, b.opts.samples, &b.latErrs) }
+		if floorFirst(r) {
+			floor()
+			upd()
+		} else {
+			upd()
+			floor()
+		}
+		if fok && uok {
+			b.latP50.add(float64(fp50), float64(up50))
+			b.latP99.add(float64(fp99), float64(up99))
+		}
+	}
+	return nil
+}
+
+// throughputPhase measures requests per second at concurrency conc and,
+// at 8, the server CPU per request.
+func (b *bench) throughputPhase(conc int) error {
+	t := &tputPhase{}
+	b.tput[conc] = t
+	if conc == 64 {
+		// Let the pool grow to 64 environments before measuring.
+		if _, err := throughput(b.client, b.invokeURL, b.payload, conc, time.Second, 0, &t.growErrs); err != nil {
 			return err
 		}
-		start := time.Now()
-		if err := post(client, base+"/2015-03-31/functions/"+name+"/invocations", payload); err != nil {
-			return fmt.Errorf("cold invoke: %w", err)
+	}
+	for r := range b.opts.rounds {
+		var f, u tputRun
+		var err error
+		floor := func() error {
+			f, err = throughput(b.client, b.floor.url, b.payload, conc, b.opts.duration, b.floor.pid, &t.floorErrs)
+			return err
 		}
-		colds = append(colds, time.Since(start))
+		upd := func() error {
+			u, err = throughput(b.client, b.invokeURL, b.payload, conc, b.opts.duration, b.server.pid, &t.errs)
+			return err
+		}
+		first, second := floor, upd
+		if !floorFirst(r) {
+			first, second = upd, floor
+		}
+		if err := first(); err != nil {
+			return err
+		}
+		if err := second(); err != nil {
+			return err
+		}
+		if f.ok > 0 && u.ok > 0 {
+			t.rate.add(f.rate, u.rate)
+			t.cpu.add(float64(f.cpu)/float64(f.ok), float64(u.cpu)/float64(u.ok))
+		}
 	}
-	slices.Sort(colds)
-	coldP50 := colds[len(colds)/2]
-	coldFloorP50, err := coldFloor(fnBin, coldCount)
+	return nil
+}
+
+// authPhase compares a warm invoke signed by an IAM user with one under
+// --auth none, on a second server.
+func (b *bench) authPhase() error {
+	signedBase, user, stopSigned, err := signedSetup(b.client, b.bin, filepath.Join(b.work, "data-signed"), b.echo)
 	if err != nil {
 		return err
 	}
+	defer stopSigned()
+	signedURL := signedBase + "/2015-03-31/functions/echo/invocations"
+	var warm errCount
+	signedLatency(b.client, user, signedURL, b.payload, 200, &warm)
+	if warm.count() > 0 {
+		return fmt.Errorf("signed warm-up: %s", warm.String())
+	}
+	authRounds(b.client, b.invokeURL, user, signedURL, b.payload, b.opts.rounds, max(b.opts.samples/2, 50), &b.noneVsSigned, &b.authNoneErrs, &b.authErrs)
+	return nil
+}
 
-	// Asynchronous invocation last, so its queue and records cannot
-	// disturb the figures above.
-	asyncRes, err := runAsync(client, base, floorURL, "echo", acfg)
+// coldPhase measures cold starts of each runtime against its floor.
+func (b *bench) coldPhase() error {
+	bare, err := newBareBootstrap(b.fnBin)
 	if err != nil {
 		return err
 	}
+	defer bare.Close()
+	if b.cold, err = coldKinds(b.work, b.echo, bare); err != nil {
+		return err
+	}
+	for r := range b.opts.rounds {
+		for _, k := range b.cold {
+			if k.skip == "" {
+				coldRound(b.client, b.server.url, k, r, b.opts.cold)
+			}
+		}
+	}
+	return nil
+}
 
+// asyncPhase measures Event invokes; its rows compare with the floor's
+// latency, measured here when the latency phase did not run.
+func (b *bench) asyncPhase() error {
+	if b.latP50.rounds() == 0 {
+		var errs errCount
+		p50, p99, ok := latency(b.client, b.floor.url, b.payload, b.opts.samples, &errs)
+		if !ok {
+			return fmt.Errorf("floor latency: %s", errs.String())
+		}
+		b.latP50.add(float64(p50), float64(p50))
+		b.latP99.add(float64(p99), float64(p99))
+	}
+	res, err := runAsync(b.client, b.server.url, b.floor.url, "echo", b.opts.async)
+	if err != nil {
+		return err
+	}
+	b.async = res
+	return nil
+}
+
+// print prints the table and the bars.
+func (b *bench) print() {
 	fmt.Println()
-	fmt.Printf("%-38s %12s %12s %8s\n", "measure", "floor", "updraft", "ratio")
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "sync latency p50, concurrency 1", fmtDur(floorP50), fmtDur(warmP50), ratio(warmP50, floorP50))
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "sync latency p99, concurrency 1", fmtDur(floorP99), fmtDur(warmP99), ratio(warmP99, floorP99))
-	for _, t := range tputs {
-		fmt.Printf("%-38s %10.0f/s %10.0f/s %7.0f%%  (failed invokes: %d)\n", fmt.Sprintf("throughput, concurrency %d", t.conc), t.floor, t.invoke, 100*t.invoke/t.floor, t.invokeFailures)
+	printHeader(b.opts.rounds)
+	errRow("warm-up invokes", &b.warmupErrs)
+	var bars []string
+	if b.opts.only["latency"] {
+		durRow("sync latency p50, concurrency 1", &b.latP50)
+		durRow("sync latency p99, concurrency 1", &b.latP99)
+		errRow("floor", &b.latFloorErrs)
+		errRow("updraft", &b.latErrs)
+		med, _, _ := b.latP50.ratios()
+		bars = append(bars, fmt.Sprintf("warm p50 <= 2.5x floor: %v", b.latP50.rounds() > 0 && med <= 2.5))
 	}
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "warm p50, SigV4 IAM user vs auth none", fmtDur(noneP50), fmtDur(signedP50), ratio(signedP50, noneP50))
-	fmt.Printf("    median of 5 interleaved rounds; each round replays one signature, so the figure is the server's verification and authorisation\n")
-	fmt.Printf("%-38s %12s %12s %7.1fx\n", fmt.Sprintf("cold start p50 (%d fresh functions)", coldCount), fmtDur(floorP50), fmtDur(coldP50), ratio(coldP50, floorP50))
-	fmt.Printf("%-38s %12s %12s %7.2fx\n", "cold start p50 vs the bare bootstrap", fmtDur(coldFloorP50), fmtDur(coldP50), ratio(coldP50, coldFloorP50))
-	fmt.Printf("    bare bootstrap: exec'd directly, no sandbox, against a stub Runtime API; exec → first response\n")
-	printAsync(asyncRes, acfg.samples, floorP50, floorP99)
+	for _, conc := range []int{8, 64} {
+		t := b.tput[conc]
+		if t == nil {
+			continue
+		}
+		rateRow(fmt.Sprintf("throughput, concurrency %d", conc), &t.rate)
+		errRow("floor", &t.floorErrs)
+		errRow("updraft", &t.errs)
+		if conc == 64 {
+			errRow("updraft, growing the pool to 64 (1 s before the rounds)", &t.growErrs)
+			bars = append(bars, fmt.Sprintf("no errors at c64: %v", t.errs.count()+t.growErrs.count() == 0))
+			continue
+		}
+		cpuRow("server CPU per request, concurrency 8", &t.cpu)
+		fmt.Printf("    user+system time of each server process over its runs (/proc/PID/stat) ÷ requests answered; updraft's excludes the functions' processes\n")
+		med, _, _ := t.rate.ratios()
+		_, u := t.cpu.medians()
+		bars = append(bars, fmt.Sprintf("c8 throughput >= 30%% of floor: %v", t.rate.rounds() > 0 && med >= 0.3),
+			fmt.Sprintf("server CPU per warm invoke at c8 <= 100µs: %v", t.cpu.rounds() > 0 && u <= 100e3))
+	}
+	if b.opts.only["auth"] {
+		durRow("warm p50, SigV4 IAM user vs auth none", &b.noneVsSigned)
+		fmt.Printf("    each round replays one signature, so the figure is the server's verification and authorisation\n")
+		errRow("auth none", &b.authNoneErrs)
+		errRow("SigV4", &b.authErrs)
+	}
+	for _, k := range b.cold {
+		if k.skip != "" {
+			fmt.Printf(rowName+" not measured: %s\n", k.label, k.skip)
+			continue
+		}
+		durRow(k.label, &k.s)
+		fmt.Printf("    floor: %s; updraft: first invoke of a fresh function (%d per round), at the client\n", k.floorNote, b.opts.cold)
+		errRow("errors", &k.errs)
+	}
+	if len(b.cold) == 3 {
+		bar := func(k *coldKind, limit float64) bool {
+			med, _, _ := k.s.ratios()
+			return k.s.rounds() > 0 && med <= limit
+		}
+		bars = append(bars, fmt.Sprintf("Go cold <= 1.15x bare bootstrap: %v; Python cold <= 1.0x python3 -c pass: %v; Node cold <= 1.0x node -e 0: %v",
+			bar(b.cold[0], 1.15), bar(b.cold[1], 1.0), bar(b.cold[2], 1.0)))
+	}
+	if b.async != nil {
+		f50, _ := b.latP50.medians()
+		f99, _ := b.latP99.medians()
+		printAsync(b.async, b.opts.async.samples, time.Duration(f50), time.Duration(f99))
+		bars = append(bars, asyncBars(b.async))
+	}
 	fmt.Println()
-	fmt.Printf("bars: warm p50 <= 2.5x floor: %v; c8 throughput >= 30%% of floor: %v; cold p50 < 15ms: %v; no errors at c64: %v\n",
-		ratio(warmP50, floorP50) <= 2.5, tputs[0].invoke >= 0.3*tputs[0].floor, coldP50 < 15*time.Millisecond, tputs[1].invokeFailures == 0)
-	fmt.Printf("bars: %s\n", asyncBars(asyncRes))
-	return nil
-}
-
-func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
-
-func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
-
-func goBuild(out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
-
-func zipBootstrap(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// serveFloor serves a handler that reads the body and answers it, the
-// least any HTTP service does, and prints its address. It runs in its own
-// process: updraft is a separate process from the client too, and a
-// round trip inside one Go process skips the cross-process wake-ups that
-// every real request pays.
-func serveFloor() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: floor:", err)
-		os.Exit(1)
-	}
-	fmt.Println("floor listening on http://" + ln.Addr().String() + "/")
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(b)
-	})}
-	_ = srv.Serve(ln)
-}
-
-// startFloor runs this program again as the floor server.
-func startFloor() (string, func(), error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", nil, err
-	}
-	return startProcess(exec.Command(self, "-serve-floor"), "floor listening on ")
-}
-
-// startServer starts `updraft server` on a loopback port with extra
-// flags appended and returns its base URL.
-func startServer(bin, dataDir string, extra ...string) (string, func(), error) {
-	args := append([]string{"server", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--auth", "none", "--data-dir", dataDir, "--log-level", "warn"}, extra...)
-	cmd := exec.Command(bin, args...)
-	return startProcess(cmd, "updraft listening on ")
-}
-
-// metricsURLs maps a server's base URL to its /metrics URL.
-var metricsURLs sync.Map
-
-// metricsURL is the /metrics URL of the server at base.
-func metricsURL(base string) string {
-	if u, ok := metricsURLs.Load(base); ok && u.(string) != "" {
-		return u.(string)
-	}
-	return base + "/metrics"
-}
-
-// startProcess starts cmd and waits for the stdout line announcing its URL.
-func startProcess(cmd *exec.Cmd, prefix string) (string, func(), error) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	}
-	urlCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		var metrics string
-		for sc.Scan() {
-			// updraft prints its metrics URL before the line it listens.
-			if m, ok := strings.CutPrefix(sc.Text(), "metrics: "); ok {
-				metrics = strings.TrimSpace(m)
-			}
-			if u, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				metricsURLs.Store(u, metrics)
-				urlCh <- u
-			}
-		}
-	}()
-	select {
-	case u := <-urlCh:
-		return u, stop, nil
-	case <-time.After(60 * time.Second):
-		stop()
-		return "", nil, fmt.Errorf("%s did not start within 60s", cmd.Path)
-	}
-}
-
-// createFunctionBody is the CreateFunction request of the echo function.
-func createFunctionBody(name string, zipBytes []byte) ([]byte, error) {
-	return json.Marshal(map[string]any{
-		"FunctionName": name, "Runtime": "provided.al2023", "Handler": "bootstrap",
-		"Role": "arn:aws:iam::000000000000:role/bench", "Code": map[string]string{"ZipFile": base64.StdEncoding.EncodeToString(zipBytes)},
-	})
-}
-
-func createFunction(c *http.Client, base, name string, zipBytes []byte) error {
-	body, _ := createFunctionBody(name, zipBytes)
-	resp, err := c.Post(base+"/2015-03-31/functions", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 201 {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("create %s: %d %s", name, resp.StatusCode, b)
-	}
-	return nil
-}
-
-func post(c *http.Client, url string, payload []byte) error {
-	resp, err := c.Post(url, "application/json", bytes.NewReader(payload))
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" {
-		return fmt.Errorf("status %d function error %q", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"))
-	}
-	return nil
-}
-
-func latency(c *http.Client, url string, payload []byte, n int) (p50, p99 time.Duration, err error) {
-	d := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		start := time.Now()
-		if err := post(c, url, payload); err != nil {
-			return 0, 0, err
-		}
-		d = append(d, time.Since(start))
-	}
-	slices.Sort(d)
-	return d[n/2], d[n*99/100], nil
-}
-
-// throughput runs conc workers against url for d and returns successful
-// requests per second and the number of failures.
-func throughput(c *http.Client, url string, payload []byte, conc int, d time.Duration) (float64, int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var ok, fail atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := 0; i < conc; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				if err := post(c, url, payload); err != nil {
-					fail.Add(1)
-				} else {
-					ok.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(ok.Load()) / time.Since(start).Seconds(), fail.Load()
+	fmt.Printf("bars: %s\n", strings.Join(bars, "; "))
 }

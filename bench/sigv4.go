@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,19 +74,20 @@ func (sg *signer) iamCall(c *http.Client, base string, params url.Values) ([]byt
 // there and creates an IAM user allowed to invoke it, whose key the
 // signed measurements use: authentication through the identity store and
 // an evaluated policy, as a CI job's calls are.
-func signedSetup(c *http.Client, bin, dataDir string, zipBytes []byte) (base string, user *signer, stop func(), err error) {
+func signedSetup(c *http.Client, bin, dataDir string, echo fnSpec) (base string, user *signer, stop func(), err error) {
 	cmd := exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
 	cmd.Env = append(cmd.Environ(), "UPDRAFT_ACCESS_KEY_ID="+benchRootKey, "UPDRAFT_SECRET_ACCESS_KEY="+benchRootSecret)
-	base, stop, err = startProcess(cmd, "updraft listening on ")
+	p, err := startProcess(cmd, "updraft listening on ")
 	if err != nil {
 		return "", nil, nil, err
 	}
+	base, stop = p.url, p.stop
 	fail := func(err error) (string, *signer, func(), error) {
 		stop()
 		return "", nil, nil, err
 	}
 	root := newSigner(benchRootKey, benchRootSecret)
-	create, _ := createFunctionBody("echo", zipBytes)
+	create, _ := createFunctionBody("echo", echo)
 	if status, b, err := root.do(c, "POST", base+"/2015-03-31/functions", "lambda", "application/json", create); err != nil || status != 201 {
 		return fail(fmt.Errorf("signed create: %d %s %v", status, b, err))
 	}
@@ -133,52 +132,60 @@ func (sg *signer) signedHeaders(method, u, service string, payload []byte) (http
 	return req.Header, nil
 }
 
-// signedLatency measures the p50 of sequential invokes signed by sg.
-func signedLatency(c *http.Client, sg *signer, invokeURL string, payload []byte, n int) (time.Duration, error) {
+// signedLatency measures the p50 of n sequential invokes signed by sg;
+// failures go to errs. ok is false when none succeeded.
+func signedLatency(c *http.Client, sg *signer, invokeURL string, payload []byte, n int, errs *errCount) (p50 time.Duration, ok bool) {
 	h, err := sg.signedHeaders("POST", invokeURL, "lambda", payload)
 	if err != nil {
-		return 0, err
+		errs.add(err)
+		return 0, false
 	}
 	d := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
+	for range n {
 		start := time.Now()
 		req, err := http.NewRequest("POST", invokeURL, bytes.NewReader(payload))
 		if err != nil {
-			return 0, err
+			errs.add(err)
+			continue
 		}
 		req.Header = h.Clone()
 		resp, err := c.Do(req)
 		if err != nil {
-			return 0, err
+			errs.add(fmt.Errorf("signed invoke after %s: %w", time.Since(start).Round(time.Microsecond), err))
+			continue
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" {
-			return 0, fmt.Errorf("signed invoke: %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+			errs.add(fmt.Errorf("signed invoke: %d function error %q: %s", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), snippet(b)))
+			continue
 		}
 		d = append(d, time.Since(start))
 	}
-	slices.Sort(d)
-	return d[n/2], nil
+	if len(d) == 0 {
+		return 0, false
+	}
+	p50, _ = percentiles(d)
+	return p50, true
 }
 
-// authRounds compares warm p50 with --auth none and with SigV4 as an IAM
-// user, in interleaved rounds; it returns the median of each's round p50s.
-func authRounds(c *http.Client, noneURL string, user *signer, signedURL string, payload []byte, rounds, perRound int) (none, signed time.Duration, err error) {
-	var ns, ss []time.Duration
-	for i := 0; i < rounds; i++ {
-		p, _, err := latency(c, noneURL, payload, perRound)
-		if err != nil {
-			return 0, 0, err
+// authRounds compares warm p50 with --auth none (the series' floor) and
+// with SigV4 as an IAM user, in interleaved rounds of perRound invokes.
+func authRounds(c *http.Client, noneURL string, user *signer, signedURL string, payload []byte, rounds, perRound int, s *series, noneErrs, signedErrs *errCount) {
+	for r := range rounds {
+		var p, q time.Duration
+		var pok, qok bool
+		none := func() { p, _, pok = latency(c, noneURL, payload, perRound, noneErrs) }
+		signed := func() { q, qok = signedLatency(c, user, signedURL, payload, perRound, signedErrs) }
+		if floorFirst(r) {
+			none()
+			signed()
+		} else {
+			signed()
+			none()
 		}
-		ns = append(ns, p)
-		q, err := signedLatency(c, user, signedURL, payload, perRound)
-		if err != nil {
-			return 0, 0, err
+		if pok && qok {
+			s.add(float64(p), float64(q))
 		}
-		ss = append(ss, q)
 	}
-	slices.Sort(ns)
-	slices.Sort(ss)
-	return ns[len(ns)/2], ss[len(ss)/2], nil
 }

@@ -312,7 +312,7 @@ func (m *Manager) waitFull(p *Process, z *zygote, out *outputPipes) {
 // zygoteOptions are what the zygotes of m are prepared with, with a /tmp
 // of tmpSizeMB.
 func (m *Manager) zygoteOptions(tmpSizeMB int) zygoteOptions {
-	return zygoteOptions{net: m.net, scratchDir: m.cfg.ScratchDir, scratchSparse: m.cfg.ScratchSparse, tmpSizeMB: tmpSizeMB}
+	return zygoteOptions{net: m.net, scratchDir: m.cfg.ScratchDir, scratchSparse: m.cfg.ScratchSparse, tmpSizeMB: tmpSizeMB, launches: m.launches}
 }
 
 // probeFull checks that an init can be started in new namespaces and can

@@ -23,6 +23,9 @@ type Manager struct {
 	zygotes *zygotePool // pre-started inits; nil in basic mode or when disabled
 	cpus    *cpuPlacer  // nil when the server's CPU set is unknown
 	net     *netPolicy  // full mode: what each sandbox's network namespace gets
+	// launches bounds the inits started at once (cold starts and
+	// pre-starts together); see launchGate.
+	launches *launchGate
 
 	mu     sync.Mutex
 	closed bool                // guarded by mu
@@ -47,7 +50,7 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 		cfg.Zygotes = DefaultZygotes
 	}
 	logger = logger.With("component", "sandbox")
-	m := &Manager{cfg: cfg, logger: logger, live: map[string]*Process{}, cpus: newCPUPlacer()}
+	m := &Manager{cfg: cfg, logger: logger, live: map[string]*Process{}, cpus: newCPUPlacer(), launches: newLaunchGate(cfg.ConcurrentStarts)}
 	cg, reason := detectFull(cfg, logger)
 	if cg != nil {
 		m.cgroups = cg

@@ -87,6 +87,12 @@ type Config struct {
 	// the server's binary (a few MB of private memory) and, on cgroup v1,
 	// a cgroup named ".zygote-PID-N" in the Manager's directory.
 	Zygotes int
+	// ConcurrentStarts bounds how many full-mode inits (cold starts and
+	// pre-starts) are being started at once; 0 means max(2, GOMAXPROCS).
+	// Each start holds one of the server's Ps while it clones (see
+	// launchGate), so an unbounded burst of cold starts stalls the
+	// server's warm invocations.
+	ConcurrentStarts int
 	// Network is what a full-mode sandbox's own network namespace reaches
 	// besides its Runtime API and the platform API: [NetworkEgress]
 	// (outbound connections through a user-mode stack, never the host)

@@ -39,6 +39,8 @@ type zygoteOptions struct {
 	// scratchSparse leaves that image's space unreserved.
 	scratchSparse bool
 	tmpSizeMB     int // the size of that image
+	// launches bounds how many zygotes start at once; nil: no bound.
+	launches *launchGate
 }
 
 // zygote is a sandbox init that was started before it was needed: it was
@@ -82,6 +84,14 @@ type zygote struct {
 // before that (and removed by destroy). On failure the init is killed and
 // reaped, and cg removed.
 func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg envCgroup, opts zygoteOptions) (*zygote, error) {
+	// From the clone until the init is ready: the clone is what the gate
+	// bounds, and the rest of the start (the init's re-execution, its /tmp
+	// and network) is CPU that a burst shares anyway.
+	if err := opts.launches.enter(ctx); err != nil {
+		dropCgroup(cg, logger)
+		return nil, err
+	}
+	defer opts.launches.leave()
 	// The /tmp image is made while the init re-executes itself: the init
 	// waits for it on its setup line.
 	if pool != nil && pool.idleStart {
