@@ -455,7 +455,7 @@ func TestInvokeDryRun(t *testing.T) {
 	}
 
 	rec = f.do(t, "POST", "/2015-03-31/functions/nope/invocations", nil, "X-Amz-Invocation-Type", "DryRun")
-	wantError(t, rec, 404, "ResourceNotFoundException", "Function not found: "+fnARN+"nope")
+	wantError(t, rec, 404, "ResourceNotFoundException", "Function not found: "+fnARN+"nope:$LATEST")
 }
 
 // countingReader is an endless body that counts what was read from it.

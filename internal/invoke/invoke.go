@@ -33,7 +33,7 @@ const (
 
 // Resolver finds the version an invocation runs.
 type Resolver interface {
-	Resolve(name, qualifier string) (*registry.Target, error)
+	ResolveInvoke(name, qualifier string) (*registry.Target, error)
 }
 
 // Runner runs an invocation in an execution environment.
@@ -111,7 +111,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	default:
 		return nil, lambdaerr.InvalidParameterValue("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", req.LogType)
 	}
-	target, err := s.resolver.Resolve(req.FunctionName, req.Qualifier)
+	target, err := s.resolver.ResolveInvoke(req.FunctionName, req.Qualifier)
 	if err != nil {
 		return nil, err
 	}

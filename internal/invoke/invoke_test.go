@@ -41,7 +41,7 @@ type fakeResolver struct {
 	calls int
 }
 
-func (r *fakeResolver) Resolve(name, qualifier string) (*registry.Target, error) {
+func (r *fakeResolver) ResolveInvoke(name, qualifier string) (*registry.Target, error) {
 	r.mu.Lock()
 	r.calls++
 	r.mu.Unlock()

@@ -250,7 +250,13 @@ func validateAliasTarget(version, description string, weights map[string]float64
 // checkAliasVersions makes sure the function and every version an alias
 // names exist.
 func (r *Registry) checkAliasVersions(ctx context.Context, fn, version string, weights map[string]float64) error {
+	// A function that does not exist is not found under the alias's
+	// version (recorded: test_notfound_and_invalid_routingconfigs,
+	// routing_config_exc_fn_doesnotexist).
 	if _, err := r.readFunction(ctx, fn); err != nil {
+		if lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			return r.errMissingFunction(fn, version)
+		}
 		return err
 	}
 	versions := []string{version}

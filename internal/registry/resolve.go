@@ -21,8 +21,24 @@ type Target struct {
 
 // Resolve finds what an invocation of name (any FunctionName form) with
 // qualifier runs. It is on the warm-invoke path: it reads only the
-// in-memory view, under a read lock, and allocates only the Target.
+// in-memory view, under a read lock, and allocates only the Target. A
+// function that does not exist is not found under the qualifier given,
+// if any.
 func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
+	return r.resolve(name, qualifier, "")
+}
+
+// ResolveInvoke is Resolve for the Invoke operation: a function that does
+// not exist is not found as ":$LATEST" when no qualifier was given, which
+// is how Lambda's Invoke words it (recorded: LocalStack's
+// test_function_name_and_qualifier_validation[function_name_too_long-invoke]).
+func (r *Registry) ResolveInvoke(name, qualifier string) (*Target, error) {
+	return r.resolve(name, qualifier, VersionLatest)
+}
+
+// resolve is Resolve; missingQual names a missing function's qualifier
+// when none was given.
+func (r *Registry) resolve(name, qualifier, missingQual string) (*Target, error) {
 	ref, ok := parseFunctionName(name)
 	if !ok {
 		return nil, badFunctionName(name)
@@ -38,7 +54,10 @@ func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
 	defer r.mu.RUnlock()
 	f := r.view.live(ref.Name)
 	if f == nil {
-		return nil, r.errFunctionNotFound(ref.Name)
+		if qual == "" {
+			qual = missingQual
+		}
+		return nil, r.errMissingFunction(ref.Name, qual)
 	}
 	t := &Target{ReservedConcurrency: f.rec.Reserved}
 	switch {

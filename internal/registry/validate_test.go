@@ -23,6 +23,12 @@ func TestCreateFunctionValidation(t *testing.T) {
 		{name: "a name with a dot", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "a.b" }, wantType: lambdaerr.TypeValidation},
 		{name: "a missing name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "" }, wantType: lambdaerr.TypeValidation},
 		{name: "a qualified name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "fn:1" }, wantType: lambdaerr.TypeInvalidParameterValue},
+		{name: "an ARN of another account", edit: func(q *lambdaapi.CreateFunctionRequest) {
+			q.FunctionName = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+		}, wantType: lambdaerr.TypeAccessDenied, wantMsg: "Cross-account pass role is not allowed."},
+		{name: "an ARN of another region", edit: func(q *lambdaapi.CreateFunctionRequest) {
+			q.FunctionName = "arn:aws:lambda:ap-southeast-1:000000000000:function:fn"
+		}, wantType: lambdaerr.TypeResourceNotFound, wantMsg: "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')"},
 		{name: "a handler of 129 characters", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = strings.Repeat("h", 129) }, wantType: lambdaerr.TypeValidation},
 		{name: "a handler with a space", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = "app handler" }, wantType: lambdaerr.TypeValidation},
 		{name: "a missing handler", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = "" }, wantType: lambdaerr.TypeInvalidParameterValue,
@@ -175,6 +181,7 @@ func TestUnknownFunctionMessages(t *testing.T) {
 		{name: "an unknown version", fn: "known", qual: "9", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:known:9"},
 		{name: "an unknown alias", fn: "known:blue", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue"},
 		{name: "another account's function", fn: "123456789012:function:known", wantMsg: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:known"},
+		{name: "an unknown function asked for with a qualifier names it", fn: "nope", qual: "$latest", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$latest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,7 +197,21 @@ func TestUnknownFunctionMessages(t *testing.T) {
 			}
 		})
 	}
-	_, err := r.GetAlias(t.Context(), "known", "blue")
+	// Invoke names $LATEST for an unknown function invoked without a
+	// qualifier; DeleteFunction never names the qualifier.
+	_, err := r.ResolveInvoke("nope", "")
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST" {
+		t.Fatalf("ResolveInvoke message %q", e.Message)
+	}
+	err = r.DeleteFunction(t.Context(), "nope", "$latest")
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope" {
+		t.Fatalf("DeleteFunction message %q", e.Message)
+	}
+	_, err = r.PutFunctionConcurrency(t.Context(), "nope", -1)
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST" {
+		t.Fatalf("PutFunctionConcurrency message %q", e.Message)
+	}
+	_, err = r.GetAlias(t.Context(), "known", "blue")
 	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Alias not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
 		t.Fatalf("GetAlias message %q", e.Message)
 	}
