@@ -120,7 +120,7 @@ func TestErrorWireShape(t *testing.T) {
 		},
 		{
 			golden: "function_version_invalid", method: "GET", target: "/2015-03-31/functions/?FunctionVersion=all",
-			status: 400, typ: "InvalidParameterValueException",
+			status: 400, typ: "ValidationException",
 		},
 		{
 			golden: "create_field_wrong_type", method: "POST", target: "/2015-03-31/functions", body: `{"FunctionName":5}`,

@@ -162,7 +162,7 @@ func newConfig(name string, req *lambdaapi.CreateFunctionRequest) (*configRecord
 		c.TracingMode = req.TracingConfig.Mode
 	}
 	c.Logging = loggingConfig(name, nil, req.LoggingConfig)
-	if err := validateConfig(c); err != nil {
+	if err := validateConfig(c, true); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -444,7 +444,7 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, name string,
 		}
 		c := rec.Config.clone()
 		applyConfigUpdate(fn, &c, req)
-		if err := validateConfig(&c); err != nil {
+		if err := validateConfig(&c, req.Runtime != nil); err != nil {
 			return err
 		}
 		if req.Layers != nil {

@@ -76,7 +76,6 @@ var (
 	layerNameRE       = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
 	layerARNRE        = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)$`)
 	layerVersionARNRE = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$`)
-	runtimeNameRE     = regexp.MustCompile(`^[a-z][a-z0-9.\-]{0,31}$`)
 )
 
 // layerRecord is the value of layer.<name>.
@@ -321,8 +320,10 @@ func validatePublishLayer(req *lambdaapi.PublishLayerVersionRequest) error {
 		v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must have length less than or equal to %d", strings.Join(req.CompatibleRuntimes, ", "), maxCompatibleRuntimes)
 	}
 	for _, rt := range req.CompatibleRuntimes {
-		if !runtimeNameRE.MatchString(rt) {
-			v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy constraint: [Member must be a Lambda runtime identifier such as provided.al2023, python3.12 or nodejs20.x]", strings.Join(req.CompatibleRuntimes, ", "))
+		// AWS's enum (recorded: test_layer_exceptions, publish_result
+		// with an invalid runtime and architecture).
+		if !knownRuntime(rt) {
+			v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy enum value set: %s", strings.Join(req.CompatibleRuntimes, ", "), awsRuntimeList)
 			break
 		}
 	}
@@ -331,7 +332,7 @@ func validatePublishLayer(req *lambdaapi.PublishLayerVersionRequest) error {
 	}
 	for _, a := range req.CompatibleArchitectures {
 		if !slices.Contains(architectureValues, a) {
-			v.add("Value '[%s]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", strings.Join(req.CompatibleArchitectures, ", "))
+			v.add("Value '[%s]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]", strings.Join(req.CompatibleArchitectures, ", "))
 			break
 		}
 	}
@@ -497,8 +498,8 @@ func (r *Registry) ListLayerVersions(ctx context.Context, layerName, runtime, ar
 
 func validateLayerFilters(runtime, arch string) error {
 	var v violations
-	if runtime != "" && !runtimeNameRE.MatchString(runtime) {
-		v.add("Value '%s' at 'compatibleRuntime' failed to satisfy constraint: Member must be a Lambda runtime identifier such as provided.al2023, python3.12 or nodejs20.x", runtime)
+	if runtime != "" && !knownRuntime(runtime) {
+		v.add("Value '%s' at 'compatibleRuntime' failed to satisfy constraint: Member must satisfy enum value set: %s", runtime, awsRuntimeList)
 	}
 	if arch != "" && !slices.Contains(architectureValues, arch) {
 		v.add("Value '%s' at 'compatibleArchitecture' failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]", arch)

@@ -183,6 +183,7 @@ func (c *configRecord) configuration(name, version, arn string) *lambdaapi.Funct
 		Architectures:    slices.Clone(c.Architectures),
 		EphemeralStorage: lambdaapi.EphemeralStorage{Size: c.EphemeralMB},
 		KMSKeyArn:        c.KMSKeyArn,
+		SnapStart:        lambdaapi.SnapStartResponse{ApplyOn: "None", OptimizationStatus: "Off"},
 	}
 	if len(c.Env) > 0 {
 		out.Environment = &lambdaapi.EnvironmentResponse{Variables: maps.Clone(c.Env)}

@@ -45,7 +45,6 @@ var (
 	pythonRuntimeRE    = regexp.MustCompile(`^python3\.\d{1,2}$`)
 	nodeRuntimeRE      = regexp.MustCompile(`^nodejs\d{2}\.x$`)
 	aliasNamePattern   = `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`
-	supportedRuntimes  = "provided, provided.al2, provided.al2023, python3.N (such as python3.12), nodejsNN.x (such as nodejs20.x)"
 	architectureValues = []string{"x86_64", "arm64"}
 )
 
@@ -111,7 +110,9 @@ func (v *violations) maxLen(field, s string, n int) {
 // validateConfig checks a complete configuration (after defaults, or
 // after an update was merged in). Model constraints come first, all at
 // once, as Lambda reports them; then the semantic rules, one at a time.
-func validateConfig(c *configRecord) error {
+// The runtime is checked when the request set it (checkRuntime), so a
+// function made before its runtime was deprecated can still be updated.
+func validateConfig(c *configRecord, runtimeSet bool) error {
 	var v violations
 	if !roleRE.MatchString(c.Role) {
 		v.add("Value '%s' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", c.Role, rolePattern)
@@ -154,8 +155,10 @@ func validateConfig(c *configRecord) error {
 	if c.Runtime == "" || c.Handler == "" {
 		return lambdaerr.InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
-	if err := validateRuntime(c.Runtime); err != nil {
-		return err
+	if runtimeSet {
+		if err := checkRuntime(c.Runtime); err != nil {
+			return err
+		}
 	}
 	if len(c.Layers) > maxLayers {
 		return lambdaerr.InvalidParameterValue("Cannot reference more than %d layers.", maxLayers)
@@ -169,16 +172,8 @@ func validateArchitectures(v *violations, archs []string) {
 		return
 	}
 	if !slices.Contains(architectureValues, archs[0]) {
-		v.add("Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", archs[0])
+		v.add("Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]", archs[0])
 	}
-}
-
-// validateRuntime accepts the runtimes updraft can start.
-func validateRuntime(rt string) error {
-	if providedRuntimeRE.MatchString(rt) || pythonRuntimeRE.MatchString(rt) || nodeRuntimeRE.MatchString(rt) {
-		return nil
-	}
-	return lambdaerr.InvalidParameterValue("The runtime parameter of %s is not supported by updraft. Supported runtimes: %s.", rt, supportedRuntimes)
 }
 
 // validateEnv applies Lambda's reserved-key and 4 KB rules.

@@ -121,7 +121,7 @@ func TestCreateFunctionValidation(t *testing.T) {
 func TestSupportedRuntimes(t *testing.T) {
 	st := newStore(t)
 	r := newRegistry(t, st)
-	for i, rt := range []string{"provided", "provided.al2", "provided.al2023", "python3.9", "python3.12", "python3.13", "nodejs18.x", "nodejs20.x", "nodejs22.x"} {
+	for i, rt := range []string{"provided.al2", "provided.al2023", "python3.9", "python3.12", "python3.13", "nodejs18.x", "nodejs20.x", "nodejs22.x"} {
 		t.Run(rt, func(t *testing.T) {
 			req := createReq(t, "rt-"+string(rune('a'+i)))
 			req.Runtime = rt
@@ -131,6 +131,41 @@ func TestSupportedRuntimes(t *testing.T) {
 			}
 			if fc.Runtime != rt {
 				t.Fatalf("Runtime = %q", fc.Runtime)
+			}
+		})
+	}
+}
+
+func TestRefusedRuntimes(t *testing.T) {
+	st := newStore(t)
+	r := newRegistry(t, st)
+	mustCreate(t, r, "rt-upd")
+	const enum = "[nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2]"
+	tests := []struct {
+		name, runtime, wantMsg string
+	}{
+		{"a name AWS does not know gets AWS's enum message", "non-existent-runtime",
+			"Value non-existent-runtime at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: " + enum + " or be a valid ARN"},
+		{"runtime names are case-sensitive", "PYTHON3.9",
+			"Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: " + enum + " or be a valid ARN"},
+		{"a deprecated runtime gets AWS's deprecation message", "nodejs8.10",
+			"The runtime parameter of nodejs8.10 is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."},
+		{"provided is deprecated on AWS", "provided",
+			"The runtime parameter of provided is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."},
+		{"a runtime AWS accepts but this host cannot run says so", "java21",
+			"The runtime parameter of java21 is not supported by this server, which runs provided.al2023, provided.al2, python3.x and nodejsNN.x functions. We recommend you use a supported runtime while creating or updating functions."},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := createReq(t, "rt-bad-"+string(rune('a'+i)))
+			req.Runtime = tc.runtime
+			_, err := r.CreateFunction(t.Context(), req)
+			if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != tc.wantMsg {
+				t.Fatalf("CreateFunction message %q,\nwant %q", e.Message, tc.wantMsg)
+			}
+			_, err = r.UpdateFunctionConfiguration(t.Context(), "rt-upd", &lambdaapi.UpdateFunctionConfigurationRequest{Runtime: &tc.runtime})
+			if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != tc.wantMsg {
+				t.Fatalf("UpdateFunctionConfiguration message %q,\nwant %q", e.Message, tc.wantMsg)
 			}
 		})
 	}
