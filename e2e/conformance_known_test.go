@@ -5,13 +5,6 @@ package e2e
 // A listed scenario passes while it differs and fails once it matches,
 // so the list stays true; TestConformance prints how many there are.
 var knownDifferences = map[string]string{
-	"version/publish/wrong_sha256":          "message wording differs from AWS's",
-	"alias/create/weight_too_high":          "routing-config validation order and messages (weights as {2=2.0}, $LATEST key, own version)",
-	"alias/create/weight_below_zero":        "routing-config validation order and messages (weights as {2=2.0}, $LATEST key, own version)",
-	"alias/create/routes_to_own_version":    "routing-config validation order and messages (weights as {2=2.0}, $LATEST key, own version)",
-	"alias/create/latest_routing_key":       "routing-config validation order and messages (weights as {2=2.0}, $LATEST key, own version)",
-	"alias/get/missing":                     "\"Function not found\" instead of \"Cannot find alias arn: ...\"",
-	"alias/delete/missing":                  "DeleteAlias of a missing alias is 404, not 204",
 	"invoke/bad_utf8_payload":               "Lambda's Jackson parse-error text not reproduced",
 	"invoke/control_char_payload":           "Lambda's Jackson parse-error text not reproduced",
 	"eic/put/destination_function_missing":  "a destination function that does not exist is accepted",

@@ -247,7 +247,14 @@ func TestUnknownFunctionMessages(t *testing.T) {
 		t.Fatalf("PutFunctionConcurrency message %q", e.Message)
 	}
 	_, err = r.GetAlias(t.Context(), "known", "blue")
-	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Alias not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
 		t.Fatalf("GetAlias message %q", e.Message)
+	}
+	_, err = r.UpdateAlias(t.Context(), "known", "blue", &lambdaapi.UpdateAliasRequest{FunctionVersion: "$LATEST"})
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Alias not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
+		t.Fatalf("UpdateAlias message %q", e.Message)
+	}
+	if err := r.DeleteAlias(t.Context(), "known", "blue"); err != nil {
+		t.Fatalf("DeleteAlias of a missing alias: %v, want no error (Lambda answers 204)", err)
 	}
 }
