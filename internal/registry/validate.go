@@ -26,6 +26,7 @@ const (
 	maxHandlerLen       = 128
 	maxDescriptionLen   = 256
 	maxLayers           = 5
+	maxLayerARNLen      = 2048
 	maxEnvBytes         = 4096
 	minUnreservedMargin = 100
 )
@@ -37,8 +38,6 @@ var (
 	handlerRE          = regexp.MustCompile(`^[^\s]+$`)
 	envKeyPattern      = `[a-zA-Z]([a-zA-Z0-9_])+`
 	envKeyRE           = regexp.MustCompile(`^` + envKeyPattern + `$`)
-	layerPattern       = `(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)`
-	layerRE            = regexp.MustCompile(`^(` + layerPattern + `)$`)
 	targetARNPattern   = `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`
 	targetARNRE        = regexp.MustCompile(`^(` + targetARNPattern + `)$`)
 	providedRuntimeRE  = regexp.MustCompile(`^provided(\.al2|\.al2023)?$`)
@@ -135,8 +134,8 @@ func validateConfig(c *configRecord, runtimeSet bool) error {
 		}
 	}
 	for _, l := range c.Layers {
-		if !layerRE.MatchString(l) {
-			v.add("Value '[%s]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: %s]", strings.Join(c.Layers, ", "), layerPattern)
+		if len(l) > maxLayerARNLen || !layerVersionARNModelRE.MatchString(l) {
+			v.add("Value '[%s]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to %d, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: %s, Member must not be null]", strings.Join(c.Layers, ", "), maxLayerARNLen, layerVersionARNPattern)
 			break
 		}
 	}
