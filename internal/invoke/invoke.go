@@ -126,7 +126,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	} else if !json.Valid(payload) {
-		return nil, lambdaerr.InvalidRequestContent("Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value")
+		return nil, errPayloadNotJSON(payload)
 	}
 	requestID := req.RequestID
 	if requestID == "" {
