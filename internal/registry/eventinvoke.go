@@ -226,7 +226,7 @@ func (r *Registry) writeEventInvokeConfig(ctx context.Context, name, qualifier s
 			if d == nil {
 				continue
 			}
-			if err := r.checkDestination(fn, d.Destination, dc); err != nil {
+			if err := r.checkDestination(ctx, fn, d.Destination, dc); err != nil {
 				return nil, err
 			}
 		}
@@ -345,7 +345,7 @@ func splitARN(s string) (arnParts, bool) {
 // (dc is the whole configuration, which Lambda quotes for a service that
 // is no destination): its kind is supported, it belongs to this server,
 // it is well formed and a function destination exists.
-func (r *Registry) checkDestination(fn, dest string, dc *lambdaapi.DestinationConfig) error {
+func (r *Registry) checkDestination(ctx context.Context, fn, dest string, dc *lambdaapi.DestinationConfig) error {
 	if dest == "" {
 		return nil
 	}
@@ -375,10 +375,13 @@ func (r *Registry) checkDestination(fn, dest string, dc *lambdaapi.DestinationCo
 		if ref.Name == fn {
 			return lambdaerr.InvalidParameterValue("You can't specify the function as a destination for itself.")
 		}
-		r.mu.RLock()
-		exists := r.view.live(ref.Name) != nil
-		r.mu.RUnlock()
-		if !exists {
+		// Read fresh from the bucket: a function created a moment ago on
+		// another node counts.
+		e, err := r.getEntry(ctx, functionKey(ref.Name))
+		if err != nil {
+			return err
+		}
+		if e == nil {
 			return lambdaerr.InvalidParameterValue("The destination ARN %s is invalid.", dest)
 		}
 		return nil
