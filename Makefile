@@ -1,7 +1,7 @@
 # Plain go commands are the interface; these targets only name them.
 GO ?= go
 
-.PHONY: run test check bench build fuzz
+.PHONY: run test check bench soak build fuzz
 
 build: ## build ./updraft
 	CGO_ENABLED=0 $(GO) build -o updraft ./cmd/updraft
@@ -24,3 +24,6 @@ check: ## formatting and vet
 
 bench: ## the performance benchmark: ratios against a loopback HTTP floor
 	$(GO) run ./bench
+
+soak: ## the soak test (root): mixed load for 2 minutes while the server is killed, its disk filled, its connections exhausted; DURATION=10m for longer
+	$(GO) run ./bench/soak -duration $(or $(DURATION),2m)

@@ -32,6 +32,7 @@ type invocationRecord struct {
 	RequestID       string          `json:"requestId"`
 	Status          string          `json:"status"`
 	Attempts        int             `json:"attempts"`
+	StartedAt       *time.Time      `json:"startedAt"`
 	Condition       string          `json:"condition"`
 	ExecutedVersion string          `json:"executedVersion"`
 	Result          json.RawMessage `json:"result"`

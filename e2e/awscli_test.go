@@ -55,9 +55,11 @@ func TestAWSCLIFlow(t *testing.T) {
 		"--runtime", "provided.al2023", "--handler", "bootstrap", "--role", testRole,
 		"--zip-file", "fileb://"+zipPath, "--timeout", "10", "--memory-size", "256")
 	var created map[string]any
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created["FunctionName"] != "cli-flow" || created["State"] != "Active" {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created["FunctionName"] != "cli-flow" ||
+		created["State"] != "Pending" || created["StateReasonCode"] != "Creating" || created["LastUpdateStatus"] != nil {
 		t.Fatalf("create-function output: %s (%v)", out, err)
 	}
+	awsCLI(t, srv, false, "lambda", "wait", "function-active-v2", "--function-name", "cli-flow")
 
 	outFile := filepath.Join(dir, "out.json")
 	out, _ = awsCLI(t, srv, false, "lambda", "invoke", "--function-name", "cli-flow",
@@ -104,7 +106,15 @@ func TestAWSCLIFlow(t *testing.T) {
 	if err := os.WriteFile(v2, testutil.FunctionZip(t, "./internal/testutil/testfn", "-X main.codeVersion=v2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	awsCLI(t, srv, false, "lambda", "update-function-code", "--function-name", "cli-flow", "--zip-file", "fileb://"+v2)
+	out, _ = awsCLI(t, srv, false, "lambda", "update-function-code", "--function-name", "cli-flow", "--zip-file", "fileb://"+v2)
+	if !strings.Contains(out, `"LastUpdateStatus": "InProgress"`) || !strings.Contains(out, `"State": "Active"`) {
+		t.Fatalf("update-function-code: %s", out)
+	}
+	awsCLI(t, srv, false, "lambda", "wait", "function-updated-v2", "--function-name", "cli-flow")
+	out, _ = awsCLI(t, srv, false, "lambda", "get-function-configuration", "--function-name", "cli-flow")
+	if !strings.Contains(out, `"LastUpdateStatus": "Successful"`) {
+		t.Fatalf("after wait function-updated-v2: %s", out)
+	}
 	awsCLI(t, srv, false, "lambda", "invoke", "--function-name", "cli-flow", "--payload", `{"action":"version"}`, outFile)
 	if b, _ := os.ReadFile(outFile); string(b) != `"v2"` {
 		t.Fatalf("after update-function-code the function answered %s, want \"v2\"", b)

@@ -35,7 +35,7 @@ func TestExternalExtensionInALayer(t *testing.T) {
 		Content:   &types.LayerVersionContentInput{ZipFile: testutil.ZipFiles(t, map[string]testutil.ZipEntry{"extensions/extfn": {Data: extBin, Mode: 0o755}})},
 	})
 	if err != nil {
-		t.Skipf("PublishLayerVersion is not available: %v", err)
+		t.Fatalf("PublishLayerVersion: %v", err)
 	}
 	_, err = c.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
 		FunctionName: aws.String("with-ext"),

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/updraft/updraft/internal/testutil"
 )
 
@@ -57,5 +59,37 @@ func TestEventGenerateSQSPipedIntoInvoke(t *testing.T) {
 	}
 	if !seen.MD5OK || seen.Queue != "arn:aws:sqs:us-east-1:000000000000:orders" || seen.MessageIDs[0] == seen.MessageIDs[1] {
 		t.Errorf("the function saw %+v", seen)
+	}
+}
+
+// TestEventGenerateSESAndCloudWatchLogs runs the binary's `event generate
+// ses` and `event generate cloudwatch-logs` and decodes what they print
+// with aws-lambda-go's types, the logs event through
+// CloudwatchLogsRawData.Parse, as a Go handler would.
+func TestEventGenerateSESAndCloudWatchLogs(t *testing.T) {
+	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
+	run := func(args ...string) []byte {
+		t.Helper()
+		c, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(c, bin, append([]string{"event", "generate"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("event generate %v: %v", args, err)
+		}
+		return out
+	}
+	var mail events.SimpleEmailEvent
+	if err := json.Unmarshal(run("ses", "--to", "orders@shop.example", "--function", "mailer"), &mail); err != nil ||
+		len(mail.Records) != 1 || mail.Records[0].SES.Receipt.Recipients[0] != "orders@shop.example" ||
+		mail.Records[0].SES.Receipt.Action.FunctionARN != "arn:aws:lambda:us-east-1:000000000000:function:mailer" {
+		t.Fatalf("ses event %+v (%v)", mail, err)
+	}
+	var logs events.CloudwatchLogsEvent
+	if err := json.Unmarshal(run("cloudwatch-logs", "--message", "hello", "--count", "3"), &logs); err != nil {
+		t.Fatal(err)
+	}
+	d, err := logs.AWSLogs.Parse()
+	if err != nil || len(d.LogEvents) != 3 || d.LogEvents[2].Message != "hello" || d.SubscriptionFilters[0] != "my-filter" {
+		t.Fatalf("parsed logs %+v (%v)", d, err)
 	}
 }

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"time"
+
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -21,8 +23,18 @@ func TestSDKFlow(t *testing.T) {
 	c := srv.Lambda()
 
 	created := createTestFunction(t, c, "sdk-flow", fnOpts{})
-	if created.State != types.StateActive || created.LastUpdateStatus != types.LastUpdateStatusSuccessful {
-		t.Fatalf("state = %s/%s, want Active/Successful", created.State, created.LastUpdateStatus)
+	if created.State != types.StatePending || created.LastUpdateStatus != "" || created.StateReasonCode != types.StateReasonCodeCreating {
+		t.Fatalf("state = %s/%s (%s), want Pending with no LastUpdateStatus", created.State, created.LastUpdateStatus, created.StateReasonCode)
+	}
+	// The SDK's waiter, as a deployment tool would use it: its first
+	// poll, at once, finds the function Active (a second poll would come
+	// a second later).
+	start := time.Now()
+	if err := lambda.NewFunctionActiveV2Waiter(c).Wait(ctx(t), getFunctionInput("sdk-flow"), 30*time.Second); err != nil {
+		t.Fatalf("FunctionActiveV2 waiter: %v", err)
+	}
+	if d := time.Since(start); d >= time.Second {
+		t.Errorf("FunctionActiveV2 waiter took %v: the function was not Active at its first poll", d)
 	}
 	if aws.ToString(created.FunctionArn) != "arn:aws:lambda:us-east-1:000000000000:function:sdk-flow" {
 		t.Fatalf("arn = %s", aws.ToString(created.FunctionArn))

@@ -184,16 +184,14 @@ func (e *Engine) publish(ctx context.Context, ev *event) error {
 }
 
 // accepted counts an accepted event and makes sure this node runs the
-// function's workers.
+// function's workers; when it had to start them (the function's first
+// event in a while), it tells the other nodes to start theirs.
 func (e *Engine) accepted(function string) {
 	if e.deps.Metrics != nil {
 		e.deps.Metrics.EventsReceived.WithLabelValues(function).Inc()
 	}
-	e.mu.Lock()
-	running := e.workers[function] != nil
-	e.mu.Unlock()
-	if !running {
-		e.FunctionChanged(function)
+	if e.wakeUp(function) {
+		e.announce(function)
 	}
 }
 

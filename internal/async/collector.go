@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -50,4 +51,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, age, fn)
 	}
+}
+
+// functionOfConsumer returns the function whose events consumer name
+// reads (see consumerFor).
+func functionOfConsumer(name string) (string, bool) {
+	fn, ok := strings.CutPrefix(name, "async_")
+	return fn, ok && fn != ""
 }

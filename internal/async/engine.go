@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/updraft/updraft/internal/invoke"
@@ -30,8 +31,19 @@ const (
 	// streamMaxAge bounds how long an event may stay in the stream: above
 	// Lambda's longest event age (6 h) plus time for deliveries.
 	streamMaxAge = 7 * 24 * time.Hour
-	// fetchWait is how long one pull waits for an event.
+	// fetchWait is how long one pull waits for an event (at most; a
+	// shorter ReleaseAfter shortens it).
 	fetchWait = 10 * time.Second
+	// DefaultReleaseAfter is how long a function's workers (and its
+	// consumer) stay after its last event.
+	DefaultReleaseAfter = 5 * time.Minute
+	// DefaultScanInterval is how often every node looks for functions
+	// with queued events it runs no workers for.
+	DefaultScanInterval = 30 * time.Second
+	// maxConsumers bounds the consumers of the stream, one per function
+	// with events in the last ReleaseAfter. JetStream's own default, 1,000
+	// per stream, is too few for a node holding thousands of functions.
+	maxConsumers = 1_000_000
 	// drainFreezeDelay keeps an environment thawed this long after an
 	// event, so a worker draining a backlog does not freeze and thaw it
 	// between events (a cgroup v1 freeze costs about 0.3 ms); background
@@ -58,6 +70,16 @@ type Config struct {
 	ConcurrencyLimit int
 	// MaxWorkers: see DefaultMaxWorkers.
 	MaxWorkers int
+	// ReleaseAfter is how long a function's workers stay on a node after
+	// the last event they fetched, once nothing of the function is queued
+	// or unacknowledged; its consumer is deleted by JetStream after the
+	// same time without pulls from any node. 0 means DefaultReleaseAfter.
+	ReleaseAfter time.Duration
+	// ScanInterval is how often the node reads which functions have
+	// queued events and starts workers for those it has none for (events
+	// accepted by a node that died before running them). 0 means
+	// DefaultScanInterval.
+	ScanInterval time.Duration
 }
 
 // Policy is the asynchronous configuration in force for one qualifier
@@ -133,49 +155,20 @@ type Engine struct {
 	// ctx ends when the engine closes; workers stop fetching then.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// goroutines counts the workers, the scanner and the wake listener,
+	// so Close can wait for them.
+	goroutines sync.WaitGroup
+	// wake receives the names of functions whose first event another
+	// node accepted; nil before Start.
+	wake *nats.Subscription
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// workers are the functions this node runs workers for: only those
+	// with events in the last ReleaseAfter. Guarded by mu.
 	workers map[string]*functionWorkers
-	closed  bool
+	closed  bool // guarded by mu
 	// running tracks handlers in flight, so Close can wait for them.
 	running sync.WaitGroup
-}
-
-// functionWorkers are the workers of one function on this node. They
-// grow with the work: one waits for events while the function is idle, and
-// each event fetched starts another until n run, so an idle function costs
-// one pull request, not n; a worker whose pull finds nothing goes away
-// while others remain.
-type functionWorkers struct {
-	n      int // the most this node runs at once
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-
-	mu     sync.Mutex
-	active int // workers running; guarded by mu
-}
-
-// grow reports whether one more worker may start, counting it if so.
-func (w *functionWorkers) grow() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.active >= w.n {
-		return false
-	}
-	w.active++
-	return true
-}
-
-// retire reports whether a worker whose pull found nothing should stop:
-// all but the last do, and stop being counted.
-func (w *functionWorkers) retire() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.active <= 1 {
-		return false
-	}
-	w.active--
-	return true
 }
 
 // New creates the stream and bucket the engine uses. Workers start with
@@ -193,17 +186,35 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	if cfg.ConcurrencyLimit <= 0 {
 		cfg.ConcurrencyLimit = 2 * cfg.MaxWorkers
 	}
+	if cfg.ReleaseAfter <= 0 {
+		cfg.ReleaseAfter = DefaultReleaseAfter
+	}
+	if cfg.ScanInterval <= 0 {
+		cfg.ScanInterval = DefaultScanInterval
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	js := deps.JetStream
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "updraft asynchronous invocations, one subject per function",
-		Subjects:    []string{subjectPrefix + ">"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		MaxAge:      streamMaxAge,
-		Duplicates:  2 * time.Minute,
-	})
+	scfg := jetstream.StreamConfig{
+		Name:         StreamName,
+		Description:  "updraft asynchronous invocations, one subject per function",
+		Subjects:     []string{subjectPrefix + ">"},
+		Retention:    jetstream.WorkQueuePolicy,
+		Storage:      jetstream.FileStorage,
+		Replicas:     cfg.Replicas,
+		MaxAge:       streamMaxAge,
+		Duplicates:   2 * time.Minute,
+		MaxConsumers: maxConsumers,
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, scfg)
+	if errors.Is(err, jetstream.ErrMaximumConsumersLimit) {
+		// An external server whose account allows fewer: take its limit.
+		logger.Warn("the account limits consumers: at most that many functions can have events queued at once", "err", err)
+		scfg.MaxConsumers = 0
+		stream, err = js.CreateOrUpdateStream(ctx, scfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("async: create stream %s: %w", StreamName, err)
 	}
@@ -218,10 +229,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("async: create bucket %s: %w", RecordsBucket, err)
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	hc := deps.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
@@ -235,174 +242,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	}, nil
 }
 
-// Start runs workers for every function that has a consumer already
-// (events accepted before a restart, or by another node).
-func (e *Engine) Start(ctx context.Context) error {
-	names := e.stream.ConsumerNames(ctx)
-	for name := range names.Name() {
-		if fn, ok := functionOfConsumer(name); ok {
-			e.FunctionChanged(fn)
-		}
-	}
-	if err := names.Err(); err != nil {
-		return fmt.Errorf("async: list consumers of %s: %w", StreamName, err)
-	}
-	return nil
-}
-
-func functionOfConsumer(name string) (string, bool) {
-	const prefix = "async_"
-	if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
-		return "", false
-	}
-	return name[len(prefix):], true
-}
-
-// FunctionChanged starts, resizes or keeps the workers of function. It is
-// called for every registry change (from any node) and on acceptance. A
-// deleted function keeps its workers until its events are drained: each
-// is failed as FunctionDeleted.
-func (e *Engine) FunctionChanged(function string) {
-	n := e.workersFor(function)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return
-	}
-	w := e.workers[function]
-	if w != nil && (w.n == n || n == 0) {
-		return
-	}
-	if n == 0 {
-		n = 1 // a deleted function: one worker drains what is left
-	}
-	if w != nil {
-		w.cancel()
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	w = &functionWorkers{n: n, cancel: cancel}
-	e.workers[function] = w
-	w.grow()
-	e.startWorker(ctx, function, w, nil)
-}
-
-// startWorker starts one worker of w (already counted) on cons, or on the
-// function's consumer, created first, when cons is nil.
-func (e *Engine) startWorker(ctx context.Context, function string, w *functionWorkers, cons jetstream.Consumer) {
-	w.done.Add(1)
-	go func() {
-		defer w.done.Done()
-		e.work(ctx, function, w, cons)
-	}()
-}
-
-// workersFor returns how many events of function this node runs at once:
-// half of the function's concurrency (its reservation, else the node's
-// limit), at least 1 and at most MaxWorkers. The other half stays free for
-// synchronous callers, so a backlog of events cannot starve them; events
-// that find no capacity are throttled and retried with backoff, as on
-// Lambda. 0 means the function does not exist.
-func (e *Engine) workersFor(function string) int {
-	t, err := e.deps.Resolver.Resolve(function, "")
-	if err != nil {
-		return 0
-	}
-	limit := e.cfg.ConcurrencyLimit
-	if r := t.ReservedConcurrency; r != nil && *r < limit {
-		limit = *r
-	}
-	n := limit / 2
-	if n < 1 {
-		n = 1
-	}
-	if n > e.cfg.MaxWorkers {
-		n = e.cfg.MaxWorkers
-	}
-	return n
-}
-
-// consumer returns the durable consumer of function, creating it.
-func (e *Engine) consumer(ctx context.Context, function string) (jetstream.Consumer, error) {
-	c, err := e.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       consumerFor(function),
-		Description:   "updraft async events of " + function,
-		FilterSubject: subjectFor(function),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       e.cfg.AckWait,
-		MaxDeliver:    -1,
-		// Events waiting out a retry delay stay pending: leave room.
-		MaxAckPending: 100000,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("async: consumer for %s: %w", function, err)
-	}
-	return c, nil
-}
-
-// work is one worker of w: it fetches the function's events one at a time
-// and runs them until ctx ends, starting another worker on each event while
-// w has room, and stopping when a fetch finds nothing and others remain.
-func (e *Engine) work(ctx context.Context, function string, w *functionWorkers, cons jetstream.Consumer) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		if s := e.deps.Store; s != nil {
-			if err := s.WaitWritable(ctx); err != nil {
-				return
-			}
-		}
-		if cons == nil {
-			c, err := e.consumer(ctx, function)
-			if err != nil {
-				e.logger.Warn("async consumer unavailable", "function", function, "err", err)
-				sleep(ctx, backoff)
-				backoff = min(2*backoff, 5*time.Second)
-				continue
-			}
-			cons, backoff = c, 100*time.Millisecond
-		}
-		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		msg, err := cons.Next(jetstream.FetchContext(fctx))
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-				cons = nil
-				continue
-			}
-			if !isFetchTimeout(err) {
-				e.logger.Debug("async fetch", "function", function, "err", err)
-				sleep(ctx, backoff)
-			} else if w.retire() {
-				return
-			}
-			continue
-		}
-		if w.grow() {
-			e.startWorker(ctx, function, w, cons)
-		}
-		e.running.Add(1)
-		e.handle(msg)
-		e.running.Done()
-	}
-}
-
-func isFetchTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages) ||
-		errors.Is(err, context.Canceled) || err.Error() == "nats: timeout"
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
 // Close stops fetching and waits for the events in flight (bounded by
 // ctx); unfinished ones are redelivered later.
 func (e *Engine) Close(ctx context.Context) error {
@@ -410,17 +249,12 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closed = true
 	e.mu.Unlock()
 	e.cancel()
+	if e.wake != nil {
+		_ = e.wake.Unsubscribe()
+	}
 	done := make(chan struct{})
 	go func() {
-		e.mu.Lock()
-		ws := make([]*functionWorkers, 0, len(e.workers))
-		for _, w := range e.workers {
-			ws = append(ws, w)
-		}
-		e.mu.Unlock()
-		for _, w := range ws {
-			w.done.Wait()
-		}
+		e.goroutines.Wait()
 		close(done)
 	}()
 	select {

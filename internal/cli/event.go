@@ -25,7 +25,7 @@ func eventCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "event",
 		Aliases: []string{"events"},
-		Short:   "Generate sample events of SQS, SNS, S3, API Gateway, Kinesis, DynamoDB and EventBridge",
+		Short:   "Generate sample events of SQS, SNS, S3, API Gateway, Kinesis, DynamoDB, EventBridge, SES and CloudWatch Logs",
 		Long: `Generate sample events for testing handlers, like 'sam local
 generate-event': 'updraft event generate SOURCE' prints one event as
 indented JSON, shaped as the service sends it and built from the
@@ -93,6 +93,7 @@ and sns). Everything else follows from the flags, so with --time (and
 		sqsEventCommand(e, &f), snsEventCommand(e, &f), s3EventCommand(e, &f),
 		apiGatewayEventCommand(e, &f, false), apiGatewayEventCommand(e, &f, true),
 		kinesisEventCommand(e, &f), dynamoDBEventCommand(e, &f), scheduleEventCommand(e, &f),
+		sesEventCommand(e, &f), cloudWatchLogsEventCommand(e, &f),
 	)
 	cmd.RunE = e.run(func(cmd *cobra.Command, args []string) error {
 		known := strings.Join(sourceNames(cmd), ", ")
@@ -391,5 +392,54 @@ arn:aws:events:REGION:ACCOUNT:rule/RULE in resources and an empty detail.`,
 	return sourceCommand(e, f, cmd, "events.CloudWatchEvent", func(c sampleevents.Common) (any, error) {
 		o.Common = c
 		return sampleevents.Schedule(o)
+	})
+}
+
+func sesEventCommand(e *env, f *eventCommonFlags) *cobra.Command {
+	var o sampleevents.SESOptions
+	cmd := &cobra.Command{
+		Use:   "ses",
+		Short: "An SES receipt rule's Lambda action for one received mail (events.SimpleEmailEvent)",
+		Long: `The event an SES receipt rule's Lambda action sends for one received
+mail: the mail from --from to --to with --subject (its source, destination,
+a random SES messageId, the common headers and the headers), and the
+receipt with PASS verdicts and the action (type Lambda, invocationType
+Event, the ARN of --function). The message body is not included, as with
+SES's Lambda action.`,
+		Example: `  updraft event generate ses --from alice@example.org --to orders@shop.example --subject 'order 42'`,
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.From, "from", "sender@example.com", "sender address")
+	fl.StringVar(&o.To, "to", "recipient@example.com", "recipient address")
+	fl.StringVar(&o.Subject, "subject", "Test Subject", "subject")
+	fl.StringVar(&o.Function, "function", "my-function", "name of the function the receipt rule invokes")
+	return sourceCommand(e, f, cmd, "events.SimpleEmailEvent", func(c sampleevents.Common) (any, error) {
+		o.Common = c
+		return sampleevents.SES(o)
+	})
+}
+
+func cloudWatchLogsEventCommand(e *env, f *eventCommonFlags) *cobra.Command {
+	var o sampleevents.CloudWatchLogsOptions
+	cmd := &cobra.Command{
+		Use:     "cloudwatch-logs",
+		Aliases: []string{"logs"},
+		Short:   "A CloudWatch Logs subscription filter's batch of log events (events.CloudwatchLogsEvent)",
+		Long: `The event a CloudWatch Logs subscription filter sends: awslogs.data is the
+base64 of the gzip of a DATA_MESSAGE document (owner, logGroup, logStream,
+subscriptionFilters, logEvents) holding --count log events of --message,
+each with a 56-digit id and a millisecond timestamp. aws-lambda-go
+decodes it with CloudwatchLogsRawData.Parse.`,
+		Example: `  updraft event generate cloudwatch-logs --message 'ERROR disk full' --log-group /aws/lambda/orders --count 3`,
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Message, "message", "", "the message of every log event")
+	fl.StringVar(&o.LogGroup, "log-group", "/aws/lambda/my-function", "log group")
+	fl.StringVar(&o.LogStream, "log-stream", "", "log stream (default a Lambda-style stream of --time's date)")
+	fl.StringVar(&o.Filter, "filter", "my-filter", "subscription filter name")
+	fl.IntVar(&o.Count, "count", 1, fmt.Sprintf("number of log events (1 to %d)", sampleevents.MaxRecords))
+	return sourceCommand(e, f, cmd, "events.CloudwatchLogsEvent", func(c sampleevents.Common) (any, error) {
+		o.Common = c
+		return sampleevents.CloudWatchLogs(o)
 	})
 }

@@ -35,7 +35,7 @@ func TestEventGenerate(t *testing.T) {
 			args: []string{"event", "generate", "schedule", "--rule", "nightly"}, wantStdout: []string{`"detail-type": "Scheduled Event"`, `rule/nightly"`}},
 		{name: "an unknown source fails listing the known ones",
 			args: []string{"event", "generate", "kafka", "--body", "x"}, wantCode: 1,
-			wantStderr: `updraft: unknown event source "kafka": known sources are apigateway, apigateway-v2 (http), dynamodb, kinesis, s3, schedule, sns, sqs`},
+			wantStderr: `updraft: unknown event source "kafka": known sources are apigateway, apigateway-v2 (http), cloudwatch-logs (logs), dynamodb, kinesis, s3, schedule, ses, sns, sqs`},
 		{name: "a missing source fails listing the known ones",
 			args: []string{"event", "generate"}, wantCode: 1, wantStderr: "updraft: missing the SOURCE: one of apigateway,"},
 		{name: "a bad --time says what it wants",
@@ -92,6 +92,39 @@ func TestEventGenerateSQSReadsBackAsSQSEvent(t *testing.T) {
 	}
 }
 
+// TestEventGenerateSESAndCloudWatchLogsDecode checks that the ses and
+// cloudwatch-logs events decode into aws-lambda-go's types, the logs one
+// through CloudwatchLogsRawData.Parse.
+func TestEventGenerateSESAndCloudWatchLogsDecode(t *testing.T) {
+	res := runCLI(t, "", "event", "generate", "ses", "--from", "a@example.org", "--subject", "hello")
+	if res.code != 0 {
+		t.Fatalf("ses: exit %d: %s", res.code, res.stderr)
+	}
+	var mail events.SimpleEmailEvent
+	dec := json.NewDecoder(strings.NewReader(res.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&mail); err != nil || len(mail.Records) != 1 || mail.Records[0].SES.Mail.CommonHeaders.Subject != "hello" ||
+		mail.Records[0].SES.Mail.Source != "a@example.org" || mail.Records[0].SES.Receipt.Action.Type != "Lambda" {
+		t.Fatalf("ses event %+v (%v):\n%s", mail, err, res.stdout)
+	}
+
+	res = runCLI(t, "", "event", "generate", "cloudwatch-logs", "--message", "ERROR disk full", "--log-group", "/aws/lambda/orders", "--count", "2")
+	if res.code != 0 {
+		t.Fatalf("cloudwatch-logs: exit %d: %s", res.code, res.stderr)
+	}
+	var logs events.CloudwatchLogsEvent
+	dec = json.NewDecoder(strings.NewReader(res.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&logs); err != nil {
+		t.Fatalf("cloudwatch-logs event: %v\n%s", err, res.stdout)
+	}
+	d, err := logs.AWSLogs.Parse()
+	if err != nil || d.LogGroup != "/aws/lambda/orders" || d.MessageType != "DATA_MESSAGE" || len(d.LogEvents) != 2 ||
+		d.LogEvents[1].Message != "ERROR disk full" || d.Owner != "000000000000" {
+		t.Fatalf("parsed %+v (%v)", d, err)
+	}
+}
+
 func TestEventList(t *testing.T) {
 	res := runCLI(t, "", "event", "list")
 	if res.code != 0 || res.stderr != "" {
@@ -102,7 +135,8 @@ func TestEventList(t *testing.T) {
 		t.Errorf("header %q", lines[0])
 	}
 	for _, want := range []string{
-		"sqs ", "sns ", "s3 ", "apigateway ", "apigateway-v2, http ", "kinesis ", "dynamodb ", "schedule ",
+		"sqs ", "sns ", "s3 ", "apigateway ", "apigateway-v2, http ", "kinesis ", "dynamodb ", "schedule ", "ses ", "cloudwatch-logs, logs ",
+		"events.SimpleEmailEvent", "events.CloudwatchLogsEvent",
 		"events.SQSEvent", "events.APIGatewayV2HTTPRequest", "events.CloudWatchEvent",
 		"--body --count --message-id --queue", "--event-name --key --table --value",
 	} {
@@ -110,7 +144,7 @@ func TestEventList(t *testing.T) {
 			t.Errorf("list lacks %q:\n%s", want, res.stdout)
 		}
 	}
-	if len(lines) != 1+8 {
-		t.Errorf("%d sources listed, want 8:\n%s", len(lines)-1, res.stdout)
+	if len(lines) != 1+10 {
+		t.Errorf("%d sources listed, want 10:\n%s", len(lines)-1, res.stdout)
 	}
 }

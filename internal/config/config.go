@@ -60,6 +60,11 @@ type Server struct {
 	// min(10000, RLIMIT_NOFILE/2). At the cap the longest-idle
 	// connections are closed first.
 	MaxConnections int
+	// AuthSpoolMaxMB bounds, in MiB, the request bodies all requests may
+	// hold (in memory and spooled to <DataDir>/spool) before their
+	// signatures are verified; at least 67 (a largest CreateFunction
+	// body). A request that would exceed it gets 503 SlowDown.
+	AuthSpoolMaxMB int
 	// MetricsListen is the address of the Prometheus /metrics listener,
 	// plain HTTP; "off" disables it. The API listener does not serve
 	// /metrics.
@@ -79,6 +84,10 @@ type Server struct {
 	// DebugListen, when set, serves Go's pprof handlers on this loopback
 	// address for profiling.
 	DebugListen string
+	// TestHoldStates is a test hook (a hidden flag): functions whose
+	// Description contains registry.HoldStateMarker stay Pending or
+	// InProgress, so tests can see the refusals of those states.
+	TestHoldStates bool
 	// Procs is how many CPUs the server's own goroutines run on at once
 	// (GOMAXPROCS); 0 means half of those it may use, at least one,
 	// unless the GOMAXPROCS environment variable is set.
@@ -200,6 +209,10 @@ type Async struct {
 	RetryDelay time.Duration
 	// RecordTTL is how long invocation records and batch results are kept.
 	RecordTTL time.Duration
+	// ReleaseAfter is how long a function's async workers and JetStream
+	// consumer stay after its last event; a function without events has
+	// neither.
+	ReleaseAfter time.Duration
 }
 
 // Queue configures the built-in queues.
@@ -248,13 +261,14 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Server: Server{
-			Listen:        "127.0.0.1:9321",
-			MetricsListen: "127.0.0.1:9322",
-			Region:        "us-east-1",
-			AccountID:     "000000000000",
-			Auth:          AuthSigV4,
-			UnknownRoles:  "allow",
-			ShutdownGrace: 30 * time.Second,
+			Listen:         "127.0.0.1:9321",
+			MetricsListen:  "127.0.0.1:9322",
+			AuthSpoolMaxMB: 256,
+			Region:         "us-east-1",
+			AccountID:      "000000000000",
+			Auth:           AuthSigV4,
+			UnknownRoles:   "allow",
+			ShutdownGrace:  30 * time.Second,
 		},
 		Store: Store{
 			DataDir:        DefaultDataDir(),
@@ -274,6 +288,7 @@ func Default() Config {
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
 			RecordTTL:       12 * time.Hour,
+			ReleaseAfter:    5 * time.Minute,
 		},
 		Queue: Queue{VisibilityTimeout: 30 * time.Second},
 		Logs: Logs{
@@ -342,6 +357,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	boolean(&cfg.Server.TLSSelfSigned, "tls-self-signed", "UPDRAFT_TLS_SELF_SIGNED", "serve TLS with a certificate from a CA generated in the data dir (clients pass <data-dir>/api-ca.pem as --ca-bundle or AWS_CA_BUNDLE)")
 	boolean(&cfg.Server.InsecureHTTP, "insecure-http", "UPDRAFT_INSECURE_HTTP", "allow plain HTTP on a non-loopback --listen or --metrics-listen (credentials and code then cross the network in clear)")
 	num(&cfg.Server.MaxConnections, "max-connections", "UPDRAFT_MAX_CONNECTIONS", "cap on open API connections; the longest-idle are closed first at the cap (0 = min(10000, open-file limit/2))")
+	num(&cfg.Server.AuthSpoolMaxMB, "auth-spool-max-mb", "UPDRAFT_AUTH_SPOOL_MAX_MB", "MiB of request bodies held, all requests together, before their signatures are verified (at least 67); beyond it 503 SlowDown")
 	str(&cfg.Server.MetricsListen, "metrics-listen", "UPDRAFT_METRICS_LISTEN", "address of the Prometheus /metrics listener (plain HTTP), or off")
 	str(&cfg.Store.DataDir, "data-dir", "UPDRAFT_DATA_DIR", "data directory (embedded JetStream, code cache, credentials)")
 	str(&cfg.Store.NatsURL, "nats-url", "UPDRAFT_NATS_URL", "use an external NATS JetStream instead of the embedded one")
@@ -356,6 +372,8 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
 	num(&cfg.Server.Procs, "procs", "UPDRAFT_PROCS", "CPUs the server's own goroutines use at once (GOMAXPROCS); 0 = half the CPUs, at least 1")
 	str(&cfg.Server.DebugListen, "debug-listen", "UPDRAFT_DEBUG_LISTEN", "serve Go pprof profiles on this loopback address")
+	boolean(&cfg.Server.TestHoldStates, "test-hold-states", "UPDRAFT_TEST_HOLD_STATES", "test hook: functions whose description contains [updraft-test:hold-state] never leave Pending/InProgress")
+	_ = fs.MarkHidden("test-hold-states")
 	str(&cfg.Server.Region, "region", "UPDRAFT_REGION", "region shown in ARNs and AWS_REGION")
 	str(&cfg.Server.AccountID, "account-id", "UPDRAFT_ACCOUNT_ID", "12-digit account id shown in ARNs")
 	str(&cfg.Server.UnknownRoles, "unknown-roles", "UPDRAFT_UNKNOWN_ROLES", "functions whose role names no role defined here: allow (they may use the data plane: invoke, queues, streams, tables, workflows) or refuse (CreateFunction refuses them, as AWS does)")
@@ -371,6 +389,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
+	dur(&cfg.Async.ReleaseAfter, "async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "stop a function's async workers and drop its consumer after this long without events")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
 	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
 	num(&cfg.Logs.FunctionMaxBytes, "logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "bytes of log each function keeps; past it that function's oldest records are dropped (at least 1 MiB)")
@@ -526,6 +545,9 @@ func (c Config) Validate() error {
 	if c.Async.RetryDelay <= 0 {
 		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
 	}
+	if c.Async.ReleaseAfter < time.Second {
+		errs = append(errs, fmt.Errorf("--async-release-after %s: want at least 1s", c.Async.ReleaseAfter))
+	}
 	if c.Queue.VisibilityTimeout < time.Second || c.Queue.VisibilityTimeout > 12*time.Hour {
 		errs = append(errs, fmt.Errorf("--queue-visibility-timeout %s: want 1s to 12h (SQS's range)", c.Queue.VisibilityTimeout))
 	}
@@ -572,6 +594,9 @@ func (s Server) validateListeners() []error {
 	// --auth none off loopback is refused on its own account.
 	if _, _, err := net.SplitHostPort(s.Listen); err == nil && s.Auth != AuthNone && !s.TLS() && !s.InsecureHTTP && !IsLoopback(s.Listen) {
 		errs = append(errs, fmt.Errorf("--listen %s is not a loopback address: serve TLS (--tls-cert and --tls-key, or --tls-self-signed), or pass --insecure-http to accept plain HTTP on the network", s.Listen))
+	}
+	if s.AuthSpoolMaxMB < 67 {
+		errs = append(errs, fmt.Errorf("--auth-spool-max-mb %d: want at least 67, the largest request body (a 50 MB zip, base64-encoded in CreateFunction)", s.AuthSpoolMaxMB))
 	}
 	if s.MaxConnections < 0 {
 		errs = append(errs, fmt.Errorf("--max-connections %d: want 0 (default) or more", s.MaxConnections))

@@ -337,6 +337,11 @@ func TestValidate(t *testing.T) {
 			want:   []string{"--async-retry-delay 0s: want a positive duration"},
 		},
 		{
+			name:   "an async release period under a second is refused",
+			mutate: func(c *Config) { c.Async.ReleaseAfter = 500 * time.Millisecond },
+			want:   []string{"--async-release-after 500ms: want at least 1s"},
+		},
+		{
 			name:   "an unknown log level is refused",
 			mutate: func(c *Config) { c.Log.Level = "trace" },
 			want:   []string{`--log-level "trace": want debug, info, warn or error`},
@@ -439,6 +444,7 @@ func TestDefault(t *testing.T) {
 		{"async max payload", c.Async.MaxPayloadBytes, 1 << 20},
 		{"async retry delay", c.Async.RetryDelay, time.Minute},
 		{"record ttl", c.Async.RecordTTL, 12 * time.Hour},
+		{"async release after", c.Async.ReleaseAfter, 5 * time.Minute},
 		{"function log bytes", c.Logs.FunctionMaxBytes, 64 << 20},
 		{"function log messages", c.Logs.FunctionMaxMessages, 100_000},
 		{"function log age", c.Logs.MaxAge, 7 * 24 * time.Hour},
@@ -501,6 +507,7 @@ var bindings = []binding{
 	{"isolation", "UPDRAFT_ISOLATION", "basic", "full", func(c *Config) string { return c.Sandbox.Isolation }},
 	{"async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "262144", "524288", func(c *Config) string { return fmt.Sprint(c.Async.MaxPayloadBytes) }},
 	{"async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "2s", "3s", func(c *Config) string { return c.Async.RetryDelay.String() }},
+	{"async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "2s", "1m0s", func(c *Config) string { return c.Async.ReleaseAfter.String() }},
 	{"record-ttl", "UPDRAFT_RECORD_TTL", "1h0m0s", "24h0m0s", func(c *Config) string { return c.Async.RecordTTL.String() }},
 	{"queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "2s", "1m0s", func(c *Config) string { return c.Queue.VisibilityTimeout.String() }},
 	{"logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "2097152", "4194304", func(c *Config) string { return fmt.Sprint(c.Logs.FunctionMaxBytes) }},

@@ -62,3 +62,36 @@ func TestIsolationLimitsAreOneLine(t *testing.T) {
 		}
 	}
 }
+
+func TestBannerIsolationLineIsForAPerson(t *testing.T) {
+	tests := []struct {
+		name      string
+		isolation string
+		status    sandbox.Status
+		want      string
+	}{
+		{
+			name: "full isolation on cgroup v1", isolation: "full",
+			status: sandbox.Status{Level: sandbox.LevelFull, CgroupVersion: "v1", Freezer: "cgroup", Namespaces: true, RunAsUID: 65534, MemoryEnforcement: "cgroup", Network: "egress"},
+			want:   "isolation: full: own namespaces (mount, pid, ipc, uts, network), cgroup v1 (memory limit by the cgroup, freezing by the cgroup freezer), functions run as uid 65534, network: outbound only\n",
+		},
+		{
+			name: "basic isolation says why", isolation: "basic",
+			status: sandbox.Status{Level: sandbox.LevelBasic, Freezer: "signal", RunAsUID: 1000, MemoryEnforcement: "watcher", Network: "host", Reason: "not root"},
+			want:   "isolation: basic: no namespaces (a process group per function), memory limit by a watcher, freezing by SIGSTOP, functions run as uid 1000, network: the host's; not root\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			printBanner(&b, banner{Isolation: tc.isolation, Status: tc.status, Endpoint: "http://127.0.0.1:9321"})
+			line, _, _ := strings.Cut(b.String(), "\n")
+			if line+"\n" != tc.want {
+				t.Fatalf("isolation line\n%s\nwant\n%s", line, tc.want)
+			}
+			if strings.ContainsAny(line, "{}") {
+				t.Fatalf("the isolation line prints a Go struct: %s", line)
+			}
+		})
+	}
+}

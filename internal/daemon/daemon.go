@@ -64,6 +64,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		return err
 	}
 	defer func() { _ = unlock() }()
+	if err := removeStaleSpool(filepath.Join(cfg.Store.DataDir, "spool"), logger); err != nil {
+		logger.Warn("request bodies spooled by a server that died could not all be removed", "err", err)
+	}
 	if n := serverProcs(cfg.Server.Procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n > 0 {
 		runtime.GOMAXPROCS(n)
 	}
@@ -162,6 +165,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		CodeCacheDir:       filepath.Join(cfg.Store.DataDir, "code"),
 		AccountConcurrency: cfg.Pool.MaxEnvironments,
 		PruneGrace:         cfg.Store.CodePruneGrace,
+		HoldStates:         cfg.Server.TestHoldStates,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("daemon: registry: %w", err)
@@ -253,6 +257,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
 		RecordTTL:        cfg.Async.RecordTTL,
+		ReleaseAfter:     cfg.Async.ReleaseAfter,
 		Replicas:         st.Replicas(),
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
@@ -322,6 +327,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		}
 		authLog := logger.With("component", "auth")
 		v, err := auth.New([]auth.Credentials{creds}, auth.WithSpoolDir(spool),
+			auth.WithSpoolBudget(int64(cfg.Server.AuthSpoolMaxMB)<<20),
 			auth.WithRootIdentity(identities.Root()), auth.WithKeyLookup(keyLookup(identities)),
 			auth.WithScope(cfg.Server.Region, api.SigningScope),
 			auth.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
@@ -434,7 +440,7 @@ type banner struct {
 // before "updraft listening on", which tests (internal/testutil) and the
 // benchmarks wait for as the sign that the server is ready.
 func printBanner(out io.Writer, b banner) {
-	fmt.Fprintf(out, "isolation: %s (%+v)\n", b.Isolation, b.Status)
+	fmt.Fprintf(out, "isolation: %s: %s\n", b.Isolation, b.Status.Describe())
 	if b.IsolationLimits != "" {
 		fmt.Fprintf(out, "WARNING: %s\n", b.IsolationLimits)
 	}

@@ -31,7 +31,9 @@ func (l *logReader) WriteLogs(ctx context.Context, w io.Writer, function string,
 	}
 	enc := json.NewEncoder(w)
 	if q.Follow {
-		return fnlog.Follow(ctx, l.js, function, since, func(r fnlog.Record) error { return enc.Encode(r) })
+		// The last Limit records first, then the new ones, like tail -f.
+		return fnlog.ReadThenFollow(ctx, l.js, function, fnlog.ReadOptions{Since: since, Limit: q.Limit},
+			func(r fnlog.Record) error { return enc.Encode(r) })
 	}
 	recs, err := fnlog.Read(ctx, l.js, function, fnlog.ReadOptions{Since: since, Limit: q.Limit})
 	if err != nil {

@@ -30,32 +30,71 @@ type ReadOptions struct {
 // stream ([StreamOf]), oldest first, no newer than the newest one when Read
 // started. A function without records yields none and no error.
 func Read(ctx context.Context, js jetstream.JetStream, function string, opts ReadOptions) ([]Record, error) {
+	recs, _, err := read(ctx, js, function, opts)
+	return recs, err
+}
+
+// ReadThenFollow calls fn for the records [Read] returns, then, as
+// [Follow] does, for each record stored after them, from the stream
+// sequence after the last message read, so nothing stored in between is
+// lost or shown twice: `updraft logs NAME --follow --limit N`.
+func ReadThenFollow(ctx context.Context, js jetstream.JetStream, function string, opts ReadOptions, fn func(Record) error) error {
+	recs, lastSeq, err := read(ctx, js, function, opts)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{Subject(function)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    lastSeq + 1,
+	}
+	return follow(ctx, js, function, cfg, time.Time{}, fn)
+}
+
+// read is Read, also returning the stream sequence up to which it read
+// (the stream's last sequence when the function has no records).
+func read(ctx context.Context, js jetstream.JetStream, function string, opts ReadOptions) ([]Record, uint64, error) {
 	limit := opts.Limit
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
 	stream, err := openStream(ctx, js, function)
-	if err != nil || stream == nil {
-		return nil, err
+	if err != nil {
+		return nil, 0, err
 	}
+	if stream == nil { // nothing printed yet: a follower starts at the first record
+		return nil, 0, nil
+	}
+	// The stream's last sequence before the subject's: a record stored
+	// after this is not missed by a follower starting past it.
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("fnlog: read %s: stream info: %w", function, err)
+	}
+	streamLast := info.State.LastSeq
 	subject := Subject(function)
 	last, err := stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
+		return nil, streamLast, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fnlog: read %s: last record: %w", function, err)
+		return nil, 0, fmt.Errorf("fnlog: read %s: last record: %w", function, err)
 	}
 	if !opts.Since.IsZero() && last.Time.Before(opts.Since) {
-		return nil, nil
+		return nil, last.Sequence, nil
 	}
 	cons, err := stream.OrderedConsumer(ctx, consumerConfig(subject, opts.Since, jetstream.DeliverAllPolicy))
 	if err != nil {
-		return nil, fmt.Errorf("fnlog: read %s: consumer: %w", function, err)
+		return nil, 0, fmt.Errorf("fnlog: read %s: consumer: %w", function, err)
 	}
 	it, err := cons.Messages()
 	if err != nil {
-		return nil, fmt.Errorf("fnlog: read %s: consume: %w", function, err)
+		return nil, 0, fmt.Errorf("fnlog: read %s: consume: %w", function, err)
 	}
 	defer it.Stop()
 
@@ -65,11 +104,11 @@ func Read(ctx context.Context, js jetstream.JetStream, function string, opts Rea
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("fnlog: read %s: %w", function, err)
+			return nil, 0, fmt.Errorf("fnlog: read %s: %w", function, err)
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
-			return nil, fmt.Errorf("fnlog: read %s: metadata: %w", function, err)
+			return nil, 0, fmt.Errorf("fnlog: read %s: metadata: %w", function, err)
 		}
 		recs = decode(recs, msg.Data(), opts.Since)
 		if len(recs) >= 2*limit {
@@ -82,7 +121,7 @@ func Read(ctx context.Context, js jetstream.JetStream, function string, opts Rea
 	if len(recs) > limit {
 		recs = recs[len(recs)-limit:]
 	}
-	return recs, nil
+	return recs, last.Sequence, nil
 }
 
 // Follow calls fn for each record of function stored from now on, in order,
@@ -93,10 +132,17 @@ func Read(ctx context.Context, js jetstream.JetStream, function string, opts Rea
 // A function that has not printed anything yet has no stream: Follow waits
 // for it, polling, and then follows from its first record.
 func Follow(ctx context.Context, js jetstream.JetStream, function string, since time.Time, fn func(Record) error) error {
-	policy := jetstream.DeliverNewPolicy
+	return follow(ctx, js, function, consumerConfig(Subject(function), since, jetstream.DeliverNewPolicy), since, fn)
+}
+
+// follow calls fn for each record the ordered consumer cfg delivers,
+// waiting for the function's stream if it has none yet.
+func follow(ctx context.Context, js jetstream.JetStream, function string, cfg jetstream.OrderedConsumerConfig, since time.Time, fn func(Record) error) error {
 	stream, err := openStream(ctx, js, function)
 	for wait := followPoll; stream == nil && err == nil; wait = min(2*wait, followPollMax) {
-		policy = jetstream.DeliverAllPolicy // everything the new stream holds is new
+		if cfg.DeliverPolicy == jetstream.DeliverNewPolicy {
+			cfg.DeliverPolicy = jetstream.DeliverAllPolicy // everything the new stream holds is new
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -112,7 +158,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, function string, since 
 		}
 		return fmt.Errorf("fnlog: follow %s: %w", function, err)
 	}
-	cons, err := stream.OrderedConsumer(ctx, consumerConfig(Subject(function), since, policy))
+	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("fnlog: follow %s: consumer: %w", function, err)
 	}

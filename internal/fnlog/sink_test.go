@@ -509,3 +509,67 @@ func TestFollowWaitsForTheStream(t *testing.T) {
 	}
 	<-done
 }
+
+func TestReadThenFollowPrintsTheLastRecordsThenNewOnes(t *testing.T) {
+	tests := []struct {
+		name  string
+		old   int // records stored before
+		limit int
+		want  []string
+	}{
+		{"the last two of three, then the new ones", 3, 2, []string{"old 1", "old 2", "new 0", "new 1"}},
+		{"a function without records follows from now", 0, 2, []string{"new 0", "new 1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			js := startJetStream(t)
+			sink := NewJetStreamSink(js, SinkConfig{}, testLogger(t))
+			t.Cleanup(func() { _ = sink.Close() })
+			w := NewEnv(sink, "alpha", "$LATEST").Stdout()
+			for i := range tc.old {
+				fmt.Fprintf(w, "old %d\n", i)
+			}
+			testutil.WaitFor(t, 5*time.Second, func() error {
+				if sink.Published() < uint64(tc.old) {
+					return errors.New("not published yet")
+				}
+				return nil
+			})
+			var mu sync.Mutex
+			var got []string
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() {
+				done <- ReadThenFollow(ctx, js, "alpha", ReadOptions{Limit: tc.limit}, func(r Record) error {
+					mu.Lock()
+					got = append(got, r.Message)
+					mu.Unlock()
+					return nil
+				})
+			}()
+			// Written once the read part is printed (or at once when there
+			// is nothing to read): nothing is lost between read and follow.
+			testutil.WaitFor(t, 5*time.Second, func() error {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(got) < min(tc.old, tc.limit) {
+					return errors.New("read part not printed yet")
+				}
+				return nil
+			})
+			fmt.Fprint(w, "new 0\nnew 1\n")
+			testutil.WaitFor(t, 5*time.Second, func() error {
+				mu.Lock()
+				defer mu.Unlock()
+				if !slices.Equal(got, tc.want) {
+					return fmt.Errorf("got %q, want %q", got, tc.want)
+				}
+				return nil
+			})
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("ReadThenFollow returned %v after cancel", err)
+			}
+		})
+	}
+}

@@ -33,7 +33,13 @@ const (
 
 // Resolver finds the version an invocation runs.
 type Resolver interface {
+	// ResolveInvoke finds the target; a function that does not exist is
+	// not found under the qualifier given, $LATEST if none.
 	ResolveInvoke(name, qualifier string) (*registry.Target, error)
+	// ResolveSettled resolves again once a Pending or Updating version
+	// has settled (waiting a bounded time); a version still Pending is
+	// Lambda's 409.
+	ResolveSettled(ctx context.Context, name, qualifier string) (*registry.Target, error)
 }
 
 // Runner runs an invocation in an execution environment.
@@ -112,6 +118,9 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 		return nil, lambdaerr.InvalidParameterValue("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", req.LogType)
 	}
 	target, err := s.resolver.ResolveInvoke(req.FunctionName, req.Qualifier)
+	if err == nil && (target.Version.Pending || target.Version.Updating) {
+		target, err = s.resolver.ResolveSettled(ctx, req.FunctionName, req.Qualifier)
+	}
 	if err != nil {
 		return nil, err
 	}

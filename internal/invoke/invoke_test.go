@@ -51,6 +51,10 @@ func (r *fakeResolver) ResolveInvoke(name, qualifier string) (*registry.Target, 
 	return r.target, nil
 }
 
+func (r *fakeResolver) ResolveSettled(ctx context.Context, name, qualifier string) (*registry.Target, error) {
+	return r.ResolveInvoke(name, qualifier)
+}
+
 // fakeRunner records requests and answers with result or err.
 type fakeRunner struct {
 	result *pool.Result

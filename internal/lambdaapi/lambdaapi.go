@@ -152,7 +152,7 @@ type FunctionConfiguration struct {
 	State                      string               `json:"State"`
 	StateReason                string               `json:"StateReason,omitempty"`
 	StateReasonCode            string               `json:"StateReasonCode,omitempty"`
-	LastUpdateStatus           string               `json:"LastUpdateStatus"`
+	LastUpdateStatus           string               `json:"LastUpdateStatus,omitempty"`
 	LastUpdateStatusReason     string               `json:"LastUpdateStatusReason,omitempty"`
 	LastUpdateStatusReasonCode string               `json:"LastUpdateStatusReasonCode,omitempty"`
 	PackageType                string               `json:"PackageType"`

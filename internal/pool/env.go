@@ -563,6 +563,15 @@ func findBootstrap(v *registry.Version, codeDir, optDir string, layout sandbox.L
 	return "", fmt.Errorf("runtime %s is not available on this server yet", v.Runtime)
 }
 
+// logGroup is the function's log group: its LoggingConfig's, else
+// Lambda's default.
+func logGroup(v *registry.Version) string {
+	if v.LogGroup != "" {
+		return v.LogGroup
+	}
+	return "/aws/lambda/" + v.FunctionName
+}
+
 // functionEnv builds the environment variables of the function process.
 // Each name appears once, since programs disagree on which of two values
 // wins (os/exec keeps the last, getenv the first): the function's own
@@ -584,7 +593,19 @@ func (p *Pool) functionEnv(v *registry.Version, layout sandbox.Layout, runtimeAP
 	add("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(v.MemoryMB))
 	add("AWS_LAMBDA_FUNCTION_VERSION", v.Version)
 	add("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-	add("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/"+v.FunctionName)
+	add("AWS_LAMBDA_LOG_GROUP_NAME", logGroup(v))
+	// "Configuring advanced logging controls": with the JSON format the
+	// runtime learns the format and the application log level (INFO
+	// unless configured) from these; with Text Lambda sets neither, and
+	// Python's runtime leaves its root logger at WARNING.
+	if strings.EqualFold(v.LogFormat, "JSON") {
+		level := v.ApplicationLogLevel
+		if level == "" {
+			level = "INFO"
+		}
+		add("AWS_LAMBDA_LOG_FORMAT", "JSON")
+		add("AWS_LAMBDA_LOG_LEVEL", level)
+	}
 	add("AWS_LAMBDA_LOG_STREAM_NAME", logStream)
 	add("AWS_LAMBDA_RUNTIME_API", runtimeAPI)
 	add("LAMBDA_TASK_ROOT", layout.TaskRoot)

@@ -174,6 +174,33 @@ func TestFunctionEnv(t *testing.T) {
 			},
 		},
 		{
+			name:    "the JSON log format sets the format and the application log level, INFO by default",
+			cfg:     fullCfg,
+			version: func(v *registry.Version) { v.LogFormat = "JSON"; v.LogGroup = "/custom/group" },
+			layout:  fullLayout,
+			set:     map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "AWS_LAMBDA_LOG_GROUP_NAME": "/custom/group"},
+		},
+		{
+			name: "a configured application log level wins over the function's own variable",
+			cfg:  fullCfg,
+			version: func(v *registry.Version) {
+				v.LogFormat, v.ApplicationLogLevel = "JSON", "DEBUG"
+				v.Env = map[string]string{"AWS_LAMBDA_LOG_LEVEL": "ERROR"}
+			},
+			layout: fullLayout,
+			set:    map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
+		},
+		{
+			name: "the Text log format sets no level: the function's own variable passes through",
+			cfg:  fullCfg,
+			version: func(v *registry.Version) {
+				v.LogFormat = "Text"
+				v.Env = map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"}
+			},
+			layout: fullLayout,
+			set:    map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
+		},
+		{
 			name: "a reserved name in the function's variables cannot replace the platform's value",
 			cfg:  fullCfg,
 			version: func(v *registry.Version) {

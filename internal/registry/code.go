@@ -78,7 +78,22 @@ func (r *Registry) CodeDir(ctx context.Context, shaHex string) (string, error) {
 	}
 	final := filepath.Join(r.cfg.CodeCacheDir, shaHex)
 	return r.pinned(ctx, final, shaHex, func(ctx context.Context) (string, error) {
-		return r.unpack(ctx, shaHex, final)
+		return r.unpack(ctx, shaHex, final, nil)
+	})
+}
+
+// startUnpack begins unpacking a zip that just arrived, from the bytes in
+// hand (no fetch from the object store), unless it is unpacked already;
+// it does not wait. A CodeDir call meanwhile (the settle) joins it.
+func (r *Registry) startUnpack(shaHex string, data []byte) {
+	final := filepath.Join(r.cfg.CodeCacheDir, shaHex)
+	if _, err := os.Stat(final); err == nil {
+		return
+	}
+	done, cancel := context.WithCancel(r.ctx)
+	cancel() // only start the shared unpack; never wait for it
+	_, _ = r.shared(done, shaHex, func(ctx context.Context) (string, error) {
+		return r.unpack(ctx, shaHex, final, data)
 	})
 }
 
@@ -134,10 +149,14 @@ func (r *Registry) shared(ctx context.Context, key string, build func(ctx contex
 	}
 }
 
-// unpack fetches the zip, checks its digest and extracts it into final.
-func (r *Registry) unpack(ctx context.Context, shaHex, final string) (string, error) {
+// unpack fetches the zip (unless data holds it), checks its digest and
+// extracts it into final.
+func (r *Registry) unpack(ctx context.Context, shaHex, final string, data []byte) (string, error) {
 	if _, err := os.Stat(final); err == nil {
 		return final, nil // another process got there
+	}
+	if data != nil {
+		return r.extractTo(shaHex, final, data)
 	}
 	data, err := r.code.GetBytes(ctx, shaHex)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
@@ -149,6 +168,12 @@ func (r *Registry) unpack(ctx context.Context, shaHex, final string) (string, er
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != shaHex {
 		return "", fmt.Errorf("registry: code %s: stored bytes have another digest", shaHex)
 	}
+	return r.extractTo(shaHex, final, data)
+}
+
+// extractTo extracts the zip data (whose digest is shaHex) into final,
+// through a temporary directory renamed into place.
+func (r *Registry) extractTo(shaHex, final string, data []byte) (string, error) {
 	tmp, err := os.MkdirTemp(r.cfg.CodeCacheDir, unpackTempPrefix+shaHex[:16]+"-")
 	if err != nil {
 		return "", fmt.Errorf("registry: unpack %s: %w", shaHex, err)

@@ -57,6 +57,14 @@
 // # Locks
 //
 // mu guards the view; subMu the subscriber list; unpackMu the table of
-// unpacks in progress and the pins of unpacked directories. No two are
-// ever held at once, and subscribers are called with none held.
+// unpacks in progress and the pins of unpacked directories; settleMu the
+// table of settle goroutines. No two are ever held at once (except
+// unpackMu then settleMu in Close), and subscribers are called with none
+// held.
+//
+// # States
+//
+// A new function is Pending and an updated one InProgress until its code
+// is unpacked on the writing node, which then marks it Active and
+// Successful (state.go tells the whole story).
 package registry

@@ -45,14 +45,15 @@ func TestFunctionLifecycle(t *testing.T) {
 	want := lambdaapi.FunctionConfiguration{
 		FunctionName: "hello", FunctionArn: arn, Runtime: "provided.al2023", Role: testRole, Handler: "bootstrap",
 		CodeSize: int64(len(zip1)), Timeout: 3, MemorySize: 128, CodeSha256: base64.StdEncoding.EncodeToString(sum[:]),
-		Version: "$LATEST", TracingConfig: lambdaapi.TracingConfig{Mode: "PassThrough"}, State: "Active",
-		LastUpdateStatus: "Successful", PackageType: "Zip", Architectures: []string{"x86_64"},
+		Version: "$LATEST", TracingConfig: lambdaapi.TracingConfig{Mode: "PassThrough"}, State: "Pending",
+		StateReason: "The function is being created.", StateReasonCode: "Creating", PackageType: "Zip", Architectures: []string{"x86_64"},
 		EphemeralStorage: lambdaapi.EphemeralStorage{Size: 512},
 	}
 	if fc.FunctionName != want.FunctionName || fc.FunctionArn != want.FunctionArn || fc.Runtime != want.Runtime ||
 		fc.Role != want.Role || fc.Handler != want.Handler || fc.CodeSize != want.CodeSize || fc.Timeout != want.Timeout ||
 		fc.MemorySize != want.MemorySize || fc.CodeSha256 != want.CodeSha256 || fc.Version != want.Version ||
 		fc.TracingConfig != want.TracingConfig || fc.State != want.State || fc.LastUpdateStatus != want.LastUpdateStatus ||
+		fc.StateReason != want.StateReason || fc.StateReasonCode != want.StateReasonCode ||
 		fc.PackageType != want.PackageType || !slices.Equal(fc.Architectures, want.Architectures) ||
 		fc.EphemeralStorage != want.EphemeralStorage {
 		t.Fatalf("CreateFunction returned\n%+v\nwant\n%+v", *fc, want)

@@ -17,9 +17,9 @@ import (
 )
 
 // CreateFunction validates the request and its zip, stores the code and
-// creates the function's $LATEST (State Active, LastUpdateStatus
-// Successful at once: there is no asynchronous setup). With Publish it
-// also publishes version 1 and returns that version.
+// creates the function's $LATEST, Pending until its code is readied a
+// few milliseconds later (state.go). With Publish it also publishes
+// version 1 (Pending as well) and returns that version.
 func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunctionRequest) (*lambdaapi.FunctionConfiguration, error) {
 	if req == nil {
 		return nil, lambdaerr.InvalidRequestContent("The request body is missing.")
@@ -86,6 +86,7 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if err := r.storeCode(ctx, zi, zip); err != nil {
 		return nil, err
 	}
+	r.startUnpack(zi.sha256Hex, zip)
 	// A function of the same name deleted half-way (a crash between its
 	// keys) may have left versions or aliases: they must not reappear.
 	if leftovers {
@@ -93,6 +94,7 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 			return nil, err
 		}
 	}
+	markUnsettled(c, true)
 	rec := &functionRecord{Name: name, Config: *c, Tags: maps.Clone(req.Tags)}
 	if _, err := r.put(ctx, functionKey(name), rec, 0); err != nil {
 		if errors.Is(err, errConflict) {
@@ -101,8 +103,9 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 		return nil, err
 	}
 	r.logger.Info("function created", "function", name, "runtime", c.Runtime, "code_size", c.CodeSize)
+	defer r.settleAfterWrite(ctx, name)
 	if req.Publish {
-		return r.publish(ctx, name, "", "", c.RevisionID)
+		return r.publish(ctx, name, "", "", c.RevisionID, true)
 	}
 	return c.configuration(name, VersionLatest, r.functionARN(name)), nil
 }
@@ -384,8 +387,16 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, name string, req *lam
 		return nil, err
 	}
 	mutate := func(rec *functionRecord) error {
+		if err := checkSettled(&rec.Config); err != nil {
+			return err
+		}
 		if req.RevisionID != "" && req.RevisionID != rec.Config.RevisionID {
 			return errRevisionMismatch()
+		}
+		if !req.DryRun {
+			prev := rec.Config.clone()
+			rec.Previous = &prev
+			markUnsettled(&rec.Config, false)
 		}
 		rec.Config.CodeSha256Hex, rec.Config.CodeSize, rec.Config.CodeUnzippedSize = zi.sha256Hex, zi.size, zi.unzippedSize
 		if err := checkUnzippedTotal(&rec.Config); err != nil {
@@ -399,11 +410,14 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, name string, req *lam
 		return nil
 	}
 	if req.DryRun {
-		rec, err := r.readFunction(ctx, fn)
+		var rec *functionRecord
+		err := r.whenSettled(ctx, fn, func() (err error) {
+			if rec, err = r.readFunction(ctx, fn); err != nil {
+				return err
+			}
+			return mutate(rec)
+		})
 		if err != nil {
-			return nil, err
-		}
-		if err := mutate(rec); err != nil {
 			return nil, err
 		}
 		return rec.Config.configuration(fn, VersionLatest, r.functionARN(fn)), nil
@@ -411,13 +425,19 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, name string, req *lam
 	if err := r.storeCode(ctx, zi, req.ZipFile); err != nil {
 		return nil, err
 	}
-	rec, err := r.updateFunction(ctx, fn, mutate)
+	r.startUnpack(zi.sha256Hex, req.ZipFile)
+	var rec *functionRecord
+	err = r.whenSettled(ctx, fn, func() (err error) {
+		rec, err = r.updateFunction(ctx, fn, mutate)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	r.logger.Info("function code updated", "function", fn, "code_size", zi.size)
+	defer r.settleAfterWrite(ctx, fn)
 	if req.Publish {
-		return r.publish(ctx, fn, "", "", rec.Config.RevisionID)
+		return r.publish(ctx, fn, "", "", rec.Config.RevisionID, true)
 	}
 	return rec.Config.configuration(fn, VersionLatest, r.functionARN(fn)), nil
 }
@@ -438,10 +458,29 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, name string,
 			return nil, err
 		}
 	}
-	rec, err := r.updateFunction(ctx, fn, func(rec *functionRecord) error {
+	var rec *functionRecord
+	err = r.whenSettled(ctx, fn, func() (err error) {
+		rec, err = r.updateFunction(ctx, fn, r.configUpdate(ctx, fn, req))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.logger.Info("function configuration updated", "function", fn)
+	defer r.settleAfterWrite(ctx, fn)
+	return rec.Config.configuration(fn, VersionLatest, r.functionARN(fn)), nil
+}
+
+// configUpdate is the change UpdateFunctionConfiguration makes.
+func (r *Registry) configUpdate(ctx context.Context, fn string, req *lambdaapi.UpdateFunctionConfigurationRequest) func(*functionRecord) error {
+	return func(rec *functionRecord) error {
+		if err := checkSettled(&rec.Config); err != nil {
+			return err
+		}
 		if req.RevisionID != "" && req.RevisionID != rec.Config.RevisionID {
 			return errRevisionMismatch()
 		}
+		prev := rec.Config.clone()
 		c := rec.Config.clone()
 		applyConfigUpdate(fn, &c, req)
 		if err := validateConfig(&c, req.Runtime != nil); err != nil {
@@ -459,14 +498,10 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, name string,
 		}
 		c.LastModified = lastModified(time.Now())
 		c.RevisionID = uuid.NewString()
-		rec.Config = c
+		markUnsettled(&c, false)
+		rec.Config, rec.Previous = c, &prev
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	r.logger.Info("function configuration updated", "function", fn)
-	return rec.Config.configuration(fn, VersionLatest, r.functionARN(fn)), nil
 }
 
 func applyConfigUpdate(name string, c *configRecord, req *lambdaapi.UpdateFunctionConfigurationRequest) {

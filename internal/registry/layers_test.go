@@ -362,7 +362,7 @@ func TestFunctionLayers(t *testing.T) {
 	if err != nil || len(uc.Layers) != 0 {
 		t.Fatalf("update to no layers = %+v, %v", uc, err)
 	}
-	tgt, _ = r.Resolve("fn", "")
+	tgt, _ = r.ResolveSettled(ctx, "fn", "")
 	if d, err := r.OptDir(ctx, tgt.Version); err != nil || d != "" {
 		t.Fatalf("OptDir after removing the layers = %q, %v", d, err)
 	}

@@ -74,6 +74,11 @@ func (r *Registry) holdCode(ctx context.Context, sha string) error {
 			case <-t.C:
 			}
 			continue
+		case string(e.Value()) == holdUsed && time.Since(e.Created()) < r.cfg.PruneGrace/4:
+			// Another upload marked it a moment ago: that mark keeps
+			// pruners off for most of a grace still. Rewriting it would
+			// only make concurrent uploads of one zip conflict.
+			return nil
 		default:
 			_, err = r.holds.Update(ctx, sha, []byte(holdUsed), e.Revision())
 		}

@@ -70,6 +70,9 @@ type functionRecord struct {
 	// Reserved is the reserved concurrency; nil means none.
 	Reserved *int              `json:"reserved,omitempty"`
 	Tags     map[string]string `json:"tags,omitempty"`
+	// Previous is the configuration invocations of $LATEST run while an
+	// update is in progress (Config.Updating), as on Lambda; nil otherwise.
+	Previous *configRecord `json:"previous,omitempty"`
 }
 
 // versionRecord is the value of ver.<name>.<n>: an immutable snapshot.
@@ -119,7 +122,20 @@ type configRecord struct {
 	KMSKeyArn        string                   `json:"kmsKeyArn,omitempty"`
 	LastModified     string                   `json:"lastModified"`
 	RevisionID       string                   `json:"revisionId"`
+	// Pending marks a configuration whose code is still being readied
+	// (State Pending): $LATEST after CreateFunction, or a version published
+	// from it. Updating marks $LATEST after an update that is still being
+	// readied (LastUpdateStatus InProgress). Neither is set once settled;
+	// records written before states existed are settled.
+	Pending  bool `json:"pending,omitempty"`
+	Updating bool `json:"updating,omitempty"`
+	// UnsettledAt is when Pending or Updating was set (Unix ms), so that
+	// another node can finish a settle its writer never did.
+	UnsettledAt int64 `json:"unsettledAt,omitempty"`
 }
+
+// unsettled reports whether c is Pending or Updating.
+func (c *configRecord) unsettled() bool { return c.Pending || c.Updating }
 
 // clone returns a deep copy of c.
 func (c configRecord) clone() configRecord {
@@ -184,6 +200,16 @@ func (c *configRecord) configuration(name, version, arn string) *lambdaapi.Funct
 		EphemeralStorage: lambdaapi.EphemeralStorage{Size: c.EphemeralMB},
 		KMSKeyArn:        c.KMSKeyArn,
 		SnapStart:        lambdaapi.SnapStartResponse{ApplyOn: "None", OptimizationStatus: "Off"},
+	}
+	// "Lambda function states": a new function is Pending with no
+	// LastUpdateStatus; an update shows InProgress with the reason AWS
+	// prints (it says "being created" for updates too).
+	switch {
+	case c.Pending:
+		out.State, out.StateReason, out.StateReasonCode = "Pending", reasonCreating, reasonCodeCreating
+		out.LastUpdateStatus = ""
+	case c.Updating:
+		out.LastUpdateStatus, out.LastUpdateStatusReason, out.LastUpdateStatusReasonCode = "InProgress", reasonCreating, reasonCodeCreating
 	}
 	if len(c.Env) > 0 {
 		out.Environment = &lambdaapi.EnvironmentResponse{Variables: maps.Clone(c.Env)}

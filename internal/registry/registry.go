@@ -26,6 +26,18 @@ type Config struct {
 	// CodeCacheDir holds unpacked code, one directory per zip sha256
 	// (e.g. <data-dir>/code). Created if missing.
 	CodeCacheDir string
+	// SettleWait bounds how long an invocation or an update that finds
+	// the function Pending or its update in progress waits for it to
+	// settle before it is refused (or, for an invocation during an
+	// update, runs the previous configuration); 0 means 2 s.
+	SettleWait time.Duration
+	// SettleStale is how long a function may stay unsettled before a node
+	// other than its writer settles it (the writer may have died); 0
+	// means 10 s.
+	SettleStale time.Duration
+	// HoldStates is a test hook: functions whose Description contains
+	// HoldStateMarker never settle.
+	HoldStates bool
 	// AccountConcurrency is the account's concurrency limit, which bounds
 	// reserved concurrency (see PutFunctionConcurrency); 0 means 1000,
 	// Lambda's default quota.
@@ -74,6 +86,9 @@ type Registry struct {
 	kick    chan struct{}
 	storage storageCounters
 
+	settleMu sync.Mutex
+	settling map[string]*settleLoop // guarded by settleMu: the settle goroutine of each function
+
 	// ctx is the registry's own lifetime: the watcher and shared unpacks
 	// run under it; Close cancels it.
 	ctx       context.Context
@@ -91,6 +106,12 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 	}
 	if cfg.CodeCacheDir == "" {
 		return nil, errors.New("registry: code cache directory is required")
+	}
+	if cfg.SettleWait <= 0 {
+		cfg.SettleWait = defaultSettleWait
+	}
+	if cfg.SettleStale <= 0 {
+		cfg.SettleStale = defaultSettleStale
 	}
 	if cfg.AccountConcurrency <= 0 {
 		cfg.AccountConcurrency = defaultAccountConcurrency
@@ -112,6 +133,7 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 		unpacking: make(map[string]*unpackCall),
 		pins:      make(map[string]int),
 		kick:      make(chan struct{}, 1),
+		settling:  make(map[string]*settleLoop),
 		ctx:       rctx,
 		cancel:    cancel,
 	}
@@ -126,12 +148,19 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 	go r.runReclaimer()
 	r.mu.RLock()
 	n := 0
-	for _, f := range r.view.fns {
+	var unsettled []string
+	for name, f := range r.view.fns {
 		if f.rec != nil {
 			n++
 		}
+		if _, ok := r.unsettledSinceLocked(name); ok {
+			unsettled = append(unsettled, name)
+		}
 	}
 	r.mu.RUnlock()
+	for _, name := range unsettled {
+		r.recoverSettle(name)
+	}
 	r.logger.Info("registry ready", "functions", n)
 	return r, nil
 }
@@ -200,6 +229,9 @@ func (r *Registry) applyEntry(e jetstream.KeyValueEntry) {
 		return
 	}
 	r.kickReclaim()
+	if name != "" && (strings.HasPrefix(e.Key(), keyFunctionPrefix) || strings.HasPrefix(e.Key(), keyVersionPrefix)) {
+		r.recoverSettle(name)
+	}
 	r.notify(name)
 }
 
@@ -255,7 +287,9 @@ func (r *Registry) Close() error {
 		// Cancel under unpackMu so that CodeDir never starts an unpack
 		// (wg.Add) after Close began waiting.
 		r.unpackMu.Lock()
+		r.settleMu.Lock()
 		r.cancel()
+		r.settleMu.Unlock()
 		r.unpackMu.Unlock()
 		r.wg.Wait()
 	})

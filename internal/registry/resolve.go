@@ -24,8 +24,13 @@ type Target struct {
 // in-memory view, under a read lock, and allocates only the Target. A
 // function that does not exist is not found under the qualifier given,
 // if any.
+//
+// A Target whose Version is Pending or Updating is not refused here (the
+// name exists); invocations call ResolveSettled for it.
 func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
-	return r.resolve(name, qualifier, "")
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.resolveLocked(name, qualifier, "")
 }
 
 // ResolveInvoke is Resolve for the Invoke operation: a function that does
@@ -33,12 +38,14 @@ func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
 // is how Lambda's Invoke words it (recorded: LocalStack's
 // test_function_name_and_qualifier_validation[function_name_too_long-invoke]).
 func (r *Registry) ResolveInvoke(name, qualifier string) (*Target, error) {
-	return r.resolve(name, qualifier, VersionLatest)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.resolveLocked(name, qualifier, VersionLatest)
 }
 
-// resolve is Resolve; missingQual names a missing function's qualifier
-// when none was given.
-func (r *Registry) resolve(name, qualifier, missingQual string) (*Target, error) {
+// resolveLocked is Resolve with r.mu held (for reading at least);
+// missingQual names a missing function's qualifier when none was given.
+func (r *Registry) resolveLocked(name, qualifier, missingQual string) (*Target, error) {
 	ref, ok := parseFunctionName(name)
 	if !ok {
 		return nil, badFunctionName(name)
@@ -50,8 +57,6 @@ func (r *Registry) resolve(name, qualifier, missingQual string) (*Target, error)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	f := r.view.live(ref.Name)
 	if f == nil {
 		if qual == "" {

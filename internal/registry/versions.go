@@ -30,14 +30,27 @@ func (r *Registry) PublishVersion(ctx context.Context, name string, req *lambdaa
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return r.publish(ctx, fn, req.CodeSha256, req.Description, req.RevisionID)
+	var out *lambdaapi.FunctionConfiguration
+	err = r.whenSettled(ctx, fn, func() (err error) {
+		out, err = r.publish(ctx, fn, req.CodeSha256, req.Description, req.RevisionID, false)
+		return err
+	})
+	return out, err
 }
 
 // publish implements PublishVersion for an already parsed name; the
-// checks are skipped when codeSha or revisionID are empty.
-func (r *Registry) publish(ctx context.Context, name, codeSha, description, revisionID string) (*lambdaapi.FunctionConfiguration, error) {
+// checks are skipped when codeSha or revisionID are empty. Publishing an
+// unsettled $LATEST is refused unless its own write asks for it
+// (CreateFunction or UpdateFunctionCode with Publish: unsettled true);
+// the version is then Pending until it settles.
+func (r *Registry) publish(ctx context.Context, name, codeSha, description, revisionID string, unsettled bool) (*lambdaapi.FunctionConfiguration, error) {
 	var prev *versionRecord // the version $LATEST is unchanged since, if any
 	rec, err := r.casFunction(ctx, name, func(rec *functionRecord) (bool, error) {
+		if !unsettled {
+			if err := checkSettled(&rec.Config); err != nil {
+				return false, err
+			}
+		}
 		if revisionID != "" && revisionID != rec.Config.RevisionID {
 			return false, errRevisionMismatch()
 		}
@@ -74,6 +87,9 @@ func (r *Registry) publish(ctx context.Context, name, codeSha, description, revi
 	}
 	c.LastModified = lastModified(time.Now())
 	c.RevisionID = uuid.NewString()
+	if c.unsettled() {
+		c.Pending, c.Updating = true, false
+	}
 	vr := &versionRecord{Function: name, Version: ver, Config: c}
 	if _, err := r.put(ctx, versionKey(name, ver), vr, 0); err != nil {
 		return nil, fmt.Errorf("registry: publish %s version %s: %w", name, ver, err)

@@ -17,6 +17,9 @@ type view struct {
 	fns    map[string]*fnView
 	layers map[string]*layerView
 	revs   map[string]uint64 // last applied revision per key, deletes included
+	// changed is closed, and replaced, whenever a function or version
+	// record is applied: AwaitSettled waits on it.
+	changed chan struct{}
 }
 
 // fnView is one function as the view holds it. Versions and aliases may
@@ -45,7 +48,7 @@ type aliasView struct {
 }
 
 func newView() *view {
-	return &view{fns: make(map[string]*fnView), layers: make(map[string]*layerView), revs: make(map[string]uint64)}
+	return &view{fns: make(map[string]*fnView), layers: make(map[string]*layerView), revs: make(map[string]uint64), changed: make(chan struct{})}
 }
 
 func (v *view) fn(name string) *fnView {
@@ -82,6 +85,10 @@ func (r *Registry) applyLocked(key string, value []byte, rev uint64, deleted boo
 		return "", r.applyLayerLocked(kind, name, sub, value, deleted)
 	}
 	f := r.view.fn(name)
+	if kind == "fn" || kind == "ver" {
+		close(r.view.changed)
+		r.view.changed = make(chan struct{})
+	}
 	switch kind {
 	case "fn":
 		if deleted {
@@ -95,7 +102,14 @@ func (r *Registry) applyLocked(key string, value []byte, rev uint64, deleted boo
 		f.rec = rec
 		arn := r.functionARN(name)
 		f.latestARN = arn + ":" + VersionLatest
-		f.latest = newVersion(name, arn, VersionLatest, &rec.Config)
+		// While an update is in progress invocations run the previous
+		// configuration ("Lambda function states").
+		if rec.Config.Updating && rec.Previous != nil {
+			f.latest = newVersion(name, arn, VersionLatest, rec.Previous)
+			f.latest.Updating = true
+		} else {
+			f.latest = newVersion(name, arn, VersionLatest, &rec.Config)
+		}
 	case "ver":
 		if deleted {
 			delete(f.versions, sub)
@@ -176,10 +190,19 @@ type Version struct {
 	RevisionID string
 	// DeadLetterTarget is the DeadLetterConfig TargetArn, or "".
 	DeadLetterTarget string
+	// LogFormat is the LoggingConfig's format, "Text" or "JSON";
+	// ApplicationLogLevel its application log level ("" when unset);
+	// LogGroup where its logs go.
+	LogFormat, ApplicationLogLevel, LogGroup string
+	// Pending is set while the version's code is being readied (State
+	// Pending): it cannot be invoked. Updating is set on $LATEST while an
+	// update is in progress: this snapshot is the configuration before
+	// the update, which invocations run until it settles.
+	Pending, Updating bool
 }
 
 func newVersion(name, arn, version string, c *configRecord) *Version {
-	return &Version{
+	v := &Version{
 		FunctionName:     name,
 		FunctionARN:      arn,
 		Version:          version,
@@ -198,7 +221,20 @@ func newVersion(name, arn, version string, c *configRecord) *Version {
 		CodeSize:         c.CodeSize,
 		RevisionID:       c.RevisionID,
 		DeadLetterTarget: c.DeadLetterTarget,
+		Pending:          c.Pending,
+		LogFormat:        "Text",
+		LogGroup:         "/aws/lambda/" + name,
 	}
+	if l := c.Logging; l != nil {
+		if l.LogFormat != "" {
+			v.LogFormat = l.LogFormat
+		}
+		if l.LogGroup != "" {
+			v.LogGroup = l.LogGroup
+		}
+		v.ApplicationLogLevel = l.ApplicationLogLevel
+	}
+	return v
 }
 
 // sortedVersions returns the published version numbers of f in ascending

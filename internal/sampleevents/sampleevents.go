@@ -1,7 +1,7 @@
 // Package sampleevents builds sample events of the common Lambda event
 // sources — SQS, SNS, S3, API Gateway (REST payload 1.0 and HTTP API
-// payload 2.0), Kinesis, DynamoDB Streams and EventBridge scheduled events
-// — for testing handlers, like `sam local generate-event` or the Lambda
+// payload 2.0), Kinesis, DynamoDB Streams, EventBridge scheduled events,
+// SES receipt notifications and CloudWatch Logs subscriptions — for testing handlers, like `sam local generate-event` or the Lambda
 // console's test-event templates.
 //
 // Each source is one function that takes an options struct and returns the

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -122,8 +123,12 @@ func TestGroupRSS(t *testing.T) {
 		{pid: 13, ppid: 1, pgid: 10, rss: 1000}, // orphan still in the group
 		{pid: 20, ppid: 1, pgid: 20, rss: 5000}, // unrelated
 	}
-	if got := tab.groupRSS(10, []int{10}); got != 1111 {
+	got, members := tab.groupRSS(10, []int{10})
+	if got != 1111 {
 		t.Errorf("groupRSS = %d, want 1111", got)
+	}
+	if want := []int{10, 11, 12, 13}; !slices.Equal(members, want) {
+		t.Errorf("groupRSS members = %v, want %v", members, want)
 	}
 }
 
@@ -322,11 +327,48 @@ func TestCgroupV2FreezeKill(t *testing.T) {
 	}
 }
 
-func TestVMHWMOfThisProcess(t *testing.T) {
-	if got := vmHWM(os.Getpid()); got < 1<<20 {
-		t.Fatalf("vmHWM(self) = %d bytes, want at least 1 MiB", got)
+func TestHWMReader(t *testing.T) {
+	var r hwmReader
+	defer r.close()
+	self := r.sum([]int{os.Getpid()})
+	if self < 1<<20 {
+		t.Fatalf("sum(self) = %d bytes, want at least 1 MiB", self)
 	}
-	if got := vmHWM(-1); got != 0 {
-		t.Fatalf("vmHWM(-1) = %d, want 0", got)
+	// Twice the same process counts twice; a missing pid counts 0 and a
+	// descriptor no longer listed is dropped.
+	if got := r.sum([]int{os.Getpid(), os.Getpid(), -1}); got < 2*self {
+		t.Errorf("sum(self, self, -1) = %d, want at least %d", got, 2*self)
+	}
+	if got := r.sum(nil); got != 0 || len(r.fds) != 0 {
+		t.Errorf("sum(nil) = %d with %d descriptors open, want 0 and none", got, len(r.fds))
+	}
+	r.close()
+	if got := r.sum([]int{os.Getpid()}); got != 0 {
+		t.Errorf("sum after close = %d, want 0", got)
+	}
+}
+
+func TestParseHWM(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+	}{
+		{"Name:\tx\nVmPeak:\t 9 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1 kB\n", 2048 << 10},
+		{"Name:\tkthreadd\nState:\tS\n", 0},
+		{"Name:\tx\nVmHWM:\n", 0},
+		{"Name:\tx\nVmHWM:\tbad kB\n", 0},
+	} {
+		if got := parseHWM([]byte(tc.in)); got != tc.want {
+			t.Errorf("parseHWM(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseProcs(t *testing.T) {
+	if got, want := parseProcs([]byte("1\n42\n7\n"), 1), []int{42, 7}; !slices.Equal(got, want) {
+		t.Errorf("parseProcs = %v, want %v", got, want)
+	}
+	if got := parseProcs(nil, 0); len(got) != 0 {
+		t.Errorf("parseProcs(nil) = %v, want none", got)
 	}
 }

@@ -3,13 +3,12 @@
 package sandbox
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -42,10 +41,14 @@ type Process struct {
 	pgid       int         // process group of every command
 	limitBytes uint64      // memory limit enforced by the watcher; 0 = none
 
-	killed    atomic.Bool   // Kill was called; Freeze and Thaw refuse
-	frozen    atomic.Bool   // between a successful Freeze and Thaw
-	watchOOM  atomic.Bool   // the basic-mode watcher killed it for memory
-	watchPeak atomic.Uint64 // basic-mode peak RSS of the tree, bytes
+	killed    atomic.Bool           // Kill was called; Freeze and Thaw refuse
+	frozen    atomic.Bool           // between a successful Freeze and Thaw
+	watchOOM  atomic.Bool           // the basic-mode watcher killed it for memory
+	watchPeak atomic.Uint64         // basic-mode peak RSS of the tree, bytes
+	members   atomic.Pointer[[]int] // basic-mode tree as the watcher last saw it
+
+	hwm     hwmReader     // reads the processes' VmHWM
+	hwmPeak atomic.Uint64 // running maximum of their summed VmHWM, bytes
 
 	// freezeMu serialises Freeze, Thaw, the thaw step of Kill and the
 	// removal of the cgroup.
@@ -122,48 +125,58 @@ func (p *Process) OOMKilled() bool {
 	}
 }
 
-// MaxMemoryUsedBytes returns the peak memory use of the sandbox so far:
-// the cgroup's own peak counter, or the highest RSS sum of the process tree
-// the watcher saw. After Done it is the final value.
+// MaxMemoryUsedBytes returns the peak memory use of the sandbox so far,
+// as REPORT's "Max Memory Used": the running maximum, over the calls to
+// it, of the summed peak resident set sizes (VmHWM) of the sandbox's
+// processes (those in its cgroup without the init in full mode, the
+// process group and the commands' descendants in basic mode), or the
+// sandbox-wide figure if higher (the cgroup's peak charge, or the
+// watcher's highest RSS sum in basic mode). The caller reads it at the end
+// of each invocation. After Done it is the final value.
 func (p *Process) MaxMemoryUsedBytes() uint64 {
 	select {
 	case <-p.done:
 		return p.maxMemory
 	default:
 	}
+	return max(p.sampleResidentPeak(), p.floorPeak())
+}
+
+// floorPeak is the sandbox-wide peak: the cgroup's, or in basic mode the
+// watcher's sampled RSS sum.
+func (p *Process) floorPeak() uint64 {
 	if p.cg != nil {
 		return p.cg.memoryPeak()
 	}
-	// The watcher samples every poll interval, which a short invocation
-	// can fall between; the kernel's high-water mark of the main process
-	// (VmHWM) covers that.
-	peak := p.watchPeak.Load()
-	if hwm := vmHWM(p.pid); hwm > peak {
-		peak = hwm
-	}
-	return peak
+	return p.watchPeak.Load()
 }
 
-// vmHWM returns the peak resident set size of pid from /proc, or 0.
-func vmHWM(pid int) uint64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
+// sampleResidentPeak reads the summed VmHWM of the sandbox's processes
+// now, folds it into the running maximum and returns that maximum.
+func (p *Process) sampleResidentPeak() uint64 {
+	var pids []int
+	if p.cg != nil {
+		pids = p.hwm.procs(p.cg.procsFiles()[0], p.pid)
+	} else {
+		pids = p.rootPIDs()
+		if m := p.members.Load(); m != nil {
+			for _, pid := range *m {
+				if !slices.Contains(pids, pid) {
+					pids = append(pids, pid)
+				}
+			}
+		}
 	}
-	_, rest, ok := bytes.Cut(b, []byte("VmHWM:"))
-	if !ok {
-		return 0
+	sum := p.hwm.sum(pids)
+	for {
+		old := p.hwmPeak.Load()
+		if sum <= old {
+			return old
+		}
+		if p.hwmPeak.CompareAndSwap(old, sum) {
+			return sum
+		}
 	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	fields := bytes.Fields(line) // "1234", "kB"
-	if len(fields) == 0 {
-		return 0
-	}
-	kb, err := strconv.ParseUint(string(fields[0]), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return kb << 10
 }
 
 // Freeze stops every process of the sandbox and returns once they are
@@ -384,7 +397,8 @@ func (p *Process) sampleMemory(tab procTable) {
 		p.cg.sampleMemory()
 		return
 	}
-	rss := tab.groupRSS(p.pgid, p.rootPIDs())
+	rss, members := tab.groupRSS(p.pgid, p.rootPIDs())
+	p.members.Store(&members)
 	for {
 		old := p.watchPeak.Load()
 		if rss <= old || p.watchPeak.CompareAndSwap(old, rss) {
@@ -411,7 +425,8 @@ func (p *Process) rootPIDs() []int {
 func (p *Process) setResult(reason string, oom bool, maxMemory uint64) {
 	p.exitReason = reason
 	p.oomKilled = oom
-	p.maxMemory = maxMemory
+	p.maxMemory = max(maxMemory, p.hwmPeak.Load())
+	p.hwm.close()
 }
 
 // formatWaitStatus renders a wait status as os.ProcessState.String does,

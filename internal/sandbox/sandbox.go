@@ -147,6 +147,44 @@ type Status struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Describe says what s means for a person, in one line: "namespaces,
+// cgroup v1 (memory limit and freezer), uid 65534, network egress".
+func (s Status) Describe() string {
+	var parts []string
+	if s.Namespaces {
+		parts = append(parts, "own namespaces (mount, pid, ipc, uts, network)")
+	} else {
+		parts = append(parts, "no namespaces (a process group per function)")
+	}
+	mem := "memory limit by a watcher"
+	if s.MemoryEnforcement == "cgroup" {
+		mem = "memory limit by the cgroup"
+	}
+	freeze := "freezing by SIGSTOP"
+	if s.Freezer == "cgroup" {
+		freeze = "freezing by the cgroup freezer"
+	}
+	if s.CgroupVersion != "" {
+		parts = append(parts, "cgroup "+s.CgroupVersion+" ("+mem+", "+freeze+")")
+	} else {
+		parts = append(parts, mem, freeze)
+	}
+	parts = append(parts, fmt.Sprintf("functions run as uid %d", s.RunAsUID))
+	switch s.Network {
+	case "egress":
+		parts = append(parts, "network: outbound only")
+	case "isolated":
+		parts = append(parts, "network: none")
+	case "host":
+		parts = append(parts, "network: the host's")
+	}
+	out := strings.Join(parts, ", ")
+	if s.Reason != "" {
+		out += "; " + s.Reason
+	}
+	return out
+}
+
 // Layout is the set of paths a sandbox's processes see. In full mode they
 // are the fixed Lambda paths; in basic mode they are the host paths of the
 // [Spec].

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -373,6 +374,35 @@ func TestMemoryLimitKills(t *testing.T) {
 	})
 }
 
+// TestMaxMemoryUsedSumsProcesses checks that the peak is the summed
+// resident peak of every process of the sandbox, and that it outlives them.
+func TestMaxMemoryUsedSumsProcesses(t *testing.T) {
+	const holdMB = 30
+	forEachLevel(t, func(t *testing.T, m *Manager) {
+		s, out := newSpec(t, m, "hold", strconv.Itoa(holdMB))
+		extraOut := &syncBuffer{}
+		s.Extras = []Command{{Path: s.Main.Path, Args: []string{"hold", strconv.Itoa(holdMB)}, Env: s.Main.Env, Stdout: extraOut}}
+		p := start(t, m, s)
+		waitFor(t, 10*time.Second, func() error {
+			if !strings.Contains(out.String(), "held") || !strings.Contains(extraOut.String(), "held") {
+				return errors.New("not both held yet")
+			}
+			return nil
+		})
+		want := uint64(2 * holdMB << 20)
+		if got := p.MaxMemoryUsedBytes(); got < want {
+			t.Errorf("MaxMemoryUsedBytes while running = %d MiB, want at least %d MiB", got>>20, want>>20)
+		}
+		if err := p.Kill(); err != nil {
+			t.Fatalf("Kill: %v", err)
+		}
+		waitDone(t, p, 10*time.Second)
+		if got := p.MaxMemoryUsedBytes(); got < want {
+			t.Errorf("MaxMemoryUsedBytes after exit = %d MiB, want at least %d MiB", got>>20, want>>20)
+		}
+	})
+}
+
 func TestKillFrozenProcess(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, m *Manager) {
 		s, out := newSpec(t, m, "count")
@@ -643,6 +673,38 @@ func BenchmarkFreezeThaw(b *testing.B) {
 			b.ReportMetric(float64(thaw.Nanoseconds())/float64(b.N), "thaw-ns/op")
 		})
 	}
+}
+
+// BenchmarkMaxMemoryUsed measures the per-invocation cost of reading the
+// REPORT memory figure of a running sandbox with two processes.
+func BenchmarkMaxMemoryUsed(b *testing.B) {
+	for _, level := range levels {
+		b.Run(string(level), func(b *testing.B) {
+			m := newManager(b, level)
+			s, _ := newSpec(b, m, "sleep")
+			s.Main.Stdout, s.Main.Stderr = nil, nil
+			s.Extras = []Command{{Path: s.Main.Path, Args: []string{"sleep"}, Env: s.Main.Env}}
+			p := start(b, m, s)
+			// CPU time is reported besides wall time, which a loaded
+			// machine inflates.
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if p.MaxMemoryUsedBytes() == 0 {
+					b.Fatal("MaxMemoryUsedBytes = 0")
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the user and system CPU time of this process so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkStartToExit measures the sandbox overhead of a cold start: Start

@@ -192,8 +192,9 @@ func parseStat(pid int, b []byte, pageSize uint64) (procEntry, bool) {
 }
 
 // groupRSS sums the RSS of every process in process group pgid and of
-// every descendant of roots (which catches children that left the group).
-func (t procTable) groupRSS(pgid int, roots []int) uint64 {
+// every descendant of roots (which may have left the group), and returns
+// those processes' pids.
+func (t procTable) groupRSS(pgid int, roots []int) (uint64, []int) {
 	in := make(map[int]bool, 8)
 	for _, r := range roots {
 		in[r] = true
@@ -209,10 +210,12 @@ func (t procTable) groupRSS(pgid int, roots []int) uint64 {
 		}
 	}
 	var sum uint64
+	members := make([]int, 0, len(in))
 	for _, e := range t {
 		if in[e.pid] {
 			sum += e.rss
+			members = append(members, e.pid)
 		}
 	}
-	return sum
+	return sum, members
 }

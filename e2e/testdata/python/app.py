@@ -32,6 +32,12 @@ def handler(event, context):
         return None
     if action == "exit":
         sys.exit(3)
+    if action == "basicconfig":
+        # The well-known Lambda trait: the runtime's handler is already on
+        # the root logger, so basicConfig does nothing.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s - %(levelname)s - %(message)s")
+        logging.info("hello world")
+        return {"root_level": logging.getLevelName(logging.getLogger().level)}
 
     print("print from handler", event.get("tag"))
     print("two\nlines")

@@ -8,10 +8,15 @@ nothing, as on Lambda). Its records use Lambda's text format
     [INFO]\\t2024-01-01T00:00:00.123Z\\t<request id>\\t<message>
 
 or, with AWS_LAMBDA_LOG_FORMAT=JSON, Lambda's JSON lines {"timestamp",
-"level", "message", "logger", "requestId", ...}. The root level comes from
-AWS_LAMBDA_LOG_LEVEL (TRACE means DEBUG). Deviation: without it the level
-is INFO, where Lambda leaves Python's WARNING for text logs, so
-logging.info shows up without a setLevel call. The handler sets
+"level", "message", "logger", "requestId", ...}. As in Lambda's runtime
+(awslambdaric's bootstrap, _setup_logging), the root level is set only
+when AWS_LAMBDA_LOG_LEVEL names a level (TRACE means DEBUG, WARN
+WARNING, FATAL CRITICAL): Lambda sets it with the JSON format (INFO
+unless configured otherwise), so JSON logs show logging.info; with the
+Text format it is unset and the root logger stays at Python's WARNING,
+so logging.info prints nothing until the function sets a level (and
+logging.basicConfig(level=...), finding the handler, changes nothing).
+The handler sets
 record.aws_request_id, so a formatter the function installs on it may use
 %(aws_request_id)s as on Lambda. Lambda writes each record as one frame to
 its log daemon; here a record is one line: the newlines inside it (a
@@ -247,8 +252,7 @@ def setup():
     global _JSON
     _JSON = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
-    if level == "TRACE":
-        level = "DEBUG"
+    level = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}.get(level, level)
 
     out = TaggedStream(1, sys.stdout, "<stdout>")
     sys.stdout = out
@@ -260,7 +264,8 @@ def setup():
     handler.addFilter(_RequestIDFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(level if isinstance(logging.getLevelName(level), int) and level else logging.INFO)
+    if level and isinstance(logging.getLevelName(level), int):
+        root.setLevel(level)
     return out
 
 

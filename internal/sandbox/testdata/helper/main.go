@@ -39,6 +39,8 @@ func main() {
 		}
 	case "alloc":
 		alloc(atoi(os.Args[2]))
+	case "hold":
+		hold(atoi(os.Args[2]))
 	case "exit":
 		os.Exit(atoi(os.Args[2]))
 	case "exit-after":
@@ -113,6 +115,17 @@ func tryWrite(path string) string {
 		return "error"
 	}
 	return "ok"
+}
+
+// hold allocates and touches mb, says "held" and keeps it until killed.
+func hold(mb int) {
+	b := make([]byte, mb<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	fmt.Println("held")
+	sleepForever()
+	runtime.KeepAlive(b)
 }
 
 // alloc allocates and touches stepMB every 10 ms until it is killed.
