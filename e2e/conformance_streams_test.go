@@ -105,19 +105,25 @@ func esmScenarios() []scenario {
 	}
 }
 
+// kinesisNotFound is Kinesis's ResourceNotFoundException: status 400,
+// like every Kinesis error (recorded: test_cbor_exceptions asserts it).
+func kinesisNotFound(msg string) want {
+	return want{Status: 400, Code: "ResourceNotFoundException", Msg: msg}
+}
+
 // kinesisScenarios: the Kinesis API on built-in streams.
 func kinesisScenarios() []scenario {
 	return []scenario{
-		{name: "kinesis/describe_summary/missing", source: srcKinesis + "test_cbor_exceptions (cbor-error)",
+		{name: "kinesis/describe_summary/missing", source: srcKinesis + "test_cbor_exceptions (cbor-error; the test asserts status 400, Kinesis's status for every error)",
 			run: func(e *confEnv) outcome {
 				return e.sdk(e.k.DescribeStreamSummary(e.ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("wrong-stream-name")}))
 			},
-			want: notFound("Stream wrong-stream-name under account 111111111111 not found.")},
-		{name: "kinesis/put_record/missing", source: srcKinesis + "test_cbor_exceptions (same error for every operation on a missing stream)",
+			want: kinesisNotFound("Stream wrong-stream-name under account 111111111111 not found.")},
+		{name: "kinesis/put_record/missing", source: srcKinesis + "test_cbor_exceptions (same error for every operation on a missing stream, status 400)",
 			run: func(e *confEnv) outcome {
 				return e.sdk(e.k.PutRecord(e.ctx, &kinesis.PutRecordInput{StreamName: aws.String("wrong-stream-name"), PartitionKey: aws.String("1"), Data: []byte("x")}))
 			},
-			want: notFound("Stream wrong-stream-name under account 111111111111 not found.")},
+			want: kinesisNotFound("Stream wrong-stream-name under account 111111111111 not found.")},
 		{name: "kinesis/create/on_demand_shards", source: srcKinesis + "test_create_stream_without_shard_count (four shards)",
 			run: func(e *confEnv) outcome {
 				must(e.t, "create", e.sdk(e.k.CreateStream(e.ctx, &kinesis.CreateStreamInput{StreamName: aws.String("conf-ondemand")})))

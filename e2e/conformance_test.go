@@ -405,8 +405,10 @@ func prune(v any) any {
 }
 
 var (
-	uuidRE    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	normalise = strings.NewReplacer("arn:aws:", "arn:<partition>:", "000000000000", "111111111111", "us-east-1", "<region>")
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	// A shard id is no account: "shardId-000000000000" is kept as it is
+	// (the Replacer tries its pairs in order at each position).
+	normalise = strings.NewReplacer("shardId-000000000000", "shardId-000000000000", "arn:aws:", "arn:<partition>:", "000000000000", "111111111111", "us-east-1", "<region>")
 )
 
 func norm(s string) string { return uuidRE.ReplaceAllString(normalise.Replace(s), "<uuid>") }

@@ -39,6 +39,7 @@ func TestEventInvokeConfigWithTheAWSCLI(t *testing.T) {
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "eic-fn", fnOpts{})
+	createTestFunction(t, c, "eic-recorder", fnOpts{}) // a function destination must exist
 	const (
 		arn      = "arn:aws:lambda:us-east-1:000000000000:function:eic-fn"
 		queue    = "arn:aws:sqs:us-east-1:000000000000:eic-failures"

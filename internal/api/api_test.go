@@ -120,7 +120,7 @@ func TestErrorWireShape(t *testing.T) {
 		},
 		{
 			golden: "function_version_invalid", method: "GET", target: "/2015-03-31/functions/?FunctionVersion=all",
-			status: 400, typ: "InvalidParameterValueException",
+			status: 400, typ: "ValidationException",
 		},
 		{
 			golden: "create_field_wrong_type", method: "POST", target: "/2015-03-31/functions", body: `{"FunctionName":5}`,
@@ -455,7 +455,7 @@ func TestInvokeDryRun(t *testing.T) {
 	}
 
 	rec = f.do(t, "POST", "/2015-03-31/functions/nope/invocations", nil, "X-Amz-Invocation-Type", "DryRun")
-	wantError(t, rec, 404, "ResourceNotFoundException", "Function not found: "+fnARN+"nope")
+	wantError(t, rec, 404, "ResourceNotFoundException", "Function not found: "+fnARN+"nope:$LATEST")
 }
 
 // countingReader is an endless body that counts what was read from it.

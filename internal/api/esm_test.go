@@ -65,7 +65,7 @@ func TestEventSourceMappingRoutes(t *testing.T) {
 	wantError(t, rec, http.StatusConflict, "ResourceConflictException",
 		`An event source mapping with SQS arn (" `+source+` ") and function (" fn ") already exists. Please update or delete the existing mapping with UUID `+created.UUID)
 	rec = f.doJSON(t, "POST", path, map[string]any{"FunctionName": "missing", "EventSourceArn": source})
-	wantError(t, rec, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+fnARN+"missing")
+	wantError(t, rec, http.StatusBadRequest, "InvalidParameterValueException", "Function does not exist")
 	rec = f.doJSON(t, "POST", path, map[string]any{"FunctionName": "fn", "EventSourceArn": source, "BatchSize": 100})
 	wantError(t, rec, http.StatusBadRequest, "InvalidParameterValueException", "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 	rec = f.doJSON(t, "POST", path, map[string]any{"FunctionName": "fn", "EventSourceArn": source, "BatchSize": 0})

@@ -28,6 +28,7 @@ var lastModifiedNumberRE = regexp.MustCompile(`"LastModified":\d+(\.\d+)?`)
 func TestEventInvokeConfigWireShape(t *testing.T) {
 	f := newFixture(t)
 	f.mustCreate(t, "fn")
+	f.mustCreate(t, "rec") // a function destination must exist
 	tests := []struct {
 		golden string
 		method string

@@ -53,7 +53,9 @@ func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) error {
 	case "ALL":
 		all = true
 	default:
-		return lambdaerr.InvalidParameterValue("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", q.Get("FunctionVersion"))
+		// A ValidationException, as Lambda answers (recorded:
+		// test_list_functions, list_functions_invalid_functionversion).
+		return lambdaerr.Validation("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", q.Get("FunctionVersion"))
 	}
 	out, err := s.deps.Registry.ListFunctions(r.Context(), q.Get("Marker"), n, all)
 	if err != nil {

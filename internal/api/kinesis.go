@@ -28,6 +28,9 @@ const (
 	maxKinesisBody = 8 << 20
 	// maxListShards is ListShards' largest MaxResults.
 	maxListShards = 10000
+	// onDemandShards is how many shards CreateStream without a
+	// ShardCount makes: an on-demand stream starts with four.
+	onDemandShards = 4
 )
 
 // StreamService is the built-in stream store (internal/stream); see
@@ -230,7 +233,10 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 	switch op {
 	case "CreateStream":
 		req := in.(*createStreamInput)
-		shards := 0
+		// Without a ShardCount, Kinesis makes an on-demand stream, which
+		// starts with four shards (recorded: LocalStack's
+		// test_create_stream_without_shard_count).
+		shards := onDemandShards
 		if req.ShardCount != nil {
 			if shards = *req.ShardCount; shards < 1 {
 				return nil, kinErr("ValidationException", "1 validation error detected: Value '%d' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1", shards)

@@ -115,7 +115,14 @@ func (m *Mapping) Configuration(state string) *lambdaapi.EventSourceMappingConfi
 		State:                          state,
 		StateTransitionReason:          lambdaapi.ESMReasonUserInitiated,
 	}
+	// The mapping's ARN is in the function's region and account:
+	// arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID.
+	if prefix, _, ok := strings.Cut(m.FunctionArn, ":function:"); ok {
+		c.EventSourceMappingArn = prefix + ":event-source-mapping:" + m.UUID
+	}
 	if m.Stream != "" {
+		c.StateTransitionReason = lambdaapi.ESMReasonUserAction
+		c.DestinationConfig = &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.EventDestination{}}
 		c.StartingPosition = m.StartingPosition
 		if m.StartingTimestamp != nil {
 			ts := float64(m.StartingTimestamp.UnixMilli()) / 1000
@@ -249,7 +256,9 @@ func parseSource(arn, region, account string) (queueName, streamName string, err
 // returns the queue's name.
 func parseQueue(arn, region, account string) (string, error) {
 	if arn == "" {
-		return "", lambdaerr.InvalidParameterValue("Unrecognized event source, must be an SQS queue ARN (arn:aws:sqs:%s:%s:NAME) of a built-in queue.", region, account)
+		// Lambda's words (recorded: test_event_source_mapping_exceptions,
+		// create_no_event_source_arn).
+		return "", lambdaerr.InvalidParameterValue("Unrecognized event source.")
 	}
 	r, a, name, err := queue.ParseARN(arn)
 	if err != nil {

@@ -188,12 +188,35 @@ func (s *Service) resolveFunction(name string) (fn, qualifier, arn, role string,
 	}
 	t, err := s.deps.Resolver.Resolve(name, "")
 	if err != nil {
+		if lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			// 400, not 404 (recorded: test_event_source_mapping_exceptions,
+			// create_unknown_params).
+			return "", "", "", "", lambdaerr.InvalidParameterValue("Function does not exist").WithCause(err)
+		}
 		return "", "", "", "", err
 	}
 	if t.Version != nil {
 		role = t.Version.Role
 	}
 	return ref.Name, ref.Qualifier, t.InvokedARN, role, nil
+}
+
+// checkMappingDestination refuses a DestinationConfig a mapping cannot
+// have: any for a queue (Lambda's words; recorded:
+// test_event_source_mapping_exceptions, destination_config_failure) and,
+// on this server, an OnFailure destination for a stream (an empty one,
+// as Lambda shows the default, is accepted).
+func checkMappingDestination(dc *lambdaapi.DestinationConfig, isStream bool) error {
+	if dc == nil {
+		return nil
+	}
+	if !isStream {
+		return lambdaerr.InvalidParameterValue("Unsupported DestinationConfig parameter for given event source mapping type.")
+	}
+	if (dc.OnFailure != nil && dc.OnFailure.Destination != "") || (dc.OnSuccess != nil && dc.OnSuccess.Destination != "") {
+		return lambdaerr.InvalidParameterValue("DestinationConfig of a stream mapping is not supported by this server: a batch that runs out of retries or age is skipped and logged.")
+	}
+	return nil
 }
 
 // setStart sets a stream mapping's StartingPosition, which Lambda
@@ -334,6 +357,9 @@ func (s *Service) Create(ctx context.Context, req *lambdaapi.CreateEventSourceMa
 		BatchSize:      DefaultBatchSize,
 		Enabled:        true,
 		LastModified:   s.now().UTC(),
+	}
+	if err := checkMappingDestination(req.DestinationConfig, streamName != ""); err != nil {
+		return nil, err
 	}
 	if streamName != "" {
 		m.BatchSize, m.MaxRetry, m.MaxRecordAge, m.Parallelization = DefaultStreamBatchSize, -1, -1, 1

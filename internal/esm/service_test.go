@@ -123,7 +123,10 @@ func TestCreateValidates(t *testing.T) {
 		wantMsg  string
 	}{
 		{"no function", lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr(queueARN("q"))}, lambdaerr.TypeValidation, "'functionName'"},
-		{"unknown function", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("nope"), EventSourceArn: ptr(queueARN("q"))}, lambdaerr.TypeResourceNotFound, "Function not found"},
+		{"unknown function", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("nope"), EventSourceArn: ptr(queueARN("q"))}, lambdaerr.TypeInvalidParameterValue, "Function does not exist"},
+		{"a destination for a queue", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("nope"), EventSourceArn: ptr(queueARN("q")),
+			DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.EventDestination{Destination: queueARN("dlq")}}},
+			lambdaerr.TypeInvalidParameterValue, "Unsupported DestinationConfig parameter for given event source mapping type."},
 		{"no source", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn")}, lambdaerr.TypeInvalidParameterValue, "Unrecognized event source"},
 		{"kinesis", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr("arn:aws:kinesis:us-east-1:000000000000:stream/s")}, lambdaerr.TypeInvalidParameterValue, "Value null at 'startingPosition'"},
 		{"another account", lambdaapi.CreateEventSourceMappingRequest{FunctionName: ptr("fn"), EventSourceArn: ptr("arn:aws:sqs:us-east-1:123456789012:q")}, lambdaerr.TypeInvalidParameterValue, "built-in queues are in region us-east-1"},

@@ -161,6 +161,9 @@ func TestCreateStreamMappingValidates(t *testing.T) {
 			r.FunctionResponseTypes = ptr([]string{lambdaapi.ReportBatchItemFailures})
 		}, lambdaerr.TypeInvalidParameterValue, "not supported for built-in streams"},
 		{"queue with a starting position", func(r *lambdaapi.CreateEventSourceMappingRequest) { r.EventSourceArn = ptr(queueARN("q")) }, lambdaerr.TypeInvalidParameterValue, "apply to streams only"},
+		{"an OnFailure destination", func(r *lambdaapi.CreateEventSourceMappingRequest) {
+			r.DestinationConfig = &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.EventDestination{Destination: queueARN("dlq")}}
+		}, lambdaerr.TypeInvalidParameterValue, "DestinationConfig of a stream mapping is not supported by this server"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := base()
@@ -181,6 +184,12 @@ func TestCreateStreamMappingValidates(t *testing.T) {
 	if c.BatchSize != 100 || c.StartingPosition != "TRIM_HORIZON" || *c.MaximumRetryAttempts != -1 || *c.MaximumRecordAgeInSeconds != -1 ||
 		*c.ParallelizationFactor != 1 || *c.BisectBatchOnFunctionError || c.State != lambdaapi.ESMStateCreating {
 		t.Fatalf("defaults: %+v", c)
+	}
+	// A stream mapping's reason, ARN and empty OnFailure, as Lambda shows
+	// them (recorded: LocalStack's Kinesis integration snapshot).
+	if c.StateTransitionReason != "User action" || c.DestinationConfig == nil || c.DestinationConfig.OnFailure == nil ||
+		c.DestinationConfig.OnFailure.Destination != "" || c.EventSourceMappingArn != "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:"+c.UUID {
+		t.Fatalf("stream mapping reason, destination, ARN: %q %+v %q", c.StateTransitionReason, c.DestinationConfig, c.EventSourceMappingArn)
 	}
 	_, err = h.svc.Create(t.Context(), &req)
 	if le, ok := lambdaerr.As(err); !ok || le.Type != lambdaerr.TypeResourceConflict || !strings.Contains(le.Message, "provided mapping already exists") {

@@ -33,7 +33,9 @@ const (
 
 // Resolver finds the version an invocation runs.
 type Resolver interface {
-	Resolve(name, qualifier string) (*registry.Target, error)
+	// ResolveInvoke finds the target; a function that does not exist is
+	// not found under the qualifier given, $LATEST if none.
+	ResolveInvoke(name, qualifier string) (*registry.Target, error)
 	// ResolveSettled resolves again once a Pending or Updating version
 	// has settled (waiting a bounded time); a version still Pending is
 	// Lambda's 409.
@@ -115,7 +117,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	default:
 		return nil, lambdaerr.InvalidParameterValue("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", req.LogType)
 	}
-	target, err := s.resolver.Resolve(req.FunctionName, req.Qualifier)
+	target, err := s.resolver.ResolveInvoke(req.FunctionName, req.Qualifier)
 	if err == nil && (target.Version.Pending || target.Version.Updating) {
 		target, err = s.resolver.ResolveSettled(ctx, req.FunctionName, req.Qualifier)
 	}
@@ -133,7 +135,7 @@ func (s *Service) Invoke(ctx context.Context, req *Request) (*Response, error) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	} else if !json.Valid(payload) {
-		return nil, lambdaerr.InvalidRequestContent("Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value")
+		return nil, errPayloadNotJSON(payload)
 	}
 	requestID := req.RequestID
 	if requestID == "" {

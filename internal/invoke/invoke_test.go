@@ -41,7 +41,7 @@ type fakeResolver struct {
 	calls int
 }
 
-func (r *fakeResolver) Resolve(name, qualifier string) (*registry.Target, error) {
+func (r *fakeResolver) ResolveInvoke(name, qualifier string) (*registry.Target, error) {
 	r.mu.Lock()
 	r.calls++
 	r.mu.Unlock()
@@ -52,7 +52,7 @@ func (r *fakeResolver) Resolve(name, qualifier string) (*registry.Target, error)
 }
 
 func (r *fakeResolver) ResolveSettled(ctx context.Context, name, qualifier string) (*registry.Target, error) {
-	return r.Resolve(name, qualifier)
+	return r.ResolveInvoke(name, qualifier)
 }
 
 // fakeRunner records requests and answers with result or err.
@@ -333,8 +333,9 @@ func TestInvokePayloadRules(t *testing.T) {
 		{name: "a JSON number is a valid payload", payload: []byte(`42`), wantPayload: []byte(`42`)},
 		{name: "JSON null is a valid payload", payload: []byte(`null`), wantPayload: []byte(`null`)},
 		{
-			name: "text that is not JSON is refused", payload: []byte("hello"),
-			wantType: lambdaerr.TypeInvalidRequestContent, wantStatus: 400, wantMsg: invalidJSONMsg,
+			name: "text that is not JSON is refused with Jackson's words, as Lambda's", payload: []byte("hello"),
+			wantType: lambdaerr.TypeInvalidRequestContent, wantStatus: 400,
+			wantMsg: "Could not parse request body into json: Could not parse payload into json: Unrecognized token 'hello': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 6]",
 		},
 		{
 			name: "truncated JSON is refused", payload: []byte(`{"a":`),
@@ -467,7 +468,7 @@ func TestInvokeDryRun(t *testing.T) {
 	})
 	t.Run("still validates the payload", func(t *testing.T) {
 		f := newFixture(t)
-		_, err := f.svc.Invoke(t.Context(), &Request{FunctionName: "fn", InvocationType: "DryRun", Payload: []byte("nope")})
+		_, err := f.svc.Invoke(t.Context(), &Request{FunctionName: "fn", InvocationType: "DryRun", Payload: []byte("{nope")})
 		wantLambdaErr(t, err, lambdaerr.TypeInvalidRequestContent, 400,
 			"Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value")
 	})

@@ -17,7 +17,11 @@ const (
 	ESMStateUpdating  = "Updating"
 	ESMStateDeleting  = "Deleting"
 
+	// ESMReasonUserInitiated is the reason of a queue mapping;
+	// ESMReasonUserAction the reason of a stream mapping (recorded:
+	// LocalStack's Lambda SQS and Kinesis integration snapshots).
 	ESMReasonUserInitiated = "USER_INITIATED"
+	ESMReasonUserAction    = "User action"
 
 	// ReportBatchItemFailures is the only FunctionResponseTypes value.
 	ReportBatchItemFailures = "ReportBatchItemFailures"
@@ -37,6 +41,9 @@ type CreateEventSourceMappingRequest struct {
 	StartingPosition *string `json:"StartingPosition,omitempty"`
 	// StartingPositionTimestamp is AT_TIMESTAMP's start, epoch seconds.
 	StartingPositionTimestamp *float64 `json:"StartingPositionTimestamp,omitempty"`
+	// DestinationConfig is where a stream mapping sends records of
+	// batches it gave up on; queue mappings have none.
+	DestinationConfig *DestinationConfig `json:"DestinationConfig,omitempty"`
 }
 
 // StreamMappingOptions are the members of Create and Update that apply to
@@ -64,6 +71,7 @@ type UpdateEventSourceMappingRequest struct {
 // fraction, as Lambda sends it.
 type EventSourceMappingConfiguration struct {
 	UUID                           string   `json:"UUID"`
+	EventSourceMappingArn          string   `json:"EventSourceMappingArn"`
 	EventSourceArn                 string   `json:"EventSourceArn"`
 	FunctionArn                    string   `json:"FunctionArn"`
 	BatchSize                      int      `json:"BatchSize"`
@@ -81,6 +89,9 @@ type EventSourceMappingConfiguration struct {
 	BisectBatchOnFunctionError *bool    `json:"BisectBatchOnFunctionError,omitempty"`
 	MaximumRetryAttempts       *int     `json:"MaximumRetryAttempts,omitempty"`
 	TumblingWindowInSeconds    *int     `json:"TumblingWindowInSeconds,omitempty"`
+	// DestinationConfig is set for stream mappings: {"OnFailure": {}}
+	// when no destination is configured, as Lambda shows it.
+	DestinationConfig *DestinationConfig `json:"DestinationConfig,omitempty"`
 }
 
 // ListEventSourceMappingsResponse is ListEventSourceMappings' answer.

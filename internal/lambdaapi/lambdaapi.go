@@ -160,6 +160,17 @@ type FunctionConfiguration struct {
 	EphemeralStorage           EphemeralStorage     `json:"EphemeralStorage"`
 	LoggingConfig              *LoggingConfig       `json:"LoggingConfig,omitempty"`
 	KMSKeyArn                  string               `json:"KMSKeyArn,omitempty"`
+	SnapStart                  SnapStartResponse    `json:"SnapStart"`
+}
+
+// SnapStartResponse is a function's SnapStart setting as Lambda reports
+// it. updraft has no SnapStart, so it is always {"ApplyOn": "None",
+// "OptimizationStatus": "Off"}, which is what Lambda reports for a
+// function without it (recorded: LocalStack's test_function_arns,
+// create-function-arn-response).
+type SnapStartResponse struct {
+	ApplyOn            string `json:"ApplyOn"`
+	OptimizationStatus string `json:"OptimizationStatus"`
 }
 
 // FunctionCodeLocation is the Code member of GetFunction.

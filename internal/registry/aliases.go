@@ -6,6 +6,8 @@ import (
 	"maps"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -69,7 +71,9 @@ func (r *Registry) GetAlias(ctx context.Context, name, alias string) (*lambdaapi
 	}
 	av := f.aliases[alias]
 	if av == nil {
-		return nil, r.errAliasNotFound(fn, alias)
+		// GetAlias words it differently from UpdateAlias (recorded:
+		// test_notfound_and_invalid_routingconfigs, alias_does_not_exist_esc).
+		return nil, lambdaerr.ResourceNotFound("Cannot find alias arn: %s:%s", r.functionARN(fn), alias)
 	}
 	return av.rec.aliasConfiguration(av.arn), nil
 }
@@ -137,7 +141,7 @@ func (r *Registry) UpdateAlias(ctx context.Context, name, alias string, req *lam
 	return nil, r.errBusy(fn)
 }
 
-// DeleteAlias deletes an alias.
+// DeleteAlias deletes an alias; one that does not exist is no error.
 func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
 	fn, err := r.parseUnqualified(name)
 	if err != nil {
@@ -152,7 +156,9 @@ func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
 		return err
 	}
 	if e == nil {
-		return r.errAliasNotFound(fn, alias)
+		// Deleting an alias that is not there succeeds, as on Lambda
+		// (recorded: test_non_existent_alias_deletion, 204).
+		return nil
 	}
 	// The alias's async configuration first: if this stops half-way the
 	// alias still exists and a retry finishes the job.
@@ -219,9 +225,18 @@ func validateAliasTarget(version, description string, weights map[string]float64
 		v.add("Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)", version)
 	}
 	v.maxLen("description", description, maxDescriptionLen)
-	for ver, w := range weights {
+	// Lambda's model constraints on the map, quoting it as Java prints
+	// it ({2=2.0}; recorded: test_notfound_and_invalid_routingconfigs).
+	for ver := range weights {
+		if !isAllDigits(ver) || len(ver) > 1024 {
+			v.add("Value '%s' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]", javaMap(weights))
+			break
+		}
+	}
+	for _, w := range weights {
 		if math.IsNaN(w) || w < 0 || w > 1 {
-			v.add("Value '{%s=%v}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]", ver, w)
+			v.add("Value '%s' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]", javaMap(weights))
+			break
 		}
 	}
 	if err := v.err(); err != nil {
@@ -237,11 +252,8 @@ func validateAliasTarget(version, description string, weights map[string]float64
 		return lambdaerr.InvalidParameterValue("$LATEST is not supported for an alias pointing to more than 1 version")
 	}
 	for ver := range weights {
-		if !isVersionNumber(ver) {
-			return lambdaerr.InvalidParameterValue("Invalid function version %s. Function version %s must be a published version number.", ver, ver)
-		}
 		if ver == version {
-			return lambdaerr.InvalidParameterValue("Invalid function version %s. The additional version cannot be the alias's primary version.", ver)
+			return lambdaerr.InvalidParameterValue("Invalid function version %s. Function version %s is already included in routing configuration.", ver, ver)
 		}
 	}
 	return nil
@@ -250,7 +262,13 @@ func validateAliasTarget(version, description string, weights map[string]float64
 // checkAliasVersions makes sure the function and every version an alias
 // names exist.
 func (r *Registry) checkAliasVersions(ctx context.Context, fn, version string, weights map[string]float64) error {
+	// A function that does not exist is not found under the alias's
+	// version (recorded: test_notfound_and_invalid_routingconfigs,
+	// routing_config_exc_fn_doesnotexist).
 	if _, err := r.readFunction(ctx, fn); err != nil {
+		if lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			return r.errMissingFunction(fn, version)
+		}
 		return err
 	}
 	versions := []string{version}
@@ -305,4 +323,53 @@ func cloneWeights(w map[string]float64) map[string]float64 {
 		return nil
 	}
 	return maps.Clone(w)
+}
+
+// javaMap prints weights the way Lambda's (Java) messages quote a map:
+// {2=2.0, 3=0.5}, keys sorted.
+func javaMap(weights map[string]float64) string {
+	keys := make([]string, 0, len(weights))
+	for k := range weights {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(javaDouble(weights[k]))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// javaDouble formats f as Java's Double.toString does: at least one
+// digit after the point (2.0, 0.5), scientific notation outside
+// [10^-3, 10^7) (1.0E7).
+func javaDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	if a := math.Abs(f); a != 0 && (a < 1e-3 || a >= 1e7) {
+		mant, exp, _ := strings.Cut(strconv.FormatFloat(f, 'E', -1, 64), "E")
+		if !strings.Contains(mant, ".") {
+			mant += ".0"
+		}
+		e, _ := strconv.Atoi(exp)
+		return mant + "E" + strconv.Itoa(e)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }

@@ -18,8 +18,17 @@ func (r *Registry) minUnreserved() int {
 // (0 stops it from running). The reservations of all functions together
 // must leave the account's minimum unreserved concurrency.
 func (r *Registry) PutFunctionConcurrency(ctx context.Context, name string, n int) (int, error) {
-	fn, err := r.parseUnqualified(name)
+	fn, err := r.parseFunctionOnly(name)
 	if err != nil {
+		return 0, err
+	}
+	// A function that does not exist is not found (as ":$LATEST") before
+	// the value is checked (recorded: test_function_concurrency_exceptions,
+	// put_function_concurrency_with_function_name_doesnotexist_and_invalid_concurrency).
+	if _, err := r.readFunction(ctx, fn); err != nil {
+		if lambdaerr.IsType(err, lambdaerr.TypeResourceNotFound) {
+			return 0, r.errQualifiedNotFound(fn, VersionLatest)
+		}
 		return 0, err
 	}
 	if n < 0 {
@@ -55,7 +64,7 @@ func (r *Registry) reservedByOthers(fn string) int {
 
 // GetFunctionConcurrency returns a function's reservation, nil if none.
 func (r *Registry) GetFunctionConcurrency(ctx context.Context, name string) (*int, error) {
-	fn, err := r.parseUnqualified(name)
+	fn, err := r.parseFunctionOnly(name)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +83,7 @@ func (r *Registry) GetFunctionConcurrency(ctx context.Context, name string) (*in
 
 // DeleteFunctionConcurrency removes a function's reservation.
 func (r *Registry) DeleteFunctionConcurrency(ctx context.Context, name string) error {
-	fn, err := r.parseUnqualified(name)
+	fn, err := r.parseFunctionOnly(name)
 	if err != nil {
 		return err
 	}

@@ -22,12 +22,12 @@ import (
 // and EventInvokeConfig serves the async engine from memory.
 //
 // Choices where Lambda's behaviour is not observable here:
-//   - A Lambda function destination need not exist when the configuration
-//     is written: Lambda checks the execution role's permission to invoke
-//     it, and an IAM policy may name a function that does not exist yet.
-//     A destination that is missing at delivery time is a delivery
-//     failure for the async engine to report. Naming the configured
-//     function itself is refused (an on-success loop).
+//   - A Lambda function destination must exist when the configuration is
+//     written, as on Lambda ("The destination ARN ... is invalid.";
+//     recorded: test_lambda_function_event_invoke_config exceptions,
+//     put_destination_lambda_doesntexist). One deleted later is a
+//     delivery failure for the async engine to report. Naming the
+//     configured function itself is refused (an on-success loop).
 //   - A built-in queue destination need not exist either, for the same
 //     reason; FIFO queues are refused, as Lambda refuses them ("When using
 //     an Amazon SQS queue as a destination, FIFO queues cannot be used").
@@ -49,10 +49,11 @@ const (
 	maxQueueNameLen         = 80
 )
 
-// destinationPattern is the pattern Lambda quotes for a DestinationArn.
-const destinationPattern = `^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`
+// destinationPattern is the pattern Lambda quotes for a DestinationArn
+// (recorded: put_destination_invalid_arn_pattern).
+const destinationPattern = `$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`
 
-var destinationRE = regexp.MustCompile(`^(arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$`)
+var destinationRE = regexp.MustCompile(`^(` + destinationPattern + `)$`)
 
 // supportedDestinations ends every refusal of a destination kind.
 const supportedDestinations = "Supported destinations: Lambda function ARNs (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]), built-in queue ARNs (arn:aws:sqs:REGION:ACCOUNT:NAME) and http:// or https:// webhook URLs."
@@ -225,7 +226,7 @@ func (r *Registry) writeEventInvokeConfig(ctx context.Context, name, qualifier s
 			if d == nil {
 				continue
 			}
-			if err := r.checkDestination(fn, d.Destination); err != nil {
+			if err := r.checkDestination(ctx, fn, d.Destination, dc); err != nil {
 				return nil, err
 			}
 		}
@@ -340,9 +341,11 @@ func splitARN(s string) (arnParts, bool) {
 	return arnParts{service: f[2], region: f[3], account: f[4], resource: f[5]}, true
 }
 
-// checkDestination applies the rules to one destination of function fn:
-// its kind is supported, it belongs to this server and it is well formed.
-func (r *Registry) checkDestination(fn, dest string) error {
+// checkDestination applies the rules to one destination of function fn
+// (dc is the whole configuration, which Lambda quotes for a service that
+// is no destination): its kind is supported, it belongs to this server,
+// it is well formed and a function destination exists.
+func (r *Registry) checkDestination(ctx context.Context, fn, dest string, dc *lambdaapi.DestinationConfig) error {
 	if dest == "" {
 		return nil
 	}
@@ -372,12 +375,39 @@ func (r *Registry) checkDestination(fn, dest string) error {
 		if ref.Name == fn {
 			return lambdaerr.InvalidParameterValue("You can't specify the function as a destination for itself.")
 		}
+		// Read fresh from the bucket: a function created a moment ago on
+		// another node counts.
+		e, err := r.getEntry(ctx, functionKey(ref.Name))
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return lambdaerr.InvalidParameterValue("The destination ARN %s is invalid.", dest)
+		}
 		return nil
 	case "sqs":
 		return r.checkQueueARN("destination", dest, a)
 	default:
-		return lambdaerr.InvalidParameterValue("The destination %s is not supported. %s", dest, supportedDestinations)
+		// Lambda's words, quoting the configuration as Java prints it
+		// (recorded: put_destination_invalid_service_arn).
+		return lambdaerr.InvalidParameterValue("The provided destination config %s is invalid.", javaDestinationConfig(dc))
 	}
+}
+
+// javaDestinationConfig prints dc as Lambda's (Java) messages quote it:
+// DestinationConfig(onSuccess=OnSuccess(destination=ARN), onFailure=null).
+func javaDestinationConfig(dc *lambdaapi.DestinationConfig) string {
+	side := func(kind string, d *lambdaapi.EventDestination) string {
+		if d == nil {
+			return "null"
+		}
+		dest := d.Destination
+		if dest == "" {
+			dest = "null"
+		}
+		return kind + "(destination=" + dest + ")"
+	}
+	return "DestinationConfig(onSuccess=" + side("OnSuccess", dc.OnSuccess) + ", onFailure=" + side("OnFailure", dc.OnFailure) + ")"
 }
 
 // unsupportedKind names the destination kinds Lambda has and this server

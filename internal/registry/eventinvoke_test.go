@@ -83,7 +83,13 @@ func TestEventInvokeConfigValidation(t *testing.T) {
 		{name: "an S3 bucket", req: lambdaapi.EventInvokeConfigRequest{DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: dest("arn:aws:s3:::bucket")}},
 			wantType: lambdaerr.TypeInvalidParameterValue, wantPart: "is an Amazon S3 bucket, which this server does not support"},
 		{name: "a DynamoDB table", req: lambdaapi.EventInvokeConfigRequest{DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: dest("arn:aws:dynamodb:us-east-1:000000000000:table/t")}},
-			wantType: lambdaerr.TypeInvalidParameterValue, wantPart: "is not supported. Supported destinations"},
+			wantType: lambdaerr.TypeInvalidParameterValue,
+			wantMsg:  "The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=arn:aws:dynamodb:us-east-1:000000000000:table/t)) is invalid."},
+		{name: "a function that does not exist", req: lambdaapi.EventInvokeConfigRequest{DestinationConfig: &lambdaapi.DestinationConfig{OnSuccess: dest("arn:aws:lambda:us-east-1:000000000000:function:nope")}},
+			wantType: lambdaerr.TypeInvalidParameterValue, wantMsg: "The destination ARN arn:aws:lambda:us-east-1:000000000000:function:nope is invalid."},
+		{name: "an ARN outside Lambda's destination pattern", req: lambdaapi.EventInvokeConfigRequest{DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: dest("arn:aws:_-/!lambda:us-east-1:000000000000:function:fn")}},
+			wantType: lambdaerr.TypeValidation,
+			wantMsg:  "1 validation error detected: Value 'arn:aws:_-/!lambda:us-east-1:000000000000:function:fn' at 'destinationConfig.onFailure.destination' failed to satisfy constraint: Member must satisfy regular expression pattern: $|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)"},
 		{name: "a queue of another region", req: lambdaapi.EventInvokeConfigRequest{DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: dest("arn:aws:sqs:eu-west-1:000000000000:q")}},
 			wantType: lambdaerr.TypeInvalidParameterValue,
 			wantMsg:  "The destination ARN arn:aws:sqs:eu-west-1:000000000000:q is invalid: this server's resources are in region us-east-1, account 000000000000."},
@@ -134,13 +140,13 @@ func TestEventInvokeConfigAcceptsEveryDestinationKind(t *testing.T) {
 	st := newStore(t)
 	r := newRegistry(t, st)
 	mustCreate(t, r, "fn")
+	mustCreate(t, r, "recorder")
 	for _, d := range []string{
 		testQueueARN,
 		"arn:aws:sqs:us-east-1:000000000000:with_under-score",
 		testFnDest,
 		testFnDest + ":live",
 		testFnDest + ":$LATEST",
-		"arn:aws:lambda:us-east-1:000000000000:function:not-created-yet",
 		"http://127.0.0.1:8080/hook",
 		"https://hooks.example.com/a?b=c",
 	} {
@@ -166,6 +172,7 @@ func TestEventInvokeConfigLifecycle(t *testing.T) {
 	r := newRegistry(t, st)
 	ctx := t.Context()
 	mustCreate(t, r, "fn")
+	mustCreate(t, r, "recorder")
 	const arn = "arn:aws:lambda:us-east-1:000000000000:function:fn"
 
 	if got, want := r.EventInvokeConfig("fn", ""), DefaultEventInvokeConfig(); got != want {

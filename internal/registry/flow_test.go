@@ -182,7 +182,9 @@ func TestFunctionLifecycle(t *testing.T) {
 		t.Fatalf("second publish without change = %+v, %v", again, err)
 	}
 	_, err = r.PublishVersion(ctx, "hello", &lambdaapi.PublishVersionRequest{CodeSha256: fc.CodeSha256})
-	wantType(t, err, lambdaerr.TypePreconditionFailed)
+	if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != "CodeSHA256 ("+fc.CodeSha256+") is different from current CodeSHA256 in $LATEST ("+uc.CodeSha256+"). Please try again with the CodeSHA256 in $LATEST." {
+		t.Fatalf("PublishVersion with a stale CodeSha256: %q", e.Message)
+	}
 	if _, err := r.UpdateFunctionConfiguration(ctx, "hello", &lambdaapi.UpdateFunctionConfigurationRequest{Description: ptr("v2")}); err != nil {
 		t.Fatal(err)
 	}

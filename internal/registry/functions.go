@@ -34,6 +34,14 @@ func (r *Registry) CreateFunction(ctx context.Context, req *lambdaapi.CreateFunc
 	if ref.Qualifier != "" {
 		return nil, lambdaerr.InvalidParameterValue("A function name with a qualifier cannot be created: %s", req.FunctionName)
 	}
+	if ref.Region == "" || ref.Region == r.cfg.Region {
+		if ref.AccountID != "" && ref.AccountID != r.cfg.AccountID {
+			// Creating in another account passes this account's role
+			// across accounts: Lambda answers 403 (recorded:
+			// test_function_arns, function_arn_other_account_exc).
+			return nil, lambdaerr.AccessDenied("Cross-account pass role is not allowed.")
+		}
+	}
 	if err := r.checkOwner(ref); err != nil {
 		return nil, err
 	}
@@ -157,7 +165,7 @@ func newConfig(name string, req *lambdaapi.CreateFunctionRequest) (*configRecord
 		c.TracingMode = req.TracingConfig.Mode
 	}
 	c.Logging = loggingConfig(name, nil, req.LoggingConfig)
-	if err := validateConfig(c); err != nil {
+	if err := validateConfig(c, true); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -258,7 +266,7 @@ func (r *Registry) lookupConfiguration(name, qualifier string) (*foundConfig, *f
 	defer r.mu.RUnlock()
 	f := r.view.live(fn)
 	if f == nil {
-		return nil, nil, r.errFunctionNotFound(fn)
+		return nil, nil, r.errMissingFunction(fn, qual)
 	}
 	arn := r.functionARN(fn)
 	var c *configRecord
@@ -475,7 +483,7 @@ func (r *Registry) configUpdate(ctx context.Context, fn string, req *lambdaapi.U
 		prev := rec.Config.clone()
 		c := rec.Config.clone()
 		applyConfigUpdate(fn, &c, req)
-		if err := validateConfig(&c); err != nil {
+		if err := validateConfig(&c, req.Runtime != nil); err != nil {
 			return err
 		}
 		if req.Layers != nil {
@@ -565,7 +573,12 @@ func (r *Registry) DeleteFunction(ctx context.Context, name, qualifier string) e
 	case isVersionNumber(qual):
 		return r.deleteVersion(ctx, fn, qual)
 	default:
-		// Lambda's words (recorded); DeleteAlias deletes an alias.
+		// Lambda's words (recorded); DeleteAlias deletes an alias. A
+		// function that does not exist is not found first, without the
+		// qualifier (recorded: ...[lowercase_latest_qualifier-delete_function]).
+		if _, err := r.readFunction(ctx, fn); err != nil {
+			return err
+		}
 		return lambdaerr.InvalidParameterValue("Deletion of aliases is not currently supported.")
 	}
 }
@@ -723,6 +736,20 @@ func (r *Registry) parseUnqualified(name string) (string, error) {
 	}
 	if qual != "" {
 		return "", lambdaerr.InvalidParameterValue("This operation does not accept a qualified function name: %s", name)
+	}
+	return fn, nil
+}
+
+// parseFunctionOnly parses a FunctionName for the concurrency operations,
+// which refuse a qualifier in Lambda's words (recorded: LocalStack's
+// test_function_concurrency_exceptions, put_function_concurrency_with_qualified_arn).
+func (r *Registry) parseFunctionOnly(name string) (string, error) {
+	fn, qual, err := r.parseRef(name, "")
+	if err != nil {
+		return "", err
+	}
+	if qual != "" {
+		return "", lambdaerr.InvalidParameterValue("This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.")
 	}
 	return fn, nil
 }

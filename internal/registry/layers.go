@@ -61,22 +61,27 @@ func layerVersionKey(name string, version int64) string {
 
 // Limits from the PublishLayerVersion and ListLayers API reference.
 const (
-	maxLayerNameLen        = 140
-	maxLicenseInfoLen      = 512
-	maxCompatibleRuntimes  = 15
-	maxCompatibleArchs     = 2
-	maxLayerVersionARNLen  = 140
-	maxLayerListPageItems  = 50
-	msgLayerDoesNotExist   = "The resource you requested does not exist."
-	layerNamePattern       = `(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`
-	layerVersionARNPattern = `arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`
+	maxLayerNameLen       = 140
+	maxLicenseInfoLen     = 512
+	maxCompatibleRuntimes = 15
+	maxCompatibleArchs    = 2
+	maxLayerVersionARNLen = 140
+	maxLayerListPageItems = 50
+	msgLayerDoesNotExist  = "The resource you requested does not exist."
+	layerNamePattern      = `(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`
+	// layerVersionARNPattern is the LayerVersionArn pattern Lambda quotes
+	// (recorded: test_layer_exceptions, get_layer_version_by_arn_exc_invalidarn,
+	// and test_layer_function_exceptions, add_layer_arn_without_version_exc).
+	layerVersionARNPattern = `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)`
 )
 
 var (
-	layerNameRE       = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
-	layerARNRE        = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)$`)
-	layerVersionARNRE = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$`)
-	runtimeNameRE     = regexp.MustCompile(`^[a-z][a-z0-9.\-]{0,31}$`)
+	layerNameRE = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
+	layerARNRE  = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)$`)
+	// layerVersionARNModelRE is the model's constraint; layerVersionARNRE
+	// takes an ARN that meets it apart (an awslayer ARN it does not match).
+	layerVersionARNModelRE = regexp.MustCompile(`^(` + layerVersionARNPattern + `)$`)
+	layerVersionARNRE      = regexp.MustCompile(`^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$`)
 )
 
 // layerRecord is the value of layer.<name>.
@@ -321,8 +326,10 @@ func validatePublishLayer(req *lambdaapi.PublishLayerVersionRequest) error {
 		v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must have length less than or equal to %d", strings.Join(req.CompatibleRuntimes, ", "), maxCompatibleRuntimes)
 	}
 	for _, rt := range req.CompatibleRuntimes {
-		if !runtimeNameRE.MatchString(rt) {
-			v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy constraint: [Member must be a Lambda runtime identifier such as provided.al2023, python3.12 or nodejs20.x]", strings.Join(req.CompatibleRuntimes, ", "))
+		// AWS's enum (recorded: test_layer_exceptions, publish_result
+		// with an invalid runtime and architecture).
+		if !knownRuntime(rt) {
+			v.add("Value '[%s]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy enum value set: %s", strings.Join(req.CompatibleRuntimes, ", "), awsRuntimeList)
 			break
 		}
 	}
@@ -331,7 +338,7 @@ func validatePublishLayer(req *lambdaapi.PublishLayerVersionRequest) error {
 	}
 	for _, a := range req.CompatibleArchitectures {
 		if !slices.Contains(architectureValues, a) {
-			v.add("Value '[%s]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", strings.Join(req.CompatibleArchitectures, ", "))
+			v.add("Value '[%s]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]", strings.Join(req.CompatibleArchitectures, ", "))
 			break
 		}
 	}
@@ -344,6 +351,9 @@ func (r *Registry) GetLayerVersion(ctx context.Context, layerName string, versio
 	name, err := r.parseLayerName(layerName)
 	if err != nil {
 		return nil, err
+	}
+	if version < 1 {
+		return nil, errLayerVersionBelowOne()
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -363,7 +373,7 @@ func (r *Registry) GetLayerVersionByArn(ctx context.Context, arn string) (*lambd
 		if len(arn) > maxLayerVersionARNLen {
 			v.add("Value '%s' at 'arn' failed to satisfy constraint: Member must have length less than or equal to %d", arn, maxLayerVersionARNLen)
 		}
-		if !layerVersionARNRE.MatchString(arn) {
+		if !layerVersionARNModelRE.MatchString(arn) {
 			v.add("Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", arn, layerVersionARNPattern)
 		}
 	}
@@ -371,6 +381,9 @@ func (r *Registry) GetLayerVersionByArn(ctx context.Context, arn string) (*lambd
 		return nil, err
 	}
 	m := layerVersionARNRE.FindStringSubmatch(arn)
+	if m == nil {
+		return nil, lambdaerr.ResourceNotFound(msgLayerDoesNotExist)
+	}
 	if err := r.checkARNOwner("layer", arn, arnParts{region: m[1], account: m[2]}); err != nil {
 		return nil, err
 	}
@@ -390,7 +403,7 @@ func (r *Registry) DeleteLayerVersion(ctx context.Context, layerName string, ver
 		return err
 	}
 	if version < 1 {
-		return nil
+		return errLayerVersionBelowOne()
 	}
 	if err := r.deleteKey(ctx, layerVersionKey(name, version)); err != nil {
 		return err
@@ -497,8 +510,8 @@ func (r *Registry) ListLayerVersions(ctx context.Context, layerName, runtime, ar
 
 func validateLayerFilters(runtime, arch string) error {
 	var v violations
-	if runtime != "" && !runtimeNameRE.MatchString(runtime) {
-		v.add("Value '%s' at 'compatibleRuntime' failed to satisfy constraint: Member must be a Lambda runtime identifier such as provided.al2023, python3.12 or nodejs20.x", runtime)
+	if runtime != "" && !knownRuntime(runtime) {
+		v.add("Value '%s' at 'compatibleRuntime' failed to satisfy constraint: Member must satisfy enum value set: %s", runtime, awsRuntimeList)
 	}
 	if arch != "" && !slices.Contains(architectureValues, arch) {
 		v.add("Value '%s' at 'compatibleArchitecture' failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]", arch)
@@ -536,12 +549,18 @@ func (r *Registry) resolveLayers(ctx context.Context, arns []string) ([]layerCon
 	seen := make(map[string]string, len(arns))
 	for _, arn := range arns {
 		m := layerVersionARNRE.FindStringSubmatch(arn)
-		if m == nil || m[1] != r.cfg.Region || m[2] != r.cfg.AccountID {
+		if m != nil && m[1] != r.cfg.Region {
+			// Recorded: create_function_with_layer_in_different_region.
+			return nil, lambdaerr.InvalidParameterValue("Layers are not in the same region as the function. Layers are expected to be in region %s.", r.cfg.Region)
+		}
+		if m == nil || m[2] != r.cfg.AccountID {
 			return nil, errLayerVersionMissing(arn)
 		}
 		name := m[3]
 		if prev, dup := seen[name]; dup {
-			return nil, lambdaerr.InvalidParameterValue("Two different versions of the same layer are not allowed to be referenced in the same function. %s and %s", prev, arn)
+			// Recorded: two_layer_versions_single_function_exc (and the
+			// same version twice reads the same).
+			return nil, lambdaerr.InvalidParameterValue("Two different versions of the same layer are not allowed to be referenced in the same function. %s and %s are versions of the same layer.", prev, arn)
 		}
 		seen[name] = arn
 		n, err := strconv.ParseInt(m[4], 10, 64)
@@ -563,6 +582,13 @@ func (r *Registry) resolveLayers(ctx context.Context, arns []string) ([]layerCon
 		out = append(out, layerContent{Sha256Hex: rec.CodeSha256Hex, Size: rec.CodeSize, UnzippedSize: rec.UnzippedSize})
 	}
 	return out, nil
+}
+
+// errLayerVersionBelowOne is Lambda's answer to a version number below 1
+// (recorded: get_layer_version_exc_layer_version_doesnotexist_negative,
+// _zero, delete_layer_version_exc_layerversion_invalid_version).
+func errLayerVersionBelowOne() error {
+	return lambdaerr.InvalidParameterValue("Layer Version Cannot be less than 1")
 }
 
 func errLayerVersionMissing(arn string) error {

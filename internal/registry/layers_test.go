@@ -83,6 +83,16 @@ func TestLayerLifecycle(t *testing.T) {
 	}
 	_, err = r.GetLayerVersionByArn(ctx, "arn:aws:lambda:us-east-1:000000000000:layer:deps")
 	wantType(t, err, lambdaerr.TypeValidation)
+	for _, n := range []int64{0, -1} {
+		_, err = r.GetLayerVersion(ctx, "deps", n)
+		if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != "Layer Version Cannot be less than 1" {
+			t.Fatalf("GetLayerVersion %d: message %q", n, e.Message)
+		}
+		err = r.DeleteLayerVersion(ctx, "deps", n)
+		if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != "Layer Version Cannot be less than 1" {
+			t.Fatalf("DeleteLayerVersion %d: message %q", n, e.Message)
+		}
+	}
 
 	ll, err := r.ListLayers(ctx, "", "", "", 0)
 	if err != nil || len(ll.Layers) != 2 || ll.Layers[0].LayerName != "another" || ll.Layers[1].LayerName != "deps" ||
@@ -231,7 +241,10 @@ func TestFunctionLayers(t *testing.T) {
 		msg    string
 	}{
 		{"another account", []string{"arn:aws:lambda:us-east-1:111111111111:layer:first:1"}, "Layer version arn:aws:lambda:us-east-1:111111111111:layer:first:1 does not exist."},
-		{"two versions of one layer", []string{first.LayerVersionArn, layerARNPrefix + "first:1"}, ""},
+		{"the same version twice", []string{first.LayerVersionArn, layerARNPrefix + "first:1"},
+			"Two different versions of the same layer are not allowed to be referenced in the same function. " + first.LayerVersionArn + " and " + layerARNPrefix + "first:1 are versions of the same layer."},
+		{"another region", []string{"arn:aws:lambda:eu-west-1:000000000000:layer:first:1"},
+			"Layers are not in the same region as the function. Layers are expected to be in region us-east-1."},
 	} {
 		req := createReq(t, "fn")
 		req.Layers = tc.layers

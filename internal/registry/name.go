@@ -63,7 +63,7 @@ func parseFunctionName(s string) (FunctionRef, bool) {
 	rest := s
 	if strings.HasPrefix(s, "arn:") {
 		// arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUAL]
-		var part, svc, region, account, kind string
+		var part, svc, region, account string
 		var ok bool
 		rest = s[len("arn:"):]
 		if part, rest, ok = strings.Cut(rest, ":"); !ok || !validPartition(part) {
@@ -78,8 +78,14 @@ func parseFunctionName(s string) (FunctionRef, bool) {
 		if account, rest, ok = strings.Cut(rest, ":"); !ok || !validAccount(account) {
 			return FunctionRef{}, false
 		}
-		if kind, rest, ok = strings.Cut(rest, ":"); !ok || kind != "function" {
-			return FunctionRef{}, false
+		// Lambda's pattern makes "function:" optional, so
+		// "arn:aws:lambda:REGION:ACCOUNT:function" names a function
+		// called "function" (recorded: it is then not found).
+		if kind, after, hasKind := strings.Cut(rest, ":"); hasKind {
+			if kind != "function" {
+				return FunctionRef{}, false
+			}
+			rest = after
 		}
 		ref.Region, ref.AccountID = region, account
 	} else if first, after, ok := strings.Cut(s, ":"); ok && strings.HasPrefix(after, "function:") {
@@ -94,7 +100,7 @@ func parseFunctionName(s string) (FunctionRef, bool) {
 	if !validName(name) {
 		return FunctionRef{}, false
 	}
-	if hasQual && !validQualifier(qual) {
+	if hasQual && !validEmbeddedQualifier(qual) {
 		return FunctionRef{}, false
 	}
 	ref.Name, ref.Qualifier = name, qual
@@ -111,7 +117,7 @@ func badFunctionName(s string) error {
 // InvalidParameterValueException, as Lambda answers.
 func checkCreateName(s string) (FunctionRef, error) {
 	ref, ok := parseFunctionName(s)
-	ok = ok && validNewName(ref.Name, maxFullNameLen) && (ref.Qualifier == "" || validQualifier(ref.Qualifier))
+	ok = ok && validNewName(ref.Name, maxFullNameLen) && (ref.Qualifier == "" || validEmbeddedQualifier(ref.Qualifier))
 	var errs []string
 	if len(s) > maxCreateNameLen {
 		errs = append(errs, fmt.Sprintf("Value '%s' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to %d", s, maxCreateNameLen))
@@ -203,6 +209,26 @@ func validNewName(s string, max int) bool {
 	return true
 }
 
+// validEmbeddedQualifier reports whether s may follow a function name:
+// "$LATEST" or [a-zA-Z0-9-_]+. Lambda's pattern sets no length of its
+// own (the whole name's limit applies), so "my-function:" and 129
+// characters is only too long on create (recorded:
+// test_function_name_and_qualifier_validation[qualifier_too_long-create_function]).
+func validEmbeddedQualifier(s string) bool {
+	if s == VersionLatest {
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // validQualifier reports whether s is "$LATEST" or [a-zA-Z0-9-_]{1,128}.
 func validQualifier(s string) bool {
 	if s == "$LATEST" {
@@ -254,19 +280,43 @@ func validPartition(s string) bool {
 	return true
 }
 
-// validRegion: lower-case letters, digits and dashes, such as us-east-1.
+// validRegion matches Lambda's region pattern,
+// (eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}, such as us-east-1
+// or us-gov-west-1; "invalid-region" is a malformed name, not another
+// region (recorded: test_function_name_and_qualifier_validation).
 func validRegion(s string) bool {
-	if s == "" || len(s) > 32 {
+	s = strings.TrimPrefix(s, "eusc-")
+	if len(s) < 2 || !isLower(s[0]) || !isLower(s[1]) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+	rest := s[2:]
+	if regionTail(rest) {
+		return true
+	}
+	if strings.HasPrefix(rest, "-gov") && regionTail(rest[4:]) {
+		return true
+	}
+	if strings.HasPrefix(rest, "-iso") {
+		rest = rest[4:]
+		return regionTail(rest) || len(rest) > 0 && isLower(rest[0]) && regionTail(rest[1:])
+	}
+	return false
+}
+
+// regionTail matches -[a-z]+-\d, the end of a region name.
+func regionTail(s string) bool {
+	if len(s) < 4 || s[0] != '-' || s[len(s)-2] != '-' || s[len(s)-1] < '0' || s[len(s)-1] > '9' {
+		return false
+	}
+	for i := 1; i < len(s)-2; i++ {
+		if !isLower(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
 // validAccount: exactly twelve digits.
 func validAccount(s string) bool {

@@ -45,6 +45,14 @@ func TestParseFunctionName(t *testing.T) {
 		{name: "a truncated ARN", in: "arn:aws:lambda:us-east-1", bad: true},
 		{name: "a partial ARN with a bad account", in: "12345678901x:function:f", bad: true},
 		{name: "a bad partition", in: "arn:gcp:lambda:us-east-1:123456789012:function:f", bad: true},
+		{name: "a region outside Lambda's pattern", in: "arn:aws:lambda:invalid-region:123456789012:function:f", bad: true},
+		{name: "a GovCloud region", in: "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f",
+			want: FunctionRef{Name: "f", Region: "us-gov-west-1", AccountID: "123456789012"}},
+		{name: "an ISO region", in: "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:f",
+			want: FunctionRef{Name: "f", Region: "us-isob-east-1", AccountID: "123456789012"}},
+		{name: "a region without its number", in: "arn:aws:lambda:us-east:123456789012:function:f", bad: true},
+		{name: "an ARN ending in \"function\" names a function called function", in: "arn:aws:lambda:us-east-1:123456789012:function",
+			want: FunctionRef{Name: "function", Region: "us-east-1", AccountID: "123456789012"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -199,6 +199,7 @@ func (c *configRecord) configuration(name, version, arn string) *lambdaapi.Funct
 		Architectures:    slices.Clone(c.Architectures),
 		EphemeralStorage: lambdaapi.EphemeralStorage{Size: c.EphemeralMB},
 		KMSKeyArn:        c.KMSKeyArn,
+		SnapStart:        lambdaapi.SnapStartResponse{ApplyOn: "None", OptimizationStatus: "Off"},
 	}
 	// "Lambda function states": a new function is Pending with no
 	// LastUpdateStatus; an update shows InProgress with the reason AWS

@@ -438,6 +438,16 @@ func (r *Registry) errFunctionNotFound(name string) error {
 	return lambdaerr.ResourceNotFound("Function not found: %s", r.functionARN(name))
 }
 
+// errMissingFunction is the not-found answer for a function that does
+// not exist, naming the qualifier it was asked for as Lambda does
+// (GetFunction of "f" with Qualifier "$latest": "...:function:f:$latest").
+func (r *Registry) errMissingFunction(name, qualifier string) error {
+	if qualifier == "" {
+		return r.errFunctionNotFound(name)
+	}
+	return r.errQualifiedNotFound(name, qualifier)
+}
+
 func (r *Registry) errQualifiedNotFound(name, qualifier string) error {
 	return lambdaerr.ResourceNotFound("Function not found: %s:%s", r.functionARN(name), qualifier)
 }

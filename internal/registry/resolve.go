@@ -21,18 +21,31 @@ type Target struct {
 
 // Resolve finds what an invocation of name (any FunctionName form) with
 // qualifier runs. It is on the warm-invoke path: it reads only the
-// in-memory view, under a read lock, and allocates only the Target.
+// in-memory view, under a read lock, and allocates only the Target. A
+// function that does not exist is not found under the qualifier given,
+// if any.
 //
 // A Target whose Version is Pending or Updating is not refused here (the
 // name exists); invocations call ResolveSettled for it.
 func (r *Registry) Resolve(name, qualifier string) (*Target, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.resolveLocked(name, qualifier)
+	return r.resolveLocked(name, qualifier, "")
 }
 
-// resolveLocked is Resolve with r.mu held (for reading at least).
-func (r *Registry) resolveLocked(name, qualifier string) (*Target, error) {
+// ResolveInvoke is Resolve for the Invoke operation: a function that does
+// not exist is not found as ":$LATEST" when no qualifier was given, which
+// is how Lambda's Invoke words it (recorded: LocalStack's
+// test_function_name_and_qualifier_validation[function_name_too_long-invoke]).
+func (r *Registry) ResolveInvoke(name, qualifier string) (*Target, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.resolveLocked(name, qualifier, VersionLatest)
+}
+
+// resolveLocked is Resolve with r.mu held (for reading at least);
+// missingQual names a missing function's qualifier when none was given.
+func (r *Registry) resolveLocked(name, qualifier, missingQual string) (*Target, error) {
 	ref, ok := parseFunctionName(name)
 	if !ok {
 		return nil, badFunctionName(name)
@@ -46,7 +59,10 @@ func (r *Registry) resolveLocked(name, qualifier string) (*Target, error) {
 	}
 	f := r.view.live(ref.Name)
 	if f == nil {
-		return nil, r.errFunctionNotFound(ref.Name)
+		if qual == "" {
+			qual = missingQual
+		}
+		return nil, r.errMissingFunction(ref.Name, qual)
 	}
 	t := &Target{ReservedConcurrency: f.rec.Reserved}
 	switch {

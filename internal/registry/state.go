@@ -320,7 +320,7 @@ func (r *Registry) ResolveSettled(ctx context.Context, name, qualifier string) (
 	var t *Target
 	var err error
 	r.awaitSettledFor(ctx, r.cfg.SettleWait, func() bool {
-		t, err = r.resolveLocked(name, qualifier)
+		t, err = r.resolveLocked(name, qualifier, VersionLatest)
 		return err != nil || !t.Version.Pending && !t.Version.Updating
 	})
 	if err != nil {

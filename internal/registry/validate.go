@@ -26,6 +26,7 @@ const (
 	maxHandlerLen       = 128
 	maxDescriptionLen   = 256
 	maxLayers           = 5
+	maxLayerARNLen      = 2048
 	maxEnvBytes         = 4096
 	minUnreservedMargin = 100
 )
@@ -37,15 +38,12 @@ var (
 	handlerRE          = regexp.MustCompile(`^[^\s]+$`)
 	envKeyPattern      = `[a-zA-Z]([a-zA-Z0-9_])+`
 	envKeyRE           = regexp.MustCompile(`^` + envKeyPattern + `$`)
-	layerPattern       = `(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)`
-	layerRE            = regexp.MustCompile(`^(` + layerPattern + `)$`)
 	targetARNPattern   = `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`
 	targetARNRE        = regexp.MustCompile(`^(` + targetARNPattern + `)$`)
 	providedRuntimeRE  = regexp.MustCompile(`^provided(\.al2|\.al2023)?$`)
 	pythonRuntimeRE    = regexp.MustCompile(`^python3\.\d{1,2}$`)
 	nodeRuntimeRE      = regexp.MustCompile(`^nodejs\d{2}\.x$`)
 	aliasNamePattern   = `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`
-	supportedRuntimes  = "provided, provided.al2, provided.al2023, python3.N (such as python3.12), nodejsNN.x (such as nodejs20.x)"
 	architectureValues = []string{"x86_64", "arm64"}
 )
 
@@ -111,7 +109,9 @@ func (v *violations) maxLen(field, s string, n int) {
 // validateConfig checks a complete configuration (after defaults, or
 // after an update was merged in). Model constraints come first, all at
 // once, as Lambda reports them; then the semantic rules, one at a time.
-func validateConfig(c *configRecord) error {
+// The runtime is checked when the request set it (checkRuntime), so a
+// function made before its runtime was deprecated can still be updated.
+func validateConfig(c *configRecord, runtimeSet bool) error {
 	var v violations
 	if !roleRE.MatchString(c.Role) {
 		v.add("Value '%s' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", c.Role, rolePattern)
@@ -134,8 +134,8 @@ func validateConfig(c *configRecord) error {
 		}
 	}
 	for _, l := range c.Layers {
-		if !layerRE.MatchString(l) {
-			v.add("Value '[%s]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: %s]", strings.Join(c.Layers, ", "), layerPattern)
+		if len(l) > maxLayerARNLen || !layerVersionARNModelRE.MatchString(l) {
+			v.add("Value '[%s]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to %d, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: %s, Member must not be null]", strings.Join(c.Layers, ", "), maxLayerARNLen, layerVersionARNPattern)
 			break
 		}
 	}
@@ -154,8 +154,10 @@ func validateConfig(c *configRecord) error {
 	if c.Runtime == "" || c.Handler == "" {
 		return lambdaerr.InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
-	if err := validateRuntime(c.Runtime); err != nil {
-		return err
+	if runtimeSet {
+		if err := checkRuntime(c.Runtime); err != nil {
+			return err
+		}
 	}
 	if len(c.Layers) > maxLayers {
 		return lambdaerr.InvalidParameterValue("Cannot reference more than %d layers.", maxLayers)
@@ -169,16 +171,8 @@ func validateArchitectures(v *violations, archs []string) {
 		return
 	}
 	if !slices.Contains(architectureValues, archs[0]) {
-		v.add("Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]", archs[0])
+		v.add("Value '[%s]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]", archs[0])
 	}
-}
-
-// validateRuntime accepts the runtimes updraft can start.
-func validateRuntime(rt string) error {
-	if providedRuntimeRE.MatchString(rt) || pythonRuntimeRE.MatchString(rt) || nodeRuntimeRE.MatchString(rt) {
-		return nil
-	}
-	return lambdaerr.InvalidParameterValue("The runtime parameter of %s is not supported by updraft. Supported runtimes: %s.", rt, supportedRuntimes)
 }
 
 // validateEnv applies Lambda's reserved-key and 4 KB rules.

@@ -23,6 +23,12 @@ func TestCreateFunctionValidation(t *testing.T) {
 		{name: "a name with a dot", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "a.b" }, wantType: lambdaerr.TypeValidation},
 		{name: "a missing name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "" }, wantType: lambdaerr.TypeValidation},
 		{name: "a qualified name", edit: func(q *lambdaapi.CreateFunctionRequest) { q.FunctionName = "fn:1" }, wantType: lambdaerr.TypeInvalidParameterValue},
+		{name: "an ARN of another account", edit: func(q *lambdaapi.CreateFunctionRequest) {
+			q.FunctionName = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+		}, wantType: lambdaerr.TypeAccessDenied, wantMsg: "Cross-account pass role is not allowed."},
+		{name: "an ARN of another region", edit: func(q *lambdaapi.CreateFunctionRequest) {
+			q.FunctionName = "arn:aws:lambda:ap-southeast-1:000000000000:function:fn"
+		}, wantType: lambdaerr.TypeResourceNotFound, wantMsg: "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')"},
 		{name: "a handler of 129 characters", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = strings.Repeat("h", 129) }, wantType: lambdaerr.TypeValidation},
 		{name: "a handler with a space", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = "app handler" }, wantType: lambdaerr.TypeValidation},
 		{name: "a missing handler", edit: func(q *lambdaapi.CreateFunctionRequest) { q.Handler = "" }, wantType: lambdaerr.TypeInvalidParameterValue,
@@ -115,7 +121,7 @@ func TestCreateFunctionValidation(t *testing.T) {
 func TestSupportedRuntimes(t *testing.T) {
 	st := newStore(t)
 	r := newRegistry(t, st)
-	for i, rt := range []string{"provided", "provided.al2", "provided.al2023", "python3.9", "python3.12", "python3.13", "nodejs18.x", "nodejs20.x", "nodejs22.x"} {
+	for i, rt := range []string{"provided.al2", "provided.al2023", "python3.9", "python3.12", "python3.13", "nodejs18.x", "nodejs20.x", "nodejs22.x"} {
 		t.Run(rt, func(t *testing.T) {
 			req := createReq(t, "rt-"+string(rune('a'+i)))
 			req.Runtime = rt
@@ -125,6 +131,41 @@ func TestSupportedRuntimes(t *testing.T) {
 			}
 			if fc.Runtime != rt {
 				t.Fatalf("Runtime = %q", fc.Runtime)
+			}
+		})
+	}
+}
+
+func TestRefusedRuntimes(t *testing.T) {
+	st := newStore(t)
+	r := newRegistry(t, st)
+	mustCreate(t, r, "rt-upd")
+	const enum = "[nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2]"
+	tests := []struct {
+		name, runtime, wantMsg string
+	}{
+		{"a name AWS does not know gets AWS's enum message", "non-existent-runtime",
+			"Value non-existent-runtime at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: " + enum + " or be a valid ARN"},
+		{"runtime names are case-sensitive", "PYTHON3.9",
+			"Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: " + enum + " or be a valid ARN"},
+		{"a deprecated runtime gets AWS's deprecation message", "nodejs8.10",
+			"The runtime parameter of nodejs8.10 is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."},
+		{"provided is deprecated on AWS", "provided",
+			"The runtime parameter of provided is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."},
+		{"a runtime AWS accepts but this host cannot run says so", "java21",
+			"The runtime parameter of java21 is not supported by this server, which runs provided.al2023, provided.al2, python3.x and nodejsNN.x functions. We recommend you use a supported runtime while creating or updating functions."},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := createReq(t, "rt-bad-"+string(rune('a'+i)))
+			req.Runtime = tc.runtime
+			_, err := r.CreateFunction(t.Context(), req)
+			if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != tc.wantMsg {
+				t.Fatalf("CreateFunction message %q,\nwant %q", e.Message, tc.wantMsg)
+			}
+			_, err = r.UpdateFunctionConfiguration(t.Context(), "rt-upd", &lambdaapi.UpdateFunctionConfigurationRequest{Runtime: &tc.runtime})
+			if e := wantType(t, err, lambdaerr.TypeInvalidParameterValue); e.Message != tc.wantMsg {
+				t.Fatalf("UpdateFunctionConfiguration message %q,\nwant %q", e.Message, tc.wantMsg)
 			}
 		})
 	}
@@ -175,6 +216,7 @@ func TestUnknownFunctionMessages(t *testing.T) {
 		{name: "an unknown version", fn: "known", qual: "9", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:known:9"},
 		{name: "an unknown alias", fn: "known:blue", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue"},
 		{name: "another account's function", fn: "123456789012:function:known", wantMsg: "Function not found: arn:aws:lambda:us-east-1:123456789012:function:known"},
+		{name: "an unknown function asked for with a qualifier names it", fn: "nope", qual: "$latest", wantMsg: "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$latest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,8 +232,29 @@ func TestUnknownFunctionMessages(t *testing.T) {
 			}
 		})
 	}
-	_, err := r.GetAlias(t.Context(), "known", "blue")
-	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Alias not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
+	// Invoke names $LATEST for an unknown function invoked without a
+	// qualifier; DeleteFunction never names the qualifier.
+	_, err := r.ResolveInvoke("nope", "")
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST" {
+		t.Fatalf("ResolveInvoke message %q", e.Message)
+	}
+	err = r.DeleteFunction(t.Context(), "nope", "$latest")
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope" {
+		t.Fatalf("DeleteFunction message %q", e.Message)
+	}
+	_, err = r.PutFunctionConcurrency(t.Context(), "nope", -1)
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope:$LATEST" {
+		t.Fatalf("PutFunctionConcurrency message %q", e.Message)
+	}
+	_, err = r.GetAlias(t.Context(), "known", "blue")
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
 		t.Fatalf("GetAlias message %q", e.Message)
+	}
+	_, err = r.UpdateAlias(t.Context(), "known", "blue", &lambdaapi.UpdateAliasRequest{FunctionVersion: "$LATEST"})
+	if e := wantType(t, err, lambdaerr.TypeResourceNotFound); e.Message != "Alias not found: arn:aws:lambda:us-east-1:000000000000:function:known:blue" {
+		t.Fatalf("UpdateAlias message %q", e.Message)
+	}
+	if err := r.DeleteAlias(t.Context(), "known", "blue"); err != nil {
+		t.Fatalf("DeleteAlias of a missing alias: %v, want no error (Lambda answers 204)", err)
 	}
 }

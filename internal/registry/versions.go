@@ -55,7 +55,8 @@ func (r *Registry) publish(ctx context.Context, name, codeSha, description, revi
 			return false, errRevisionMismatch()
 		}
 		if cur := codeSha256Base64(rec.Config.CodeSha256Hex); codeSha != "" && codeSha != cur {
-			return false, lambdaerr.PreconditionFailed("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", codeSha, cur)
+			// 400, not 412 (recorded: test_publish_with_wrong_sha256).
+			return false, lambdaerr.InvalidParameterValue("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", codeSha, cur)
 		}
 		if rec.LastVersion > 0 && rec.PublishedFrom == rec.Config.RevisionID {
 			v, err := r.readVersion(ctx, name, strconv.Itoa(rec.LastVersion))
