@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/updraft/updraft/bench/internal/benchzip"
 	"github.com/updraft/updraft/internal/runtimes"
 )
 
@@ -167,21 +166,9 @@ func waitEnvironments(c *http.Client, base string, n int, limit time.Duration) e
 
 // zipFiles zips text files (mode 0644) for a function's code.
 func zipFiles(files map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	var entries []benchzip.Entry
 	for name, text := range files {
-		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-		h.SetMode(0o644)
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", name, err)
-		}
-		if _, err := w.Write([]byte(text)); err != nil {
-			return nil, fmt.Errorf("zip %s: %w", name, err)
-		}
+		entries = append(entries, benchzip.Entry{Name: name, Data: []byte(text), Mode: 0o644})
 	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("zip: %w", err)
-	}
-	return buf.Bytes(), nil
+	return benchzip.Zip(entries...)
 }

@@ -24,7 +24,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/base64"
@@ -45,6 +44,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/updraft/updraft/bench/internal/benchzip"
 )
 
 type options struct {
@@ -507,21 +508,7 @@ func zipFile(name, path string, data []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return benchzip.Zip(benchzip.Entry{Name: name, Data: data, Mode: 0o755})
 }
 
 func mb(kb int64) float64 { return float64(kb) / 1024 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/updraft/updraft/bench/internal/benchzip"
 )
 
 // zipper makes deployment zips of the soak function.
@@ -27,32 +27,13 @@ func newZipper(bootstrapPath string) (*zipper, error) {
 // random bytes stored uncompressed, so the zip is about that much larger
 // and every zip differs.
 func (z *zipper) zip(pad int) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(z.bootstrap); err != nil {
-		return nil, err
-	}
+	entries := []benchzip.Entry{{Name: "bootstrap", Data: z.bootstrap, Mode: 0o755}}
 	if pad > 0 {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: "pad.bin", Method: zip.Store})
-		if err != nil {
-			return nil, err
-		}
 		b := make([]byte, pad)
 		_, _ = rand.Read(b)
-		if _, err := w.Write(b); err != nil {
-			return nil, err
-		}
+		entries = append(entries, benchzip.Entry{Name: "pad.bin", Data: b, Mode: 0o644, Store: true})
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return benchzip.Zip(entries...)
 }
 
 // deploy creates the functions, the stream and both event source mappings.
