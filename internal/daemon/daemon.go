@@ -230,6 +230,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region:          cfg.Server.Region,
 		EndpointURL:     endpoint,
 		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
+		// The pool says at start whether they are on, and why not.
+		RuntimeTemplates: cfg.Sandbox.RuntimeTemplates,
 	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts,
 		// The root key never enters an environment: each gets a session
 		// of its function's role, revoked when the environment ends.

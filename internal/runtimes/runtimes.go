@@ -49,6 +49,29 @@ type Launch struct {
 	Args []string
 	// Env is added to the function's environment (search paths).
 	Env map[string]string
+	// Template names the runtime template that can run this launch (one
+	// per distinct command and search path), "" when the runtime has
+	// none: its client can wait, started, for its function (see
+	// StartupVariable).
+	Template string
+}
+
+// StartupVariable reports whether the managed runtime reads the
+// environment variable name only when its interpreter starts, so that a
+// runtime template started with another value cannot run the function:
+// the interpreter's own variables (PYTHON*, NODE_*), the locale, the time
+// zone, the dynamic linker's and the C library's.
+func StartupVariable(name string) bool {
+	switch name {
+	case "LANG", "LANGUAGE", "TZ", "HOME", "GLIBC_TUNABLES", "UV_THREADPOOL_SIZE":
+		return true
+	}
+	for _, p := range []string{"PYTHON", "NODE_", "LC_", "LD_", "MALLOC_", "OPENSSL_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Layout is where the sandbox shows the function's directories, and the
@@ -104,6 +127,8 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 				"PYTHONUNBUFFERED":        "1",
 				"PYTHONDONTWRITEBYTECODE": "1",
 			},
+			// The runtime names the site-packages path of its layers.
+			Template: "python:" + runtime,
 		}, nil
 	case strings.HasPrefix(runtime, "nodejs"):
 		node, err := r.interpreter("node")

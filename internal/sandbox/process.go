@@ -25,6 +25,8 @@ type Process struct {
 	level  Level
 	logger *slog.Logger
 	pid    int // host pid of the root process: the init (full) or Main (basic)
+	// template is set when a runtime template's stem runs Main.
+	template bool
 
 	// Full mode.
 	init *exec.Cmd   // the sandbox init; nil in basic mode
@@ -76,6 +78,11 @@ type Process struct {
 // mode (pid 1 of the sandbox's pid namespace), the main command in basic
 // mode.
 func (p *Process) Pid() int { return p.pid }
+
+// FromTemplate reports whether Main is the pre-started runtime of a
+// runtime template ([Spec.Template]) rather than a process started for
+// this sandbox.
+func (p *Process) FromTemplate() bool { return p.template }
 
 // RuntimeAPIListener is the socket listening at [Layout.RuntimeAPI] inside
 // a full-mode sandbox's network namespace, for the caller to serve the

@@ -41,6 +41,10 @@ type zygoteOptions struct {
 	tmpSizeMB     int // the size of that image
 	// launches bounds how many zygotes start at once; nil: no bound.
 	launches *launchGate
+	// template is the runtime the zygote starts inside its sandbox and
+	// keeps waiting for its assignment (template.go); nil for a blank
+	// zygote.
+	template *Template
 }
 
 // zygote is a sandbox init that was started before it was needed: it was
@@ -75,6 +79,9 @@ type zygote struct {
 	// idle is set when the init was started under SCHED_IDLE (see
 	// sched.go), until the pool gave it normal scheduling back.
 	idle bool
+	// template is the runtime template whose stem waits in the zygote;
+	// nil for a blank zygote.
+	template *Template
 
 	dead bool // the init has exited; guarded by pool.mu
 }
@@ -117,7 +124,7 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 			return tmp, err
 		}
 	}
-	z, err := startZygote(logger, pool, cg, opts.net, makeTmp)
+	z, err := startZygote(logger, pool, cg, opts.net, opts.template, makeTmp)
 	if tmp != nil {
 		// Mounted by the init before it is ready; the mount keeps the
 		// device, and z the image.
@@ -161,7 +168,7 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 }
 
 // startZygote starts the init process and its reader goroutine.
-func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, makeTmp func() (*scratch, error)) (*zygote, error) {
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, tmpl *Template, makeTmp func() (*scratch, error)) (*zygote, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: control socket: %w", err)
@@ -215,6 +222,10 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	if cg != nil {
 		setup.CgroupProcs = cg.procsFiles()
 	}
+	if tmpl != nil {
+		setup.RuntimeDir = tmpl.RuntimeDir
+		setup.Template = &initCommand{Path: tmpl.Main.Path, Args: tmpl.Main.Args, Env: tmpl.stemEnv(), Stdout: -1, Stderr: -1}
+	}
 	var oob []byte
 	if tmp != nil {
 		setup.TmpDevice = true
@@ -234,7 +245,7 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	msgs := make(chan initMessage, 4)
 	z := &zygote{
 		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
-		pool: pool, cg: cg, entered: cg != nil, idle: idle,
+		pool: pool, cg: cg, entered: cg != nil, idle: idle, template: tmpl,
 	}
 	if tmp != nil {
 		z.tmpSizeMB, z.tmpImage, z.tmpLoop = tmp.SizeMB(), tmp.ImagePath(), tmp.DevicePath()
@@ -579,6 +590,21 @@ func (zp *zygotePool) take(ctx context.Context) *zygote {
 		zp.putBack(z)
 	}
 	return nil
+}
+
+// takeReady returns a ready zygote, or nil without waiting for one; the
+// pool starts topping up either way.
+func (zp *zygotePool) takeReady() *zygote {
+	zp.mu.Lock()
+	zp.lastTake = time.Now()
+	var z *zygote
+	if len(zp.ready) > 0 {
+		z = zp.ready[0]
+		zp.ready = slices.Delete(zp.ready, 0, 1)
+	}
+	zp.mu.Unlock()
+	zp.signal()
+	return z
 }
 
 // putBack returns a zygote handed to a Start that gave up waiting.
