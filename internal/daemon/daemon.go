@@ -367,7 +367,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root:       identities.Root(),
 		Logs:       &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), pl.Stats())
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},
 	})
 	pl.SetPlatformAPI(handler)

@@ -469,9 +469,6 @@ type Stats struct {
 	Environments int `json:"environments"`
 	Idle         int `json:"idle"`
 	Busy         int `json:"busy"`
-	// RuntimeTemplates counts the pre-started runtimes ready to be
-	// handed a function, by template; absent when templates are off.
-	RuntimeTemplates map[string]int `json:"runtimeTemplates,omitempty"`
 }
 
 // Stats returns current counts.
@@ -484,19 +481,27 @@ func (p *Pool) Stats() Stats {
 	}
 	s.Busy = p.busy
 	p.mu.Unlock()
-	if t := p.templates; t != nil {
-		t.mu.Lock()
-		names := make([]string, 0, len(t.envs))
-		for name := range t.envs {
-			names = append(names, name)
-		}
-		t.mu.Unlock()
-		s.RuntimeTemplates = make(map[string]int, len(names))
-		for _, name := range names {
-			s.RuntimeTemplates[name] = p.deps.Sandbox.TemplateReady(name)
-		}
-	}
 	return s
+}
+
+// TemplateStats counts the pre-started runtimes ready to be handed a
+// function, by runtime template; nil when templates are off.
+func (p *Pool) TemplateStats() map[string]int {
+	t := p.templates
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	names := make([]string, 0, len(t.envs))
+	for name := range t.envs {
+		names = append(names, name)
+	}
+	t.mu.Unlock()
+	ready := make(map[string]int, len(names))
+	for _, name := range names {
+		ready[name] = p.deps.Sandbox.TemplateReady(name)
+	}
+	return ready
 }
 
 func (p *Pool) runJanitor() {
