@@ -68,16 +68,23 @@ func (s *templateServer) readyTemplates(t *testing.T, name string) (int, bool) {
 // (the next cold start takes it); a no-op without templates.
 func (s *templateServer) awaitTemplate(t *testing.T) {
 	t.Helper()
+	s.awaitTemplateOf(t, pyTemplate)
+}
+
+// awaitTemplateOf waits until a pre-started runtime of template name is
+// ready; a no-op without templates.
+func (s *templateServer) awaitTemplateOf(t *testing.T, name string) {
+	t.Helper()
 	if !s.on {
 		return
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if n, _ := s.readyTemplates(t, pyTemplate); n > 0 {
+		if n, _ := s.readyTemplates(t, name); n > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no runtime of template %s became ready in 30 s:\n%s", pyTemplate, s.srv.Output.String())
+			t.Fatalf("no runtime of template %s became ready in 30 s:\n%s", name, s.srv.Output.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -86,8 +93,14 @@ func (s *templateServer) awaitTemplate(t *testing.T) {
 // create creates a python3.12 function.
 func (s *templateServer) create(t *testing.T, name, handler string, zip []byte, memory int32, env map[string]string) {
 	t.Helper()
+	s.createRuntime(t, types.RuntimePython312, name, handler, zip, memory, env)
+}
+
+// createRuntime creates a function of runtime.
+func (s *templateServer) createRuntime(t *testing.T, runtime types.Runtime, name, handler string, zip []byte, memory int32, env map[string]string) {
+	t.Helper()
 	in := &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String(handler),
+		FunctionName: aws.String(name), Runtime: runtime, Handler: aws.String(handler),
 		Role: aws.String(testRole), Timeout: aws.Int32(10), MemorySize: aws.Int32(memory),
 		Code: &types.FunctionCode{ZipFile: zip},
 	}
@@ -121,10 +134,19 @@ func (s *templateServer) fromTemplate(t *testing.T, name string) bool {
 // the environment came from a template exactly when want says so.
 func (s *templateServer) coldInvoke(t *testing.T, name, payload string, want bool) *lambda.InvokeOutput {
 	t.Helper()
+	return s.coldInvokeOf(t, pyTemplate, name, payload, want)
+}
+
+// coldInvokeOf is coldInvoke for a function of the runtime template tmpl.
+func (s *templateServer) coldInvokeOf(t *testing.T, tmpl, name, payload string, want bool) *lambda.InvokeOutput {
+	t.Helper()
 	if want {
-		s.awaitTemplate(t)
+		s.awaitTemplateOf(t, tmpl)
 	}
-	res := invokeRaw(t, s.c, name, payload)
+	res, err := s.c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(payload), LogType: types.LogTypeTail})
+	if err != nil {
+		t.Fatalf("invoke %s: %v", name, err)
+	}
 	if got := s.fromTemplate(t, name); got != want {
 		t.Fatalf("%s: started from a runtime template: %v, want %v", name, got, want)
 	}
@@ -367,6 +389,75 @@ func TestRuntimeTemplates(t *testing.T) {
 		}
 		if values[0] == values[1] {
 			t.Errorf("two environments drew the same random number %v", values[0])
+		}
+	})
+
+	t.Run("Node.js: process, environment, output, init errors and leaks", func(t *testing.T) {
+		nodeTemplate := "node:nodejs20.x:256"
+		zip := templatesZip(t, "probe.mjs")
+		// The template of nodejs20.x at 256 MB starts with the first
+		// function that needs it.
+		on.createRuntime(t, types.RuntimeNodejs20x, "node-warm-up", "probe.handler", zip, 256, nil)
+		on.coldInvokeOf(t, nodeTemplate, "node-warm-up", `{}`, false)
+		var got [2]map[string]any
+		for i, s := range []*templateServer{on, off} {
+			s.createRuntime(t, types.RuntimeNodejs20x, "node-probe", "probe.handler", zip, 256, map[string]string{"GREETING": "hello"})
+			res := s.coldInvokeOf(t, nodeTemplate, "node-probe", `{}`, s.on)
+			if res.FunctionError != nil {
+				t.Fatalf("node probe: %s", res.Payload)
+			}
+			if err := json.Unmarshal(res.Payload, &got[i]); err != nil {
+				t.Fatal(err)
+			}
+			tail := pyTail(t, res)
+			for _, line := range []string{"probe log line", "probe fd 1 line"} {
+				if !strings.Contains(tail, line) {
+					t.Errorf("templates %v: %q is not in the log tail:\n%s", s.on, line, tail)
+				}
+			}
+		}
+		for _, k := range []string{"count", "ppid", "cwd", "argv", "execArgv", "status", "tmp", "fds", "functionName", "memory", "tz"} {
+			if !reflect.DeepEqual(got[0][k], got[1][k]) {
+				t.Errorf("%s: %v with a template, %v without", k, got[0][k], got[1][k])
+			}
+		}
+		envT, _ := got[0]["env"].(map[string]any)
+		envN, _ := got[1]["env"].(map[string]any)
+		perEnv := map[string]bool{"AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true, "_X_AMZN_TRACE_ID": true}
+		if len(envT) != len(envN) {
+			t.Errorf("process.env has %d variables with a template, %d without", len(envT), len(envN))
+		}
+		for k, v := range envT {
+			if w, ok := envN[k]; !ok || (!perEnv[k] && v != w) {
+				t.Errorf("process.env[%s] = %v with a template, %v without", k, v, w)
+			}
+		}
+
+		for _, s := range []*templateServer{on, off} {
+			s.createRuntime(t, types.RuntimeNodejs20x, "node-missing", "missing.handler", zip, 256, nil)
+			res := s.coldInvokeOf(t, nodeTemplate, "node-missing", `{}`, s.on)
+			if typ := functionErrorType(t, res); typ != "Runtime.ImportModuleError" {
+				t.Errorf("templates %v: error type %q, want Runtime.ImportModuleError", s.on, typ)
+			}
+		}
+
+		on.createRuntime(t, types.RuntimeNodejs20x, "node-leaker", "probe.handler", zip, 256, nil)
+		on.createRuntime(t, types.RuntimeNodejs20x, "node-peeker", "probe.handler", zip, 256, nil)
+		on.coldInvokeOf(t, nodeTemplate, "node-leaker", `{"action":"leak","value":"secret-of-leaker"}`, true)
+		var own map[string]any
+		invokeJSON(t, on.c, "node-leaker", map[string]string{"action": "peek"}, &own)
+		if own["global"] != "secret-of-leaker" || own["tmp"] != "secret-of-leaker" {
+			t.Errorf("the leaker does not see its own leak: %v", own)
+		}
+		res := on.coldInvokeOf(t, nodeTemplate, "node-peeker", `{"action":"peek"}`, true)
+		var seen map[string]any
+		if err := json.Unmarshal(res.Payload, &seen); err != nil {
+			t.Fatalf("peek %s: %v", res.Payload, err)
+		}
+		for k, v := range seen {
+			if v != nil {
+				t.Errorf("another function's environment sees the leaked %s: %v", k, v)
+			}
 		}
 	})
 }

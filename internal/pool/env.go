@@ -239,6 +239,11 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		e.closeRuntimeAPI()
 		return nil, fmt.Errorf("pool: start %s: %w", v.FunctionName, err)
 	}
+	if out := e.proc.Output(); out != nil {
+		// A runtime template that writes to a pipe of its own (Node):
+		// the function's output is there, and outR only sees EOF.
+		e.logs.Attach(out)
+	}
 	p.logger.Debug("environment started", "env_id", e.id, "function", v.FunctionName, "runtime_template", e.proc.FromTemplate())
 	if e.rt == nil {
 		rtCfg.Listener = e.proc.RuntimeAPIListener()

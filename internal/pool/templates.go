@@ -55,6 +55,7 @@ func (p *Pool) templateFor(v *registry.Version, launch *runtimes.Launch, layout 
 			Name:       launch.Template,
 			Main:       sandbox.Command{Path: spec.Main.Path, Args: spec.Main.Args, Env: env},
 			RuntimeDir: spec.RuntimeDir,
+			OwnOutput:  launch.OwnOutput,
 		})
 		t.mu.Lock()
 		if err != nil {

@@ -54,6 +54,10 @@ type Launch struct {
 	// none: its client can wait, started, for its function (see
 	// StartupVariable).
 	Template string
+	// OwnOutput says the template's runtime cannot take its output
+	// descriptors when it is handed its function (Node.js has no dup2):
+	// it writes to a pipe of its own from its start.
+	OwnOutput bool
 }
 
 // StartupVariable reports whether the managed runtime reads the
@@ -151,6 +155,10 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 			Path: node,
 			Args: append(args, l.RuntimeRoot+"/node/index.mjs"),
 			Env:  map[string]string{"NODE_PATH": strings.Join(paths, ":")},
+			// The heap's size is fixed when V8 starts: a template per
+			// memory size.
+			Template:  fmt.Sprintf("node:%s:%d", runtime, l.MemoryMB),
+			OwnOutput: true,
 		}, nil
 	}
 	return nil, fmt.Errorf("runtime %s is not supported: use provided.al2023, python3.x or nodejs*.x", runtime)

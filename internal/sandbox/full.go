@@ -152,6 +152,9 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 			p.dropTmpImage()
 		}
 	}
+	if spec.Template && z.output != nil {
+		p.output, z.output = z.output, nil
+	}
 	p.teardown = func() { m.waitFull(p, z, out) }
 	return p, nil
 }

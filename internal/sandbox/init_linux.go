@@ -70,6 +70,10 @@ type initSetup struct {
 	// own), started once the root is final; the spec's main command is
 	// then handed to it (stem.go). nil for a blank zygote.
 	Template *initCommand `json:"template,omitempty"`
+	// TemplateOutput says the write end of the zygote's own output pipe
+	// is attached (after the /tmp device): the stem's stdout and stderr
+	// from its start ([Template].OwnOutput).
+	TemplateOutput bool `json:"templateOutput,omitempty"`
 }
 
 // initSpec is what turns a blank init (a zygote) into one sandbox. It
@@ -158,12 +162,15 @@ func runInit() int {
 	if err != nil {
 		return fail(fmt.Errorf("read setup: %w", err))
 	}
-	tmpDevice := -1
+	tmpDevice, stemOutput := -1, -1
+	if want := btoi(setup.TmpDevice) + btoi(setup.TemplateOutput); len(setupFDs) != want {
+		return fail(fmt.Errorf("setup: %d descriptors attached, want %d", len(setupFDs), want))
+	}
 	if setup.TmpDevice {
-		if len(setupFDs) != 1 {
-			return fail(fmt.Errorf("setup: %d descriptors attached, want the /tmp device", len(setupFDs)))
-		}
 		tmpDevice = setupFDs[0]
+	}
+	if setup.TemplateOutput {
+		stemOutput = setupFDs[len(setupFDs)-1]
 	}
 	if err := setupZygote(setup.ResolvConf, tmpDevice); err != nil {
 		return fail(err)
@@ -182,7 +189,11 @@ func runInit() int {
 				return fail(err)
 			}
 		}
-		if st, err = startStem(setup.Template, devNull); err != nil {
+		st, err = startStem(setup.Template, devNull, stemOutput)
+		if stemOutput >= 0 {
+			_ = unix.Close(stemOutput) // the stem holds it
+		}
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -284,6 +295,14 @@ func runInit() int {
 			return ws.ExitStatus()
 		}
 	}
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // writeAll writes b to fd, retrying short writes and EINTR.

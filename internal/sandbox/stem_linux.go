@@ -17,12 +17,15 @@ import (
 type stem struct {
 	pid  int // in the sandbox's pid namespace
 	sock int // the init's end of the assignment socket
+	// ownOutput: the stem writes to the zygote's own pipe, and gets no
+	// descriptors with its assignment.
+	ownOutput bool
 }
 
 // startStem starts the template command c as the sandbox user with every
-// restriction of a command, its output on the init's own, and waits
-// until it says it is ready.
-func startStem(c *initCommand, devNull *os.File) (*stem, error) {
+// restriction of a command, its output on output (or the init's own for
+// -1), and waits until it says it is ready.
+func startStem(c *initCommand, devNull *os.File, output int) (*stem, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("runtime template socket: %w", err)
@@ -33,10 +36,15 @@ func startStem(c *initCommand, devNull *os.File) (*stem, error) {
 		_ = unix.Close(pair[1])
 		return nil, err
 	}
+	files := []uintptr{devNull.Fd(), 1, 2, uintptr(pair[1])}
+	if output >= 0 {
+		files[1], files[2] = uintptr(output), uintptr(output)
+	}
+	st := &stem{ownOutput: output >= 0}
 	attr := &syscall.ProcAttr{
 		Dir:   TaskRootFull,
 		Env:   c.Env,
-		Files: []uintptr{devNull.Fd(), 1, 2, uintptr(pair[1])},
+		Files: files,
 		Sys: &syscall.SysProcAttr{
 			Credential: &syscall.Credential{Uid: UnprivilegedID, Gid: UnprivilegedID, Groups: []uint32{}},
 		},
@@ -64,7 +72,7 @@ func startStem(c *initCommand, devNull *os.File) (*stem, error) {
 		_ = unix.Close(pair[0])
 		return nil, fmt.Errorf("start runtime template %s: %w", c.Path, r.err)
 	}
-	st := &stem{pid: r.pid, sock: pair[0]}
+	st.pid, st.sock = r.pid, pair[0]
 	buf := make([]byte, 64)
 	n, err := readRetrying(st.sock, buf)
 	if err != nil || string(buf[:n]) != stemReady {
@@ -152,13 +160,17 @@ func setProcessAffinity(pid int, set *unix.CPUSet) error {
 // closes the init's end of the socket.
 func (st *stem) assign(c *initCommand, fds []int, devNull *os.File) error {
 	defer func() { _ = unix.Close(st.sock) }()
-	stdout, err := outputFD(c.Stdout, fds, devNull)
-	if err != nil {
-		return err
-	}
-	stderr, err := outputFD(c.Stderr, fds, devNull)
-	if err != nil {
-		return err
+	var oob []byte
+	if !st.ownOutput {
+		stdout, err := outputFD(c.Stdout, fds, devNull)
+		if err != nil {
+			return err
+		}
+		stderr, err := outputFD(c.Stderr, fds, devNull)
+		if err != nil {
+			return err
+		}
+		oob = unix.UnixRights(int(stdout), int(stderr))
 	}
 	b, err := json.Marshal(stemAssignment{Env: c.Env})
 	if err != nil {
@@ -167,7 +179,6 @@ func (st *stem) assign(c *initCommand, fds []int, devNull *os.File) error {
 	if len(b) > maxAssignment {
 		return fmt.Errorf("assignment of %d bytes, at most %d", len(b), maxAssignment)
 	}
-	oob := unix.UnixRights(int(stdout), int(stderr))
 	for {
 		err = unix.Sendmsg(st.sock, b, oob, nil, unix.MSG_NOSIGNAL)
 		if !errors.Is(err, unix.EINTR) {

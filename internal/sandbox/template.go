@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox
 
 import (
@@ -56,6 +58,13 @@ type Template struct {
 	// RuntimeDir is the host directory shown at /var/runtime from the
 	// start; a Spec run by the template must have the same RuntimeDir.
 	RuntimeDir string
+	// OwnOutput is for runtimes that cannot take their output
+	// descriptors on assignment (Node.js has no dup2): each zygote then
+	// has an output pipe of its own, the stem's stdout and stderr from
+	// its start, whose read end [Process.Output] hands to the caller; a
+	// Spec with Extras is never run by such a template (they would write
+	// elsewhere), and Main's Stdout and Stderr are unused.
+	OwnOutput bool
 }
 
 // stemEnv is the stem's start-up environment.
@@ -129,7 +138,7 @@ func (m *Manager) templatePool(s *Spec) *zygotePool {
 	m.mu.Lock()
 	tp := m.templates[s.Template]
 	m.mu.Unlock()
-	if tp == nil || !tp.opts.template.fits(s) {
+	if tp == nil || !tp.opts.template.fits(s) || (tp.opts.template.OwnOutput && len(s.Extras) > 0) {
 		return nil
 	}
 	return tp

@@ -82,6 +82,10 @@ type zygote struct {
 	// template is the runtime template whose stem waits in the zygote;
 	// nil for a blank zygote.
 	template *Template
+	// output is the read end of the stem's own output pipe
+	// (Template.OwnOutput), nil once a sandbox took it; closed with the
+	// zygote.
+	output *os.File
 
 	dead bool // the init has exited; guarded by pool.mu
 }
@@ -222,21 +226,42 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	if cg != nil {
 		setup.CgroupProcs = cg.procsFiles()
 	}
+	var attached []int
+	if tmp != nil {
+		setup.TmpDevice = true
+		attached = append(attached, int(tmp.Device().Fd()))
+	}
+	var outR, outW *os.File
 	if tmpl != nil {
 		setup.RuntimeDir = tmpl.RuntimeDir
 		setup.Template = &initCommand{Path: tmpl.Main.Path, Args: tmpl.Main.Args, Env: tmpl.stemEnv(), Stdout: -1, Stderr: -1}
+		if tmpl.OwnOutput {
+			if outR, outW, err = os.Pipe(); err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				conn.Close()
+				return nil, fmt.Errorf("sandbox: runtime template output: %w", err)
+			}
+			setup.TemplateOutput = true
+			attached = append(attached, int(outW.Fd()))
+		}
 	}
 	var oob []byte
-	if tmp != nil {
-		setup.TmpDevice = true
-		oob = unix.UnixRights(int(tmp.Device().Fd()))
+	if len(attached) > 0 {
+		oob = unix.UnixRights(attached...)
 	}
 	b, _ := json.Marshal(setup)
 	_, _, err = conn.WriteMsgUnix(append(b, '\n'), oob, nil)
 	if tmp != nil {
 		runtime.KeepAlive(tmp.Device())
 	}
+	if outW != nil {
+		outW.Close() // the init has its copy
+	}
 	if err != nil {
+		if outR != nil {
+			outR.Close()
+		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		conn.Close()
@@ -245,7 +270,7 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	msgs := make(chan initMessage, 4)
 	z := &zygote{
 		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
-		pool: pool, cg: cg, entered: cg != nil, idle: idle, template: tmpl,
+		pool: pool, cg: cg, entered: cg != nil, idle: idle, template: tmpl, output: outR,
 	}
 	if tmp != nil {
 		z.tmpSizeMB, z.tmpImage, z.tmpLoop = tmp.SizeMB(), tmp.ImagePath(), tmp.DevicePath()
@@ -348,6 +373,10 @@ func (z *zygote) destroy(logger *slog.Logger) {
 // and closes its network.
 func (z *zygote) release(logger *slog.Logger) {
 	_ = z.cmd.Wait()
+	if z.output != nil {
+		_ = z.output.Close()
+		z.output = nil
+	}
 	z.net.close()
 	dropCgroup(z.cg, logger)
 	z.cg = nil
