@@ -221,6 +221,11 @@ func TestRuntimeTemplates(t *testing.T) {
 				t.Errorf("%s: %v with a template, %v without", k, withT[k], withoutT[k])
 			}
 		}
+		// The function really ran in the template's interpreter, not in
+		// one it re-executed.
+		if withT["preloaded"] != true || withoutT["preloaded"] != false {
+			t.Errorf("uuid in sys.modules: %v with a template (want true: imported ahead), %v without (want false)", withT["preloaded"], withoutT["preloaded"])
+		}
 		if withT["count"] != 1.0 {
 			t.Errorf("module state: count %v on the first invoke, want 1", withT["count"])
 		}

@@ -102,7 +102,14 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		dropCgroup(cg, logger)
 		return nil, err
 	}
-	defer opts.launches.leave()
+	left := false
+	leave := func() {
+		if !left {
+			left = true
+			opts.launches.leave()
+		}
+	}
+	defer leave()
 	// The /tmp image is made while the init re-executes itself: the init
 	// waits for it on its setup line.
 	if pool != nil && pool.idleStart {
@@ -129,6 +136,14 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		}
 	}
 	z, err := startZygote(logger, pool, cg, opts.net, opts.template, makeTmp)
+	if opts.template != nil {
+		// A runtime template's zygote is ready only once its runtime has
+		// started, tens of milliseconds of CPU (far more under
+		// SCHED_IDLE on a busy host) that hold no P of the server:
+		// holding the gate that long would make cold starts wait for
+		// it.
+		leave()
+	}
 	if tmp != nil {
 		// Mounted by the init before it is ready; the mount keeps the
 		// device, and z the image.

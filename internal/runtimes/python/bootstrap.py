@@ -17,9 +17,11 @@ import os
 import sys
 
 if "UPDRAFT_TEMPLATE_FD" in os.environ:
+    # What the interpreter imported by itself, before the template's own.
+    _startup_modules = frozenset(sys.modules)
     import updraft_ric_template
 
-    updraft_ric_template.serve(frozenset(sys.modules))
+    updraft_ric_template.serve(_startup_modules)
 
 import updraft_ric
 

@@ -74,9 +74,22 @@ def _top_level_names(directory):
     return {e.split(".", 1)[0] for e in entries}
 
 
-def _needs_fresh_start(env, startup_modules):
-    for name in set(env) | set(os.environ):
-        if _startup_variable(name) and env.get(name) != os.environ.get(name):
+def _startup_environ():
+    """The environment the interpreter was started with (os.environ may
+    have more: the locale coercion of PEP 538 sets LC_CTYPE)."""
+    with open("/proc/self/environ", "rb") as f:
+        entries = f.read().split(b"\0")
+    env = {}
+    for e in entries:
+        if e:
+            k, _, v = os.fsdecode(e).partition("=")
+            env[k] = v
+    return env
+
+
+def _needs_fresh_start(env, started_with, startup_modules):
+    for name in set(env) | set(started_with):
+        if _startup_variable(name) and env.get(name) != started_with.get(name):
             return "start-up variable %s differs" % name
     ours = {m.split(".", 1)[0] for m in sys.modules if m not in startup_modules}
     runtime_dir = os.path.dirname(os.path.abspath(__file__))
@@ -118,12 +131,17 @@ def serve(startup_modules):
     for kv in env_list:
         k, _, v = kv.partition("=")
         env[k] = v
-    why = _needs_fresh_start(env, startup_modules)
+    started_with = _startup_environ()
+    why = _needs_fresh_start(env, started_with, startup_modules)
     os.chdir(env.get("LAMBDA_TASK_ROOT") or "/var/task")
     if why is not None:
         os.execve(sys.executable, sys.orig_argv, env)
+    # What the interpreter itself added at start-up, from the same start-up
+    # variables, a fresh start would add too.
+    added = {k: v for k, v in os.environ.items() if k not in started_with and k not in env}
     os.environ.clear()
     os.environ.update(env)
+    os.environ.update(added)
     time.tzset()
     # The code and layers were mounted after the interpreter looked at
     # those directories.
