@@ -15,8 +15,8 @@ init phase with its errors, the invoke loop).
 
 Where it cannot be exactly that, it re-executes the interpreter with the
 function's environment (the same process, as a fresh start): when a
-variable the interpreter reads at start-up differs from the template's
-(PYTHON*, LANG, LC_*, TZ, LD_*, HOME, ...), when the function's code or
+variable the interpreter reads at start-up differs from those the
+template was started with (PYTHON*, LANG, LC_*, TZ, LD_*, HOME, ...), when the function's code or
 layers hold a module named like one imported here ahead (it would have
 shadowed it), or when the user site directory exists.
 
