@@ -47,9 +47,9 @@ type Verifier struct {
 	maxBody  int64
 	memBody  int64
 	spoolDir string
-	budget   *budget // bytes held by bodies under verification; never nil after New
-	keys     *keyCache
-	region   string  // the region credential scopes must name, with allowed
+	budget   *budget   // bytes held by bodies under verification; never nil after New
+	keys     *keyCache // derived signing keys
+	region   string    // the region credential scopes must name, with allowed
 	allowed  func(*http.Request) Allowed
 	onError  func(http.ResponseWriter, *http.Request, error)
 }
