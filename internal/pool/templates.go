@@ -43,6 +43,9 @@ func (p *Pool) templateFor(v *registry.Version, launch *runtimes.Launch, layout 
 	if refused {
 		return ""
 	}
+	if !started && !t.admit(launch.Template) {
+		return ""
+	}
 	if !started {
 		// The start-up variables every function gets unless it sets
 		// its own, and PATH to find the interpreter by.
@@ -77,6 +80,23 @@ func (p *Pool) templateFor(v *registry.Version, launch *runtimes.Launch, layout 
 		return ""
 	}
 	return launch.Template
+}
+
+// maxTemplates bounds the runtime templates a pool starts: each keeps
+// --zygotes idle runtimes (Python about 17 MB each, Node about 45 MB),
+// and Node needs one per memory size. Runtimes past it start anew.
+const maxTemplates = 4
+
+// admit reports whether a template named name may be started: fewer than
+// maxTemplates are; otherwise it is refused for good.
+func (t *templates) admit(name string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.envs) < maxTemplates {
+		return true
+	}
+	t.off[name] = true
+	return false
 }
 
 // startupEnv is the sorted subset of env that a runtime reads at
