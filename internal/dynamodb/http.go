@@ -1,0 +1,173 @@
+package dynamodb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/updraft/updraft/internal/dynamodb/attr"
+)
+
+// TargetPrefix starts the X-Amz-Target of DynamoDB's operations.
+const TargetPrefix = "DynamoDB_20120810."
+
+// maxBody bounds a request (DynamoDB's limit is 16 MB for batches).
+const maxBody = 16 << 20
+
+// AuthorizeFunc checks the caller of r for an IAM action on a resource;
+// it returns *AccessDenied when refused.
+type AuthorizeFunc func(r *http.Request, action, resource string) error
+
+// Handler serves DynamoDB's JSON 1.0 API.
+type Handler struct {
+	Service   *Service
+	Authorize AuthorizeFunc
+}
+
+// op is one operation: a new input and the function that runs it.
+type op struct {
+	in  func() any
+	run func(s *Service, ctx context.Context, in any) (any, error)
+	// table names the table the action is on ("" for none).
+	table func(in any) string
+}
+
+func mk[T any](run func(*Service, context.Context, *T) (any, error), table func(*T) string) op {
+	o := op{
+		in:  func() any { return new(T) },
+		run: func(s *Service, ctx context.Context, in any) (any, error) { return run(s, ctx, in.(*T)) },
+	}
+	if table != nil {
+		o.table = func(in any) string { return table(in.(*T)) }
+	}
+	return o
+}
+
+var ops = map[string]op{
+	"CreateTable":        mk((*Service).createTable, func(i *createTableInput) string { return i.TableName }),
+	"DescribeTable":      mk((*Service).describeTable, func(i *tableNameInput) string { return i.TableName }),
+	"DeleteTable":        mk((*Service).deleteTable, func(i *tableNameInput) string { return i.TableName }),
+	"ListTables":         mk((*Service).listTables, nil),
+	"UpdateTable":        mk((*Service).updateTable, func(i *updateTableInput) string { return i.TableName }),
+	"PutItem":            mk((*Service).putItem, func(i *putItemInput) string { return i.TableName }),
+	"GetItem":            mk((*Service).getItem, func(i *keyInput) string { return i.TableName }),
+	"DeleteItem":         mk((*Service).deleteItem, func(i *keyInput) string { return i.TableName }),
+	"UpdateItem":         mk((*Service).updateItem, func(i *keyInput) string { return i.TableName }),
+	"Query":              mk((*Service).query, func(i *readInput) string { return i.TableName }),
+	"Scan":               mk((*Service).scan, func(i *readInput) string { return i.TableName }),
+	"BatchGetItem":       mk((*Service).batchGetItem, nil),
+	"BatchWriteItem":     mk((*Service).batchWriteItem, nil),
+	"TransactWriteItems": mk((*Service).transactWriteItems, nil),
+	"TransactGetItems":   mk((*Service).transactGetItems, nil),
+	"UpdateTimeToLive":   mk((*Service).updateTimeToLive, func(i *updateTTLInput) string { return i.TableName }),
+	"DescribeTimeToLive": mk((*Service).describeTimeToLive, func(i *tableNameInput) string { return i.TableName }),
+}
+
+// tablesOf names the tables of a batch or transaction, for authorisation.
+func tablesOf(in any) []string {
+	var names []string
+	switch in := in.(type) {
+	case *batchGetInput:
+		for n := range in.RequestItems {
+			names = append(names, n)
+		}
+	case *batchWriteInput:
+		for n := range in.RequestItems {
+			names = append(names, n)
+		}
+	case *transactWriteInput:
+		for _, t := range in.TransactItems {
+			for _, o := range []*txOp{t.ConditionCheck, t.Put, t.Delete, t.Update} {
+				if o != nil {
+					names = append(names, o.TableName)
+				}
+			}
+		}
+	case *transactGetInput:
+		for _, t := range in.TransactItems {
+			if t.Get != nil {
+				names = append(names, t.Get.TableName)
+			}
+		}
+	}
+	return names
+}
+
+// ServeHTTP serves one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out, err := h.serve(r)
+	status := http.StatusOK
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			h.Service.logger.Error("dynamodb: internal error", "target", r.Header.Get("X-Amz-Target"), "err", err)
+			ae = &apiError{Type: "InternalServerError", Message: "Internal server error", Status: http.StatusInternalServerError}
+		}
+		out, status = ae, ae.Status
+	}
+	b, merr := json.Marshal(out)
+	if merr != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"__type":"`+errPrefix+`InternalServerError","message":"response encoding failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-RequestId", uuid.NewString())
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func (h *Handler) serve(r *http.Request) (any, error) {
+	name, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	o, ok := ops[name]
+	if !ok {
+		return nil, &apiError{Type: "UnknownOperationException", Message: "", Status: http.StatusBadRequest}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, serialization("Could not read the request body.")
+	}
+	if len(body) > maxBody {
+		return nil, validation("Request size exceeded %d bytes", maxBody)
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	in := o.in()
+	if err := json.Unmarshal(body, in); err != nil {
+		var ae *attr.Error
+		if errors.As(err, &ae) {
+			return nil, validation("%s", ae.Msg)
+		}
+		return nil, serialization("Start of structure or map found where not expected.")
+	}
+	if h.Authorize != nil {
+		tables := tablesOf(in)
+		if o.table != nil {
+			tables = []string{o.table(in)}
+		}
+		resources := []string{"*"}
+		if len(tables) > 0 {
+			resources = resources[:0]
+			for _, t := range tables {
+				resources = append(resources, h.Service.tableARN(t))
+			}
+		}
+		for _, res := range resources {
+			if err := h.Authorize(r, "dynamodb:"+name, res); err != nil {
+				var d *AccessDenied
+				if errors.As(err, &d) {
+					return nil, &apiError{Type: "AccessDeniedException", Message: d.Message, Status: http.StatusBadRequest}
+				}
+				return nil, err
+			}
+		}
+	}
+	return o.run(h.Service, r.Context(), in)
+}
