@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/dynamodb"
@@ -11,7 +10,7 @@ import (
 
 // isDynamoDB reports whether r is a DynamoDB API request.
 func isDynamoDB(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), dynamodb.TargetPrefix)
+	return dynamodb.IsTarget(r.Header.Get("X-Amz-Target"))
 }
 
 // dynamodb routes POST / with a DynamoDB X-Amz-Target to the tables

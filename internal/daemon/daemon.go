@@ -255,7 +255,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)), queue.WithVisibilityTimeout(cfg.Queue.VisibilityTimeout))
 	streams := stream.New(st.JetStream(), st.Replicas(), logger, stream.WithAccount(cfg.Server.Region, cfg.Server.AccountID))
 	tables, err := dynamodb.New(ctx, st.JetStream(), st.Conn(), logger, dynamodb.Options{
-		Region: cfg.Server.Region, Account: cfg.Server.AccountID, Replicas: st.Replicas(), TTLInterval: cfg.Tables.TTLInterval})
+		Region: cfg.Server.Region, Account: cfg.Server.AccountID, Replicas: st.Replicas(), TTLInterval: cfg.Tables.TTLInterval, Streams: streams})
 	if err != nil {
 		pl.Close(ctx)
 		ln.Close()

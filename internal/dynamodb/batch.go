@@ -219,6 +219,8 @@ func (s *Service) transactWriteItems(ctx context.Context, in *transactWriteInput
 		reasons := make([]cancelReason, len(txs))
 		failed := false
 		var ws []write
+		var olds []attr.Item
+		var wt []*Table
 		for i, x := range txs {
 			st, err := s.read(ctx, x.ek)
 			if err != nil {
@@ -238,12 +240,15 @@ func (s *Service) transactWriteItems(ctx context.Context, in *transactWriteInput
 				// Unchanged, but the commit checks it is still at st.rev.
 				if st.item != nil {
 					ws = append(ws, write{key: x.ek, value: st.item, rev: st.rev})
+					olds, wt = append(olds, nil), append(wt, nil) // no change, no record
 				}
 			case "Put":
 				ws = append(ws, write{key: x.ek, value: x.op.Item, rev: st.rev})
+				olds, wt = append(olds, st.item), append(wt, x.t)
 			case "Delete":
 				if st.item != nil {
 					ws = append(ws, write{key: x.ek, rev: st.rev})
+					olds, wt = append(olds, st.item), append(wt, x.t)
 				}
 			case "Update":
 				nu, err := applyUpdate(x.t, x.key, x.px.update, st.item)
@@ -257,6 +262,7 @@ func (s *Service) transactWriteItems(ctx context.Context, in *transactWriteInput
 					return nil, err
 				}
 				ws = append(ws, write{key: x.ek, value: nu, rev: st.rev})
+				olds, wt = append(olds, st.item), append(wt, x.t)
 			}
 		}
 		if failed {
@@ -273,6 +279,13 @@ func (s *Service) transactWriteItems(ctx context.Context, in *transactWriteInput
 		}
 		if err != nil {
 			return nil, err
+		}
+		for i, w := range ws {
+			if wt[i] != nil {
+				if err := s.emit(ctx, wt[i], olds[i], w.value, false); err != nil {
+					return nil, err
+				}
+			}
 		}
 		return struct{}{}, nil
 	}

@@ -124,8 +124,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(r *http.Request) (any, error) {
-	name, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	o, ok := ops[name]
+	target := r.Header.Get("X-Amz-Target")
+	name, isTables := strings.CutPrefix(target, TargetPrefix)
+	table := ops
+	if !isTables {
+		name, _ = strings.CutPrefix(target, StreamsTargetPrefix)
+		table = streamOps
+		if h.Service.streams == nil {
+			return nil, &apiError{Type: "UnknownOperationException", Status: http.StatusBadRequest}
+		}
+	}
+	o, ok := table[name]
 	if !ok {
 		return nil, &apiError{Type: "UnknownOperationException", Message: "", Status: http.StatusBadRequest}
 	}
@@ -149,7 +158,7 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 	}
 	if h.Authorize != nil {
 		tables := tablesOf(in)
-		if o.table != nil {
+		if o.table != nil && o.table(in) != "" {
 			tables = []string{o.table(in)}
 		}
 		resources := []string{"*"}
@@ -158,6 +167,9 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 			for _, t := range tables {
 				resources = append(resources, h.Service.tableARN(t))
 			}
+		}
+		if arn := streamARNOf(in); arn != "" {
+			resources = []string{arn}
 		}
 		for _, res := range resources {
 			if err := h.Authorize(r, "dynamodb:"+name, res); err != nil {
@@ -170,4 +182,21 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		}
 	}
 	return o.run(h.Service, r.Context(), in)
+}
+
+// streamARNOf is the stream a Streams operation acts on ("" for none).
+func streamARNOf(in any) string {
+	switch in := in.(type) {
+	case *describeStreamInput:
+		return in.StreamArn
+	case *getShardIteratorInput:
+		return in.StreamArn
+	}
+	return ""
+}
+
+// IsTarget reports whether an X-Amz-Target is DynamoDB's or DynamoDB
+// Streams'.
+func IsTarget(target string) bool {
+	return strings.HasPrefix(target, TargetPrefix) || strings.HasPrefix(target, StreamsTargetPrefix)
 }

@@ -167,6 +167,13 @@ func (s *Service) putItem(ctx context.Context, in *putItemInput) (any, error) {
 // one succeeds. It returns the old and new item.
 func (s *Service) writeItem(ctx context.Context, t *Table, key attr.Item, cond expr.Cond, onFail string,
 	mutate func(old attr.Item) (attr.Item, error)) (attr.Item, attr.Item, error) {
+	return s.writeItemBy(ctx, t, key, cond, onFail, false, mutate)
+}
+
+// writeItemBy is writeItem; byTTL marks the TTL sweeper's deletions in
+// the stream record.
+func (s *Service) writeItemBy(ctx context.Context, t *Table, key attr.Item, cond expr.Cond, onFail string, byTTL bool,
+	mutate func(old attr.Item) (attr.Item, error)) (attr.Item, attr.Item, error) {
 	k := encodeKey(t, key)
 	for range maxAttempts {
 		st, err := s.read(ctx, k)
@@ -192,6 +199,9 @@ func (s *Service) writeItem(ctx context.Context, t *Table, key attr.Item, cond e
 			continue
 		}
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.emit(ctx, t, st.item, nu, byTTL); err != nil {
 			return nil, nil, err
 		}
 		return st.item, nu, nil

@@ -53,6 +53,8 @@ type Service struct {
 	mu      sync.Mutex
 	indexes map[string]*tableIndex // by table ID
 
+	streams Streams
+
 	ttlEvery time.Duration
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
@@ -64,6 +66,8 @@ type Options struct {
 	Replicas        int
 	// TTLInterval is how often expired items are swept (0: one minute).
 	TTLInterval time.Duration
+	// Streams stores DynamoDB Streams records; nil refuses streams.
+	Streams Streams
 }
 
 // New creates (or opens) the buckets and starts the TTL sweeper.
@@ -94,7 +98,7 @@ func New(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, logger *slo
 		o.TTLInterval = time.Minute
 	}
 	s := &Service{js: js, nc: nc, tables: tables, items: items, region: o.Region, account: o.Account, logger: logger,
-		indexes: map[string]*tableIndex{}, ttlEvery: o.TTLInterval}
+		indexes: map[string]*tableIndex{}, ttlEvery: o.TTLInterval, streams: o.Streams}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	s.wg.Add(1)

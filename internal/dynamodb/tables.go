@@ -48,6 +48,12 @@ func (s *Service) createTable(ctx context.Context, in *createTableInput) (any, e
 	if err := setStream(t, in.StreamSpecification); err != nil {
 		return nil, err
 	}
+	if t.Stream != nil && s.streams == nil {
+		return nil, validation("Streams are not available on this server.")
+	}
+	if err := s.createStream(ctx, t); err != nil {
+		return nil, err
+	}
 	b, _ := json.Marshal(t)
 	if _, err := s.tables.Create(ctx, t.Name, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
@@ -267,6 +273,9 @@ func (s *Service) updateTable(ctx context.Context, in *updateTableInput) (any, e
 			return nil, err
 		}
 		if err := setStream(t, in.StreamSpecification); err != nil {
+			return nil, err
+		}
+		if err := s.createStream(ctx, t); err != nil {
 			return nil, err
 		}
 		b, _ := json.Marshal(t)

@@ -113,7 +113,7 @@ func (s *Service) sweepOnce(ctx context.Context, now time.Time) error {
 		ix.mu.Unlock()
 		attrName := t.TTLAttr
 		for _, k := range expired {
-			_, _, err := s.writeItem(ctx, t, k, nil, "", func(old attr.Item) (attr.Item, error) {
+			_, _, err := s.writeItemBy(ctx, t, k, nil, "", true, func(old attr.Item) (attr.Item, error) {
 				if v, ok := old[attrName]; ok && v.T == attr.N && v.Num.Cmp(nowN) <= 0 {
 					return nil, nil
 				}
