@@ -56,12 +56,8 @@ func (s *Service) index(ctx context.Context, t *Table) (*tableIndex, error) {
 
 // await waits until the index has applied the table's last write.
 func (ix *tableIndex) await(ctx context.Context, s *Service) error {
-	st, err := s.js.Stream(ctx, "KV_"+BucketItems)
-	if err != nil {
-		return fmt.Errorf("dynamodb: items stream: %w", err)
-	}
 	var last uint64
-	msg, err := st.GetLastMsgForSubject(ctx, "$KV."+BucketItems+"."+ix.table.ID+".>")
+	msg, err := s.itemStream.GetLastMsgForSubject(ctx, "$KV."+BucketItems+"."+ix.table.ID+".>")
 	switch {
 	case err == nil:
 		last = msg.Sequence

@@ -42,13 +42,15 @@ const (
 
 // Service serves tables. Its methods are safe for concurrent use.
 type Service struct {
-	js      jetstream.JetStream
-	nc      *nats.Conn
-	tables  jetstream.KeyValue
-	items   jetstream.KeyValue
-	region  string
-	account string
-	logger  *slog.Logger
+	js     jetstream.JetStream
+	nc     *nats.Conn
+	tables jetstream.KeyValue
+	items  jetstream.KeyValue
+	// itemStream is the items bucket's stream, read directly.
+	itemStream jetstream.Stream
+	region     string
+	account    string
+	logger     *slog.Logger
 
 	mu      sync.Mutex
 	indexes map[string]*tableIndex // by table ID
@@ -98,7 +100,7 @@ func New(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, logger *slo
 		o.TTLInterval = time.Minute
 	}
 	s := &Service{js: js, nc: nc, tables: tables, items: items, region: o.Region, account: o.Account, logger: logger,
-		indexes: map[string]*tableIndex{}, ttlEvery: o.TTLInterval, streams: o.Streams}
+		itemStream: st, indexes: map[string]*tableIndex{}, ttlEvery: o.TTLInterval, streams: o.Streams}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	s.wg.Add(1)
@@ -282,27 +284,24 @@ type stored struct {
 	rev  uint64
 }
 
-// read gets an item by its KV key.
+// read gets an item by its KV key: one direct read of the subject's
+// last message, which is the item, its delete marker or nothing.
 func (s *Service) read(ctx context.Context, key string) (stored, error) {
-	e, err := s.items.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		// A deleted key has a marker whose revision a create must name.
-		m, err := s.js.Stream(ctx, "KV_"+BucketItems)
-		if err == nil {
-			if msg, err := m.GetLastMsgForSubject(ctx, "$KV."+BucketItems+"."+key); err == nil {
-				return stored{rev: msg.Sequence}, nil
-			}
-		}
+	msg, err := s.itemStream.GetLastMsgForSubject(ctx, "$KV."+BucketItems+"."+key)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return stored{}, nil
 	}
 	if err != nil {
 		return stored{}, fmt.Errorf("dynamodb: reading item: %w", err)
 	}
+	if op := msg.Header.Get("KV-Operation"); op != "" {
+		return stored{rev: msg.Sequence}, nil // deleted or purged
+	}
 	var it attr.Item
-	if err := json.Unmarshal(e.Value(), &it); err != nil {
+	if err := json.Unmarshal(msg.Data, &it); err != nil {
 		return stored{}, fmt.Errorf("dynamodb: decoding item: %w", err)
 	}
-	return stored{item: it, rev: e.Revision()}, nil
+	return stored{item: it, rev: msg.Sequence}, nil
 }
 
 // write is one item change of a commit: value nil deletes.

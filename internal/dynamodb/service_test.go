@@ -1,0 +1,110 @@
+package dynamodb
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func TestConditionalRaceHasOneWinner(t *testing.T) {
+	h := newHandler(t)
+	must(t, h, "CreateTable", `{"TableName":"racer","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, fails := 0, 0
+		for c := range 16 {
+			wg.Go(func() {
+				code, m := call(t, h, "PutItem", fmt.Sprintf(`{"TableName":"racer","Item":{"p":{"S":"k%d"},"c":{"N":"%d"}},"ConditionExpression":"attribute_not_exists(p)"}`, round, c))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case code == 200:
+					wins++
+				case errType(m) == "ConditionalCheckFailedException":
+					fails++
+				default:
+					t.Errorf("unexpected answer %d %v", code, m)
+				}
+			})
+		}
+		wg.Wait()
+		if wins != 1 || fails != 15 {
+			t.Fatalf("round %d: %d winners, %d refused", round, wins, fails)
+		}
+	}
+	// Counters: 16 concurrent increments all land.
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			must(t, h, "UpdateItem", `{"TableName":"racer","Key":{"p":{"S":"ctr"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}`)
+		})
+	}
+	wg.Wait()
+	m := must(t, h, "GetItem", `{"TableName":"racer","Key":{"p":{"S":"ctr"}},"ConsistentRead":true}`)
+	if got := fmt.Sprint(m["Item"]); got != "map[n:map[N:16] p:map[S:ctr]]" {
+		t.Fatalf("counter: %s", got)
+	}
+}
+
+func TestTransactionAcrossTablesIsAtomic(t *testing.T) {
+	h := newHandler(t)
+	for _, n := range []string{"tta", "ttb"} {
+		must(t, h, "CreateTable", `{"TableName":"`+n+`","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	}
+	must(t, h, "PutItem", `{"TableName":"ttb","Item":{"p":{"S":"x"},"v":{"N":"1"}}}`)
+	code, m := call(t, h, "TransactWriteItems", `{"TransactItems":[
+		{"Put":{"TableName":"tta","Item":{"p":{"S":"new"}}}},
+		{"Update":{"TableName":"ttb","Key":{"p":{"S":"x"}},"UpdateExpression":"SET v = :two","ConditionExpression":"v = :zero","ExpressionAttributeValues":{":two":{"N":"2"},":zero":{"N":"0"}},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}}]}`)
+	reasons, _ := m["CancellationReasons"].([]any)
+	if code != 400 || errType(m) != "TransactionCanceledException" || len(reasons) != 2 ||
+		fmt.Sprint(reasons[0]) != "map[Code:None]" || fmt.Sprint(reasons[1]) != "map[Code:ConditionalCheckFailed Item:map[p:map[S:x] v:map[N:1]] Message:The conditional request failed]" {
+		t.Fatalf("cancelled: %d %v", code, m)
+	}
+	if m := must(t, h, "GetItem", `{"TableName":"tta","Key":{"p":{"S":"new"}}}`); m["Item"] != nil {
+		t.Fatal("a cancelled transaction wrote")
+	}
+	must(t, h, "TransactWriteItems", `{"TransactItems":[
+		{"Put":{"TableName":"tta","Item":{"p":{"S":"new"}}}},
+		{"Update":{"TableName":"ttb","Key":{"p":{"S":"x"}},"UpdateExpression":"SET v = :two","ConditionExpression":"v = :one","ExpressionAttributeValues":{":two":{"N":"2"},":one":{"N":"1"}}}}]}`)
+	m = must(t, h, "TransactGetItems", `{"TransactItems":[{"Get":{"TableName":"tta","Key":{"p":{"S":"new"}}}},{"Get":{"TableName":"ttb","Key":{"p":{"S":"x"}}}}]}`)
+	if got := fmt.Sprint(m["Responses"]); got != "[map[Item:map[p:map[S:new]]] map[Item:map[p:map[S:x] v:map[N:2]]]]" {
+		t.Fatalf("after commit: %s", got)
+	}
+}
+
+func TestQueryPagesInOrder(t *testing.T) {
+	h := newHandler(t)
+	must(t, h, "CreateTable", `{"TableName":"qqq","KeySchema":[{"AttributeName":"p","KeyType":"HASH"},{"AttributeName":"c","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"},{"AttributeName":"c","AttributeType":"N"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	for i := 25; i >= 1; i-- {
+		must(t, h, "PutItem", fmt.Sprintf(`{"TableName":"qqq","Item":{"p":{"S":"a"},"c":{"N":"%d"}}}`, i))
+	}
+	must(t, h, "PutItem", `{"TableName":"qqq","Item":{"p":{"S":"b"},"c":{"N":"1"}}}`)
+	for _, fwd := range []bool{true, false} {
+		var got []string
+		start := ""
+		for pages := 0; pages < 20; pages++ {
+			body := fmt.Sprintf(`{"TableName":"qqq","KeyConditionExpression":"p = :a AND c > :n","ExpressionAttributeValues":{":a":{"S":"a"},":n":{"N":"3"}},"Limit":4,"ScanIndexForward":%v%s}`, fwd, start)
+			m := must(t, h, "Query", body)
+			for _, it := range m["Items"].([]any) {
+				got = append(got, fmt.Sprint(it.(map[string]any)["c"].(map[string]any)["N"]))
+			}
+			lek, ok := m["LastEvaluatedKey"].(map[string]any)
+			if !ok {
+				break
+			}
+			start = fmt.Sprintf(`,"ExclusiveStartKey":{"p":{"S":"a"},"c":{"N":"%s"}}`, lek["c"].(map[string]any)["N"])
+		}
+		want := ""
+		for i := 4; i <= 25; i++ {
+			j := i
+			if !fwd {
+				j = 29 - i
+			}
+			want += fmt.Sprint(j) + " "
+		}
+		if fmt.Sprint(got) != "["+want[:len(want)-1]+"]" {
+			t.Fatalf("forward=%v: %v", fwd, got)
+		}
+	}
+}
