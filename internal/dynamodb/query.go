@@ -120,6 +120,13 @@ func (s *Service) read2(ctx context.Context, in *readInput, isQuery bool) (any, 
 			return nil, exprErr(err)
 		}
 	}
+	if filter != nil && isQuery {
+		for _, n := range expr.TopNames(filter) {
+			if n == v.hash || (n == v.rng && v.rng != "") {
+				return nil, validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", n)
+			}
+		}
+	}
 	var proj []expr.Path
 	if in.ProjectionExpression != nil {
 		if proj, err = expr.ParseProjection(*in.ProjectionExpression, p); err != nil {

@@ -64,16 +64,30 @@ func (ps *parser) primary() Cond {
 	t := ps.peek()
 	if t.kind == tIdent && ps.peekAt(1).kind == tPunct && ps.peekAt(1).text == "(" {
 		name := t.text
-		if boolFuncs[name] {
+		if !boolFuncs[name] {
+			// size(...) compared, or a function DynamoDB does not have.
+			start := ps.pos
 			ps.next()
-			args := ps.args(ps.condOperand)
-			ps.checkBoolFunc(name, args)
-			if !ps.comparisonFollows() {
-				return &Func{Name: name, Args: args}
+			ps.args(ps.condOperand)
+			if ps.comparisonFollows() {
+				ps.pos = start
+				return ps.comparison(ps.condOperand())
 			}
-			ps.fail(eMisused, "The function is not allowed to be used this way in an expression; function: %s", name)
-			return ps.comparison(&ValueOp{})
+			if name == "size" {
+				ps.fail(eMisused, "The function is not allowed to be used this way in an expression; function: %s", name)
+			} else {
+				ps.fail(eUnknownFunc, "Invalid function name; function: %s", name)
+			}
+			return &Func{Name: name}
 		}
+		ps.next()
+		args := ps.args(ps.condOperand)
+		ps.checkBoolFunc(name, args)
+		if !ps.comparisonFollows() {
+			return &Func{Name: name, Args: args}
+		}
+		ps.fail(eMisused, "The function is not allowed to be used this way in an expression; function: %s", name)
+		return ps.comparison(&ValueOp{})
 	}
 	return ps.comparison(ps.condOperand())
 }
@@ -486,4 +500,50 @@ func cmpOp(op string, c int) bool {
 		return c >= 0
 	}
 	return false
+}
+
+// TopNames lists the top-level attributes a condition reads.
+func TopNames(c Cond) []string {
+	var out []string
+	op := func(o Operand) {
+		switch o := o.(type) {
+		case *PathOp:
+			out = append(out, o.Path.Top())
+		case *SizeOp:
+			if len(o.Path) > 0 {
+				out = append(out, o.Path.Top())
+			}
+		}
+	}
+	var walk func(Cond)
+	walk = func(c Cond) {
+		switch c := c.(type) {
+		case *And:
+			walk(c.L)
+			walk(c.R)
+		case *Or:
+			walk(c.L)
+			walk(c.R)
+		case *Not:
+			walk(c.C)
+		case *Compare:
+			op(c.L)
+			op(c.R)
+		case *Between:
+			op(c.X)
+			op(c.Lo)
+			op(c.Hi)
+		case *In:
+			op(c.X)
+			for _, o := range c.List {
+				op(o)
+			}
+		case *Func:
+			for _, o := range c.Args {
+				op(o)
+			}
+		}
+	}
+	walk(c)
+	return out
 }
