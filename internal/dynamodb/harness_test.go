@@ -17,7 +17,7 @@ import (
 )
 
 // newHandler starts a Service on an embedded store, with streams.
-func newHandler(t *testing.T) *Handler {
+func newHandler(t testing.TB) *Handler {
 	t.Helper()
 	logger := testutil.Logger(t, slog.LevelInfo)
 	st := storetest.Open(t, t.TempDir(), logger)
@@ -32,7 +32,7 @@ func newHandler(t *testing.T) *Handler {
 
 // call runs one operation and returns the status and the decoded body;
 // it checks the X-Amz-Crc32 header of every answer.
-func call(t *testing.T, h *Handler, op, body string) (int, map[string]any) {
+func call(t testing.TB, h *Handler, op, body string) (int, map[string]any) {
 	t.Helper()
 	prefix := TargetPrefix
 	if strings.HasPrefix(op, "Streams.") {
@@ -55,7 +55,7 @@ func call(t *testing.T, h *Handler, op, body string) (int, map[string]any) {
 }
 
 // must runs an operation that must succeed.
-func must(t *testing.T, h *Handler, op, body string) map[string]any {
+func must(t testing.TB, h *Handler, op, body string) map[string]any {
 	t.Helper()
 	code, m := call(t, h, op, body)
 	if code != 200 {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/updraft/updraft/internal/jsname"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -137,7 +138,7 @@ func (s *Service) getTable(ctx context.Context, name string) (*Table, uint64, er
 	if validateTableName(name, "tableName") != nil {
 		return nil, 0, nil
 	}
-	e, err := s.tables.Get(ctx, name)
+	e, err := s.tables.Get(ctx, jsname.Encode(name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, nil
 	}
@@ -393,4 +394,19 @@ func (s *Service) commit(ctx context.Context, ws []write) error {
 func isWrongSeq(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// tableNames lists the tables (their KV keys are jsname-encoded names).
+func (s *Service) tableNames(ctx context.Context) ([]string, error) {
+	keys, err := s.tables.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if n, err := jsname.Decode(k); err == nil {
+			names = append(names, n)
+		}
+	}
+	return names, nil
 }

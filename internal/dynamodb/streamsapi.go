@@ -37,7 +37,7 @@ type listStreamsInput struct {
 func (s *Service) listStreams(ctx context.Context, in *listStreamsInput) (any, error) {
 	names := []string{in.TableName}
 	if in.TableName == "" {
-		keys, err := s.tables.Keys(ctx)
+		keys, err := s.tableNames(ctx)
 		if err != nil && !strings.Contains(err.Error(), "no keys") {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/updraft/updraft/internal/jsname"
 	"sort"
 	"time"
 
@@ -55,7 +56,7 @@ func (s *Service) createTable(ctx context.Context, in *createTableInput) (any, e
 		return nil, err
 	}
 	b, _ := json.Marshal(t)
-	if _, err := s.tables.Create(ctx, t.Name, b); err != nil {
+	if _, err := s.tables.Create(ctx, jsname.Encode(t.Name), b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, inUse("Table already exists: %s", t.Name)
 		}
@@ -192,7 +193,7 @@ func (s *Service) listTables(ctx context.Context, in *listTablesInput) (any, err
 		}
 		limit = *in.Limit
 	}
-	keys, err := s.tables.Keys(ctx)
+	keys, err := s.tableNames(ctx)
 	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, fmt.Errorf("dynamodb: listing tables: %w", err)
 	}
@@ -279,7 +280,7 @@ func (s *Service) updateTable(ctx context.Context, in *updateTableInput) (any, e
 			return nil, err
 		}
 		b, _ := json.Marshal(t)
-		if _, err := s.tables.Update(ctx, t.Name, b, rev); err != nil {
+		if _, err := s.tables.Update(ctx, jsname.Encode(t.Name), b, rev); err != nil {
 			if isWrongSeq(err) {
 				continue
 			}
@@ -310,7 +311,7 @@ func (s *Service) deleteTable(ctx context.Context, in *tableNameInput) (any, err
 	if t == nil || t.Deleting {
 		return nil, notFound("Requested resource not found: Table: " + in.TableName + " not found")
 	}
-	if err := s.tables.Delete(ctx, t.Name); err != nil {
+	if err := s.tables.Delete(ctx, jsname.Encode(t.Name)); err != nil {
 		return nil, fmt.Errorf("dynamodb: deleting table: %w", err)
 	}
 	s.dropIndex(t.ID)

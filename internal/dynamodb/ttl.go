@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/updraft/updraft/internal/jsname"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -44,7 +45,7 @@ func (s *Service) updateTimeToLive(ctx context.Context, in *updateTTLInput) (any
 			t.TTLAttr = ""
 		}
 		b, _ := json.Marshal(t)
-		if _, err := s.tables.Update(ctx, t.Name, b, rev); err != nil {
+		if _, err := s.tables.Update(ctx, jsname.Encode(t.Name), b, rev); err != nil {
 			if isWrongSeq(err) {
 				continue
 			}
@@ -86,7 +87,7 @@ func (s *Service) sweepTTL(ctx context.Context) {
 }
 
 func (s *Service) sweepOnce(ctx context.Context, now time.Time) error {
-	names, err := s.tables.Keys(ctx)
+	names, err := s.tableNames(ctx)
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil
 	}
