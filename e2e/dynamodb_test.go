@@ -208,6 +208,20 @@ func TestDynamoDBWithAWSCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("IAM policies authorise dynamodb actions on the table", func(t *testing.T) {
+		t.Parallel()
+		root := cliKey{id: srv.AccessKeyID, secret: srv.SecretAccessKey}
+		reader := createUserKey(t, srv, root, "reader")
+		mustCLI(t, srv, root, true, "iam", "put-user-policy", "--user-name", "reader", "--policy-name", "read-jobs",
+			"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:Query"],"Resource":"arn:aws:dynamodb:*:*:table/Jobs*"}]}`)
+		mustCLI(t, srv, reader, true, "dynamodb", "get-item", "--table-name", "Jobs", "--key", `{"pk":{"S":"none"},"sk":{"N":"0"}}`)
+		denied := mustCLI(t, srv, reader, false, "dynamodb", "put-item", "--table-name", "Jobs", "--item", `{"pk":{"S":"iam"},"sk":{"N":"0"}}`)
+		want := "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/Jobs"
+		if !strings.Contains(denied, "AccessDeniedException") || !strings.Contains(denied, want) {
+			t.Fatalf("put-item as reader: %s\nwant AccessDeniedException: %s", denied, want)
+		}
+	})
+
 	t.Run("TTL expiry", func(t *testing.T) {
 		t.Parallel()
 		sdkTable(t, db, "Expiring")
