@@ -57,6 +57,7 @@ type Service struct {
 	indexes map[string]*tableIndex // by table ID
 
 	streams Streams
+	cache   *tableCache
 
 	ttlEvery time.Duration
 	stop     context.CancelFunc
@@ -102,6 +103,9 @@ func New(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, logger *slo
 	}
 	s := &Service{js: js, nc: nc, tables: tables, items: items, region: o.Region, account: o.Account, logger: logger,
 		itemStream: st, indexes: map[string]*tableIndex{}, ttlEvery: o.TTLInterval, streams: o.Streams}
+	if s.cache, err = newTableCache(context.Background(), tables); err != nil {
+		return nil, fmt.Errorf("dynamodb: watching tables: %w", err)
+	}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	s.wg.Add(1)
@@ -113,6 +117,7 @@ func New(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, logger *slo
 func (s *Service) Close() {
 	s.stop()
 	s.wg.Wait()
+	s.cache.close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, ix := range s.indexes {
@@ -138,7 +143,7 @@ func (s *Service) getTable(ctx context.Context, name string) (*Table, uint64, er
 	if validateTableName(name, "tableName") != nil {
 		return nil, 0, nil
 	}
-	e, err := s.tables.Get(ctx, jsname.Encode(name))
+	e, err := s.tables.Get(ctx, keyOfTable(name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, nil
 	}
@@ -152,8 +157,16 @@ func (s *Service) getTable(ctx context.Context, name string) (*Table, uint64, er
 	return &t, e.Revision(), nil
 }
 
-// mustTable is getTable with DynamoDB's not-found error.
+// keyOfTable is a table's key in the tables bucket.
+func keyOfTable(name string) string { return jsname.Encode(name) }
+
+// mustTable finds the table of an item operation, in this node's cache
+// of definitions (the store when the cache has not seen it yet), with
+// DynamoDB's not-found error. The definition is shared: read only.
 func (s *Service) mustTable(ctx context.Context, name string) (*Table, error) {
+	if t, ok := s.cache.get(name); ok {
+		return t, nil
+	}
 	t, _, err := s.getTable(ctx, name)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/updraft/updraft/internal/jsname"
 	"sort"
 	"time"
 
@@ -56,12 +55,14 @@ func (s *Service) createTable(ctx context.Context, in *createTableInput) (any, e
 		return nil, err
 	}
 	b, _ := json.Marshal(t)
-	if _, err := s.tables.Create(ctx, jsname.Encode(t.Name), b); err != nil {
+	rev, err := s.tables.Create(ctx, keyOfTable(t.Name), b)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, inUse("Table already exists: %s", t.Name)
 		}
 		return nil, fmt.Errorf("dynamodb: creating table: %w", err)
 	}
+	s.cache.await(rev)
 	// The table is usable at once; the answer says CREATING as
 	// DynamoDB's does, and DescribeTable says ACTIVE from then on.
 	return map[string]any{"TableDescription": s.describe(t, "CREATING", 0)}, nil
@@ -280,12 +281,14 @@ func (s *Service) updateTable(ctx context.Context, in *updateTableInput) (any, e
 			return nil, err
 		}
 		b, _ := json.Marshal(t)
-		if _, err := s.tables.Update(ctx, jsname.Encode(t.Name), b, rev); err != nil {
+		nrev, err := s.tables.Update(ctx, keyOfTable(t.Name), b, rev)
+		if err != nil {
 			if isWrongSeq(err) {
 				continue
 			}
 			return nil, fmt.Errorf("dynamodb: updating table: %w", err)
 		}
+		s.cache.await(nrev)
 		if len(in.GlobalSecondaryIndexUpdates) > 0 {
 			s.dropIndex(t.ID) // rebuilt with the new indexes on next use
 		}
@@ -311,9 +314,10 @@ func (s *Service) deleteTable(ctx context.Context, in *tableNameInput) (any, err
 	if t == nil || t.Deleting {
 		return nil, notFound("Requested resource not found: Table: " + in.TableName + " not found")
 	}
-	if err := s.tables.Delete(ctx, jsname.Encode(t.Name)); err != nil {
+	if err := s.tables.Delete(ctx, keyOfTable(t.Name)); err != nil {
 		return nil, fmt.Errorf("dynamodb: deleting table: %w", err)
 	}
+	s.cache.forget(t.Name)
 	s.dropIndex(t.ID)
 	// The items go with the table: their subjects are purged.
 	st, err := s.js.Stream(ctx, "KV_"+BucketItems)

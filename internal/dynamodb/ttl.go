@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/updraft/updraft/internal/jsname"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,12 +44,14 @@ func (s *Service) updateTimeToLive(ctx context.Context, in *updateTTLInput) (any
 			t.TTLAttr = ""
 		}
 		b, _ := json.Marshal(t)
-		if _, err := s.tables.Update(ctx, jsname.Encode(t.Name), b, rev); err != nil {
+		nrev, err := s.tables.Update(ctx, keyOfTable(t.Name), b, rev)
+		if err != nil {
 			if isWrongSeq(err) {
 				continue
 			}
 			return nil, fmt.Errorf("dynamodb: updating TTL: %w", err)
 		}
+		s.cache.await(nrev)
 		return map[string]any{"TimeToLiveSpecification": map[string]any{"AttributeName": spec.AttributeName, "Enabled": *spec.Enabled}}, nil
 	}
 }
