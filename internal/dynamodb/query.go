@@ -9,6 +9,10 @@ import (
 	"github.com/updraft/updraft/internal/dynamodb/expr"
 )
 
+// MaxPageBytes is how much item data one Query or Scan page reads before
+// it stops with a LastEvaluatedKey (DynamoDB: 1 MB).
+const MaxPageBytes = 1 << 20
+
 type readInput struct {
 	exprParams
 	TableName              string    `json:"TableName"`
@@ -213,8 +217,12 @@ func (s *Service) read2(ctx context.Context, in *readInput, isQuery bool) (any, 
 	items := []attr.Item{}
 	scanned := 0
 	var last attr.Item
+	read := 0 // bytes of items read, for the 1 MB page limit
 	for _, r := range rows[start:] {
 		if in.Limit != nil && scanned == *in.Limit {
+			break
+		}
+		if read >= MaxPageBytes {
 			break
 		}
 		if !isQuery && in.TotalSegments != nil && segmentOf(r.item[t.hashKey()], *in.TotalSegments) != *in.Segment {
@@ -224,7 +232,8 @@ func (s *Service) read2(ctx context.Context, in *readInput, isQuery bool) (any, 
 			continue
 		}
 		scanned++
-		if in.Limit != nil && scanned == *in.Limit {
+		read += r.item.Size()
+		if (in.Limit != nil && scanned == *in.Limit) || read >= MaxPageBytes {
 			last = lastKey(t, v, r.item)
 		}
 		if filter != nil && !expr.Eval(filter, r.item) {

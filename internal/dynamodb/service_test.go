@@ -108,3 +108,33 @@ func TestQueryPagesInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestScanStopsAtOneMegabyte(t *testing.T) {
+	h := newHandler(t)
+	must(t, h, "CreateTable", `{"TableName":"big","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	blob := make([]byte, 300*1024)
+	for i := range blob {
+		blob[i] = 'x'
+	}
+	for i := range 5 {
+		must(t, h, "PutItem", fmt.Sprintf(`{"TableName":"big","Item":{"p":{"S":"k%d"},"v":{"S":"%s"}}}`, i, blob))
+	}
+	seen := 0
+	start := ""
+	for pages := 1; ; pages++ {
+		m := must(t, h, "Scan", `{"TableName":"big","Select":"COUNT"`+start+`}`)
+		n := int(m["Count"].(float64))
+		seen += n
+		lek, ok := m["LastEvaluatedKey"].(map[string]any)
+		if !ok {
+			if pages != 2 || seen != 5 {
+				t.Fatalf("%d pages, %d items", pages, seen)
+			}
+			return
+		}
+		if n != 4 {
+			t.Fatalf("page %d: %d items of 300 KB, want 4 (the one that reaches 1 MB is the last)", pages, n)
+		}
+		start = fmt.Sprintf(`,"ExclusiveStartKey":{"p":{"S":"%s"}}`, lek["p"].(map[string]any)["S"])
+	}
+}
