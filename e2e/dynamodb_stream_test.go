@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -179,5 +178,5 @@ func TestDynamoDBStreamTriggersPython(t *testing.T) {
 		recs.Records[0].Dynamodb.SequenceNumber >= recs.Records[1].Dynamodb.SequenceNumber || recs.NextShardIterator == "" {
 		t.Fatalf("get-records: %s", out)
 	}
-	_ = context.Background
+
 }
