@@ -70,7 +70,7 @@ var ops = map[string]op{
 	"DescribeTimeToLive": mk((*Service).describeTimeToLive, func(i *tableNameInput) string { return i.TableName }),
 }
 
-// tablesOf names the tables of a batch or transaction, for authorisation.
+// tablesOf names the tables of a batch, for authorisation.
 func tablesOf(in any) []string {
 	var names []string
 	switch in := in.(type) {
@@ -81,20 +81,6 @@ func tablesOf(in any) []string {
 	case *batchWriteInput:
 		for n := range in.RequestItems {
 			names = append(names, n)
-		}
-	case *transactWriteInput:
-		for _, t := range in.TransactItems {
-			for _, o := range []*txOp{t.ConditionCheck, t.Put, t.Delete, t.Update} {
-				if o != nil {
-					names = append(names, o.TableName)
-				}
-			}
-		}
-	case *transactGetInput:
-		for _, t := range in.TransactItems {
-			if t.Get != nil {
-				names = append(names, t.Get.TableName)
-			}
 		}
 	}
 	return names
@@ -157,22 +143,8 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		return nil, serialization("Start of structure or map found where not expected.")
 	}
 	if h.Authorize != nil {
-		tables := tablesOf(in)
-		if o.table != nil && o.table(in) != "" {
-			tables = []string{o.table(in)}
-		}
-		resources := []string{"*"}
-		if len(tables) > 0 {
-			resources = resources[:0]
-			for _, t := range tables {
-				resources = append(resources, h.Service.tableARN(t))
-			}
-		}
-		if arn := streamARNOf(in); arn != "" {
-			resources = []string{arn}
-		}
-		for _, res := range resources {
-			if err := h.Authorize(r, "dynamodb:"+name, res); err != nil {
+		for _, g := range h.grants(name, o, in) {
+			if err := h.Authorize(r, g.action, g.resource); err != nil {
 				var d *AccessDenied
 				if errors.As(err, &d) {
 					return nil, &apiError{Type: "AccessDeniedException", Message: d.Message, Status: http.StatusBadRequest}
@@ -199,4 +171,51 @@ func streamARNOf(in any) string {
 // Streams'.
 func IsTarget(target string) bool {
 	return strings.HasPrefix(target, TargetPrefix) || strings.HasPrefix(target, StreamsTargetPrefix)
+}
+
+// grant is one IAM action on one resource a request needs.
+type grant struct{ action, resource string }
+
+// grants are the IAM checks of a request, as AWS makes them: the
+// operation on its table (each table of a batch); for transactions, each
+// item's own action (dynamodb:PutItem, UpdateItem, DeleteItem,
+// ConditionCheckItem, GetItem) on its table; for the stream operations,
+// the stream's ARN.
+func (h *Handler) grants(name string, o op, in any) []grant {
+	arn := h.Service.tableARN
+	switch in := in.(type) {
+	case *transactWriteInput:
+		var out []grant
+		for _, t := range in.TransactItems {
+			for action, x := range map[string]*txOp{"PutItem": t.Put, "UpdateItem": t.Update, "DeleteItem": t.Delete, "ConditionCheckItem": t.ConditionCheck} {
+				if x != nil {
+					out = append(out, grant{"dynamodb:" + action, arn(x.TableName)})
+				}
+			}
+		}
+		return out
+	case *transactGetInput:
+		var out []grant
+		for _, t := range in.TransactItems {
+			if t.Get != nil {
+				out = append(out, grant{"dynamodb:GetItem", arn(t.Get.TableName)})
+			}
+		}
+		return out
+	}
+	if s := streamARNOf(in); s != "" {
+		return []grant{{"dynamodb:" + name, s}}
+	}
+	tables := tablesOf(in)
+	if o.table != nil && o.table(in) != "" {
+		tables = []string{o.table(in)}
+	}
+	if len(tables) == 0 {
+		return []grant{{"dynamodb:" + name, "*"}}
+	}
+	out := make([]grant, len(tables))
+	for i, t := range tables {
+		out[i] = grant{"dynamodb:" + name, arn(t)}
+	}
+	return out
 }

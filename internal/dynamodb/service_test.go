@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 )
@@ -136,5 +137,43 @@ func TestScanStopsAtOneMegabyte(t *testing.T) {
 			t.Fatalf("page %d: %d items of 300 KB, want 4 (the one that reaches 1 MB is the last)", pages, n)
 		}
 		start = fmt.Sprintf(`,"ExclusiveStartKey":{"p":{"S":"%s"}}`, lek["p"].(map[string]any)["S"])
+	}
+}
+
+// The IAM checks a request makes: the operation on each table, and for a
+// transaction each item's own action (AWS authorises TransactWriteItems
+// as PutItem, UpdateItem, DeleteItem and ConditionCheckItem).
+func TestGrants(t *testing.T) {
+	h := newHandler(t)
+	must(t, h, "CreateTable", `{"TableName":"aaa","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	var got []string
+	h.Authorize = func(_ *http.Request, action, resource string) error {
+		got = append(got, action+" "+resource)
+		if action == "dynamodb:DeleteItem" {
+			return &AccessDenied{Message: "User: u is not authorized to perform: " + action}
+		}
+		return nil
+	}
+	arn := "arn:aws:dynamodb:us-east-1:000000000000:table/aaa"
+	for _, c := range []struct {
+		op, body string
+		want     []string
+		denied   bool
+	}{
+		{"GetItem", `{"TableName":"aaa","Key":{"p":{"S":"x"}}}`, []string{"dynamodb:GetItem " + arn}, false},
+		{"ListTables", `{}`, []string{"dynamodb:ListTables *"}, false},
+		{"TransactWriteItems", `{"TransactItems":[{"Put":{"TableName":"aaa","Item":{"p":{"S":"x"}}}},{"ConditionCheck":{"TableName":"aaa","Key":{"p":{"S":"y"}},"ConditionExpression":"attribute_not_exists(p)"}}]}`,
+			[]string{"dynamodb:PutItem " + arn, "dynamodb:ConditionCheckItem " + arn}, false},
+		{"TransactGetItems", `{"TransactItems":[{"Get":{"TableName":"aaa","Key":{"p":{"S":"x"}}}}]}`, []string{"dynamodb:GetItem " + arn}, false},
+		{"DeleteItem", `{"TableName":"aaa","Key":{"p":{"S":"x"}}}`, []string{"dynamodb:DeleteItem " + arn}, true},
+	} {
+		got = nil
+		code, m := call(t, h, c.op, c.body)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: checked %v, want %v", c.op, got, c.want)
+		}
+		if c.denied != (code == 400 && errType(m) == "AccessDeniedException") {
+			t.Errorf("%s: %d %v", c.op, code, m)
+		}
 	}
 }

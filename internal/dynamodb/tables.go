@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/updraft/updraft/internal/stream"
 	"sort"
 	"time"
 
@@ -326,6 +327,11 @@ func (s *Service) deleteTable(ctx context.Context, in *tableNameInput) (any, err
 	}
 	if err != nil {
 		s.logger.Warn("dynamodb: purging a deleted table's items", "table", t.Name, "err", err)
+	}
+	if s.streams != nil && t.StreamLabel != "" {
+		if err := s.streams.Delete(ctx, StreamName(t.Name, t.StreamLabel)); err != nil && !errors.Is(err, stream.ErrNotFound) {
+			s.logger.Warn("dynamodb: deleting a deleted table's stream", "table", t.Name, "err", err)
+		}
 	}
 	return map[string]any{"TableDescription": s.describe(t, "DELETING", 0)}, nil
 }
