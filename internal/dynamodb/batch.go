@@ -282,9 +282,7 @@ func (s *Service) transactWriteItems(ctx context.Context, in *transactWriteInput
 		}
 		for i, w := range ws {
 			if wt[i] != nil {
-				if err := s.emit(ctx, wt[i], olds[i], w.value, false); err != nil {
-					return nil, err
-				}
+				s.emitLogged(ctx, wt[i], olds[i], w.value, false)
 			}
 		}
 		return struct{}{}, nil

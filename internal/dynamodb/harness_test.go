@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
 	"github.com/updraft/updraft/internal/testutil"
 	"github.com/updraft/updraft/internal/testutil/storetest"
@@ -20,7 +21,12 @@ import (
 func newHandler(t testing.TB) *Handler {
 	t.Helper()
 	logger := testutil.Logger(t, slog.LevelInfo)
-	st := storetest.Open(t, t.TempDir(), logger)
+	return handlerOn(t, storetest.Open(t, t.TempDir(), logger), logger)
+}
+
+// handlerOn starts a Service on st: two on one store are two nodes.
+func handlerOn(t testing.TB, st *store.Store, logger *slog.Logger) *Handler {
+	t.Helper()
 	streams := stream.New(st.JetStream(), 1, logger)
 	s, err := New(t.Context(), st.JetStream(), st.Conn(), logger, Options{Region: "us-east-1", Account: "000000000000", TTLInterval: time.Hour, Streams: streams})
 	if err != nil {

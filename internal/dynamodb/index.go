@@ -36,6 +36,13 @@ type tableIndex struct {
 func (s *Service) index(ctx context.Context, t *Table) (*tableIndex, error) {
 	s.mu.Lock()
 	ix, ok := s.indexes[t.ID]
+	if ok && !sameIndexes(ix.definition(), t) {
+		// Indexes were added or removed (UpdateTable, maybe on another
+		// node): rebuild from the items.
+		delete(s.indexes, t.ID)
+		go ix.close()
+		ok = false
+	}
 	if !ok {
 		w, err := s.items.Watch(context.Background(), t.ID+".>", jetstream.IncludeHistory())
 		if err != nil {
@@ -183,4 +190,28 @@ func hashString(v attr.Value) string {
 		return "B" + string(v.B)
 	}
 	return "S" + v.S
+}
+
+// definition is the table definition the index was built for.
+func (ix *tableIndex) definition() *Table {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.table
+}
+
+// sameIndexes reports whether two definitions of a table have the same
+// secondary indexes (names and key schemas).
+func sameIndexes(a, b *Table) bool {
+	sig := func(t *Table) string {
+		var s string
+		for _, x := range append(append([]Index(nil), t.GSIs...), t.LSIs...) {
+			s += x.IndexName + "("
+			for _, k := range x.KeySchema {
+				s += k.AttributeName + " " + k.KeyType + ","
+			}
+			s += ")"
+		}
+		return s
+	}
+	return sig(a) == sig(b)
 }

@@ -201,9 +201,7 @@ func (s *Service) writeItemBy(ctx context.Context, t *Table, key attr.Item, cond
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.emit(ctx, t, st.item, nu, byTTL); err != nil {
-			return nil, nil, err
-		}
+		s.emitLogged(ctx, t, st.item, nu, byTTL)
 		return st.item, nu, nil
 	}
 	return nil, nil, &apiError{Type: "TransactionConflictException", Message: "Transaction is ongoing for the item", Status: 400}

@@ -1,7 +1,12 @@
 package dynamodb
 
 import (
+	"log/slog"
+	"time"
+
 	"fmt"
+	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/storetest"
 	"net/http"
 	"sync"
 	"testing"
@@ -175,5 +180,31 @@ func TestGrants(t *testing.T) {
 		if c.denied != (code == 400 && errType(m) == "AccessDeniedException") {
 			t.Errorf("%s: %d %v", c.op, code, m)
 		}
+	}
+}
+
+// A GSI added by UpdateTable on one node covers the items already there,
+// and a Query on it works on another node whose index was built before.
+func TestGSIAddedLater(t *testing.T) {
+	logger := testutil.Logger(t, slog.LevelInfo)
+	st := storetest.Open(t, t.TempDir(), logger)
+	h, other := handlerOn(t, st, logger), handlerOn(t, st, logger)
+	must(t, h, "CreateTable", `{"TableName":"later","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	for i := range 4 {
+		must(t, h, "PutItem", fmt.Sprintf(`{"TableName":"later","Item":{"p":{"S":"k%d"},"g":{"S":"g%d"}}}`, i, i%2))
+	}
+	must(t, other, "Scan", `{"TableName":"later"}`) // builds the other node's index
+	must(t, h, "UpdateTable", `{"TableName":"later","AttributeDefinitions":[{"AttributeName":"g","AttributeType":"S"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"byg","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]}`)
+	// The other node's table cache follows within a watcher delivery.
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		code, m := call(t, other, "Query", `{"TableName":"later","IndexName":"byg","KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"g1"}}}`)
+		if got := fmt.Sprint(m["Items"]); code != 200 || got != "[map[g:map[S:g1] p:map[S:k1]] map[g:map[S:g1] p:map[S:k3]]]" {
+			return fmt.Errorf("query on the new index from the other node: %d %v", code, m)
+		}
+		return nil
+	})
+	code, m := call(t, h, "Query", `{"TableName":"later","IndexName":"byg","ConsistentRead":true,"KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"g1"}}}`)
+	if code != 400 || m["message"] != "Consistent reads are not supported on global secondary indexes" {
+		t.Fatalf("consistent read on a GSI: %d %v", code, m)
 	}
 }

@@ -151,3 +151,12 @@ func (s *Service) createStream(ctx context.Context, t *Table) error {
 	}
 	return nil
 }
+
+// emitLogged is emit for a write already committed: a stream that cannot
+// take the record does not fail the write (DynamoDB never does); the
+// loss is logged.
+func (s *Service) emitLogged(ctx context.Context, t *Table, old, nu attr.Item, byTTL bool) {
+	if err := s.emit(context.WithoutCancel(ctx), t, old, nu, byTTL); err != nil {
+		s.logger.Error("dynamodb: a committed write has no stream record", "table", t.Name, "err", err)
+	}
+}
