@@ -12,8 +12,12 @@ import (
 	"testing"
 )
 
+// Clients on two nodes (two services on one store) race.
 func TestConditionalRaceHasOneWinner(t *testing.T) {
-	h := newHandler(t)
+	logger := testutil.Logger(t, slog.LevelInfo)
+	st := storetest.Open(t, t.TempDir(), logger)
+	nodes := []*Handler{handlerOn(t, st, logger), handlerOn(t, st, logger)}
+	h := nodes[0]
 	must(t, h, "CreateTable", `{"TableName":"racer","KeySchema":[{"AttributeName":"p","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
 	for round := range 5 {
 		var wg sync.WaitGroup
@@ -21,7 +25,7 @@ func TestConditionalRaceHasOneWinner(t *testing.T) {
 		wins, fails := 0, 0
 		for c := range 16 {
 			wg.Go(func() {
-				code, m := call(t, h, "PutItem", fmt.Sprintf(`{"TableName":"racer","Item":{"p":{"S":"k%d"},"c":{"N":"%d"}},"ConditionExpression":"attribute_not_exists(p)"}`, round, c))
+				code, m := call(t, nodes[c%2], "PutItem", fmt.Sprintf(`{"TableName":"racer","Item":{"p":{"S":"k%d"},"c":{"N":"%d"}},"ConditionExpression":"attribute_not_exists(p)"}`, round, c))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -41,9 +45,9 @@ func TestConditionalRaceHasOneWinner(t *testing.T) {
 	}
 	// Counters: 16 concurrent increments all land.
 	var wg sync.WaitGroup
-	for range 16 {
+	for i := range 16 {
 		wg.Go(func() {
-			must(t, h, "UpdateItem", `{"TableName":"racer","Key":{"p":{"S":"ctr"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}`)
+			must(t, nodes[i%2], "UpdateItem", `{"TableName":"racer","Key":{"p":{"S":"ctr"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}`)
 		})
 	}
 	wg.Wait()
