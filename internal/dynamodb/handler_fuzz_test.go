@@ -30,8 +30,14 @@ func FuzzHandler(f *testing.F) {
 		f.Fatalf("no op %s", op)
 		return 0
 	}
+	// One scenario of each operation seeds the corpus (all of them would
+	// make gathering the baseline coverage take most of a short run).
+	seeded := map[string]bool{}
 	for _, sc := range scenarios {
-		f.Add(index(sc.op), []byte(sc.body))
+		if !seeded[sc.op] {
+			seeded[sc.op] = true
+			f.Add(index(sc.op), []byte(sc.body))
+		}
 	}
 	f.Add(index("PutItem"), []byte(`{"TableName":"fzz","Item":{"p":{"S":"a"},"n":{"N":"1"}},"ConditionExpression":"attribute_not_exists(p)"}`))
 	f.Add(index("Query"), []byte(`{"TableName":"fzz","IndexName":"g","KeyConditionExpression":"g = :g","ExpressionAttributeValues":{":g":{"S":"x"}}}`))
