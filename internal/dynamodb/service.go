@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -198,8 +199,18 @@ func encodeKey(t *Table, key attr.Item) string {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(raw)))
 		b = append(b, raw...)
 	}
-	return t.ID + "." + base64.RawURLEncoding.EncodeToString(b)
+	enc := base64.RawURLEncoding.EncodeToString(b)
+	if len(enc) > maxPlainKey {
+		// A subject must fit NATS's 4 KB control line: long keys (up to
+		// 2048 + 1024 bytes) go by their digest.
+		h := sha256.Sum256(b)
+		return t.ID + ".h" + hex.EncodeToString(h[:])
+	}
+	return t.ID + ".k" + enc
 }
+
+// maxPlainKey is the longest encoded key stored as is.
+const maxPlainKey = 1024
 
 // keyOfItem extracts the primary key attributes of an item.
 func keyOfItem(t *Table, it attr.Item) attr.Item {

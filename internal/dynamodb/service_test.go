@@ -212,3 +212,22 @@ func TestGSIAddedLater(t *testing.T) {
 		t.Fatalf("consistent read on a GSI: %d %v", code, m)
 	}
 }
+
+// The longest keys DynamoDB allows (2048-byte hash, 1024-byte range) are
+// stored and read back, and stay distinct.
+func TestLongestKeys(t *testing.T) {
+	h := newHandler(t)
+	must(t, h, "CreateTable", `{"TableName":"long","KeySchema":[{"AttributeName":"p","KeyType":"HASH"},{"AttributeName":"c","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"p","AttributeType":"S"},{"AttributeName":"c","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	p, c := repeat('p', 2048), repeat('c', 1023)
+	for _, last := range []string{"a", "b"} {
+		must(t, h, "PutItem", `{"TableName":"long","Item":{"p":{"S":"`+p+`"},"c":{"S":"`+c+last+`"},"v":{"S":"`+last+`"}}}`)
+	}
+	m := must(t, h, "GetItem", `{"TableName":"long","Key":{"p":{"S":"`+p+`"},"c":{"S":"`+c+`b"}},"ProjectionExpression":"v"}`)
+	if got := fmt.Sprint(m["Item"]); got != "map[v:map[S:b]]" {
+		t.Fatalf("GetItem: %s", got)
+	}
+	m = must(t, h, "Query", `{"TableName":"long","KeyConditionExpression":"p = :p","ExpressionAttributeValues":{":p":{"S":"`+p+`"}},"Select":"COUNT"}`)
+	if m["Count"].(float64) != 2 {
+		t.Fatalf("Query: %v", m["Count"])
+	}
+}
