@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/updraft/updraft/internal/dynamodb/attr"
@@ -373,6 +372,3 @@ func checkKeyUpdates(t *Table, u *expr.Update) error {
 	}
 	return nil
 }
-
-// Keep fmt used for wrapped errors in this file's helpers.
-var _ = fmt.Errorf

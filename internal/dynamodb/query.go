@@ -76,15 +76,15 @@ func order(rows []row, v view, t *Table) {
 }
 
 func (s *Service) query(ctx context.Context, in *readInput) (any, error) {
-	return s.read2(ctx, in, true)
+	return s.queryOrScan(ctx, in, true)
 }
 
 func (s *Service) scan(ctx context.Context, in *readInput) (any, error) {
-	return s.read2(ctx, in, false)
+	return s.queryOrScan(ctx, in, false)
 }
 
-// read2 is Query (isQuery) or Scan.
-func (s *Service) read2(ctx context.Context, in *readInput, isQuery bool) (any, error) {
+// queryOrScan is Query (isQuery) or Scan.
+func (s *Service) queryOrScan(ctx context.Context, in *readInput, isQuery bool) (any, error) {
 	t, err := s.mustTable(ctx, in.TableName)
 	if err != nil {
 		return nil, err
