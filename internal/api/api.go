@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/updraft/updraft/internal/dynamodb"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,6 +77,9 @@ type Deps struct {
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
 	Streams StreamService
+	// Tables serves DynamoDB's API (X-Amz-Target DynamoDB_20120810.*);
+	// nil refuses it.
+	Tables *dynamodb.Service
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
 	// Policies serves the resource-based policies of functions
