@@ -52,6 +52,8 @@ var forbidden = map[string][]string{
 	// logic that the IAM/STS API and request authorisation build on.
 	"internal/iam/policy":  {"internal/"},
 	"internal/iam/managed": {"internal/"},
+	// The States Language is pure logic the workflow service builds on.
+	"internal/sfn/asl": {"internal/"},
 }
 
 // thirdParty lists, for the packages that are kept to a few outside
@@ -61,6 +63,7 @@ var thirdParty = map[string][]string{
 	// The policy language is the standard library alone.
 	"internal/iam/policy":  {},
 	"internal/iam/managed": {},
+	"internal/sfn/asl":     {},
 	// The sandbox talks to the kernel through x/sys alone, except for the
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
 	// as the binary is built without cgo, unlike libseccomp-golang)
