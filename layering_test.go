@@ -52,6 +52,9 @@ var forbidden = map[string][]string{
 	// logic that the IAM/STS API and request authorisation build on.
 	"internal/iam/policy":  {"internal/"},
 	"internal/iam/managed": {"internal/"},
+	// Workflows reach functions through an interface and are served by
+	// api; they know nothing of the other services' engines.
+	"internal/sfn": {"internal/api", "internal/daemon", "internal/async", "internal/esm", "internal/queue", "internal/stream"},
 	// The States Language is pure logic the workflow service builds on.
 	"internal/sfn/asl": {"internal/"},
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/sfn"
 	"github.com/updraft/updraft/internal/store"
 )
 
@@ -75,6 +76,9 @@ type Deps struct {
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
 	Streams StreamService
+	// StepFunctions serves workflows (the Step Functions API); nil
+	// refuses their operations.
+	StepFunctions *sfn.Service
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
 	// Policies serves the resource-based policies of functions
@@ -105,11 +109,18 @@ type Server struct {
 	deps    Deps
 	logger  *slog.Logger
 	handler http.Handler
+	// sfn serves Step Functions requests; nil without StepFunctions.
+	sfn http.Handler
 }
 
 // New builds the handler tree.
 func New(deps Deps) *Server {
 	s := &Server{deps: deps, logger: deps.Logger.With("component", "api")}
+	if deps.StepFunctions != nil {
+		s.sfn = deps.StepFunctions.Handler(func(r *http.Request, action, resource string) error {
+			return s.authorize(r, action, resource, nil)
+		})
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var authed http.Handler = mux

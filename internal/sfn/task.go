@@ -1,0 +1,207 @@
+package sfn
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/updraft/updraft/internal/authz"
+	"github.com/updraft/updraft/internal/iam"
+	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/sfn/asl"
+)
+
+// The service integrations updraft runs.
+const (
+	resourceLambdaInvoke      = "arn:aws:states:::lambda:invoke"
+	resourceLambdaInvokeToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+)
+
+// isLambdaARN reports whether a Task's Resource is a Lambda function's
+// ARN (the original, non-integration form).
+func isLambdaARN(r string) bool {
+	parts := strings.Split(r, ":")
+	return len(parts) >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function"
+}
+
+// resourceParts splits an integration ARN into the resourceType and
+// resource of its history events: arn:aws:states:::lambda:invoke is
+// "lambda" and "invoke".
+func resourceParts(r string) (string, string) {
+	rest := strings.TrimPrefix(r, "arn:aws:states:::")
+	t, res, _ := strings.Cut(rest, ":")
+	return t, res
+}
+
+// supportedResource reports whether updraft can run a Task's Resource.
+func supportedResource(r string) bool {
+	return isLambdaARN(r) || r == resourceLambdaInvoke || r == resourceLambdaInvokeToken
+}
+
+// definitions caches parsed definitions by their text, which an
+// execution keeps as it started.
+type definitions struct {
+	region string
+	mu     sync.Mutex
+	byHash map[[32]byte]*asl.Definition // guarded by mu
+}
+
+func (d *definitions) get(text string) (*asl.Definition, error) {
+	h := sha256.Sum256([]byte(text))
+	d.mu.Lock()
+	def, ok := d.byHash[h]
+	d.mu.Unlock()
+	if ok {
+		return def, nil
+	}
+	def, err := asl.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("sfn: stored definition: %w", err)
+	}
+	d.mu.Lock()
+	if len(d.byHash) > 1000 {
+		clear(d.byHash)
+	}
+	d.byHash[h] = def
+	d.mu.Unlock()
+	return def, nil
+}
+
+// taskResult is what running a task gave: a result, or an error name
+// and cause; Wait says the task now waits for its token.
+type taskResult struct {
+	Output      json.RawMessage
+	Error       string
+	Cause       string
+	WaitsForKey bool
+}
+
+// runTask calls a task's resource as the execution's role.
+func (s *Service) runTask(ctx context.Context, x *execution, t *taskCall) taskResult {
+	if t.TimeoutSeconds > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(t.Deadline))
+		defer cancel()
+	}
+	switch {
+	case isLambdaARN(t.Resource):
+		return s.invokeLambda(ctx, x, t.Resource, t.Parameters, false)
+	case t.Resource == resourceLambdaInvoke, t.Resource == resourceLambdaInvokeToken:
+		var p struct {
+			FunctionName string          `json:"FunctionName"`
+			Payload      json.RawMessage `json:"Payload"`
+			Qualifier    string          `json:"Qualifier"`
+		}
+		if err := json.Unmarshal(t.Parameters, &p); err != nil || p.FunctionName == "" {
+			return taskResult{Error: "States.Runtime", Cause: "The Parameters of arn:aws:states:::lambda:invoke must name a FunctionName"}
+		}
+		fn := p.FunctionName
+		if p.Qualifier != "" {
+			fn += ":" + p.Qualifier
+		}
+		payload := p.Payload
+		if len(payload) == 0 {
+			payload = json.RawMessage("{}")
+		}
+		res := s.invokeLambda(ctx, x, fn, payload, true)
+		if res.Error == "" && t.Resource == resourceLambdaInvokeToken {
+			return taskResult{WaitsForKey: true}
+		}
+		return res
+	}
+	return taskResult{Error: "States.Runtime", Cause: fmt.Sprintf("The resource %s is not supported by this server", t.Resource)}
+}
+
+// invokeLambda invokes a function; wrap gives lambda:invoke's result
+// shape (the response with Payload inside) instead of the bare payload.
+func (s *Service) invokeLambda(ctx context.Context, x *execution, function string, payload json.RawMessage, wrap bool) taskResult {
+	arn := s.functionARN(function)
+	if err := s.authorizeRole(x.RoleARN, x.Name, "lambda:InvokeFunction", arn); err != nil {
+		return taskResult{Error: "Lambda.AWSLambdaException", Cause: err.Error() + " (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException)"}
+	}
+	if s.deps.Invoker == nil {
+		return taskResult{Error: "Lambda.ServiceException", Cause: "functions cannot be invoked on this server"}
+	}
+	resp, err := s.deps.Invoker.Invoke(ctx, &invoke.Request{FunctionName: function, Payload: payload})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return taskResult{Error: asl.ErrTimeout, Cause: "Task timed out"}
+		}
+		var le *lambdaerr.Error
+		if errors.As(err, &le) {
+			return taskResult{Error: "Lambda." + le.Type, Cause: le.Message}
+		}
+		return taskResult{Error: "Lambda.ServiceException", Cause: err.Error()}
+	}
+	if resp.FunctionError != "" {
+		name := resp.ErrorType
+		if name == "" {
+			name = "Lambda.Unknown"
+		}
+		if !wrap && name == "Lambda.Unknown" {
+			name = "Lambda.Unknown"
+		}
+		return taskResult{Error: name, Cause: string(resp.Payload)}
+	}
+	var out any
+	if v, err := asl.Decode(resp.Payload); err == nil {
+		out = v
+	} else {
+		out = string(resp.Payload)
+	}
+	if !wrap {
+		return taskResult{Output: raw(out)}
+	}
+	reqID := resp.RequestID
+	headers := map[string]any{
+		"Connection": "keep-alive", "Content-Type": "application/json",
+		"X-Amz-Executed-Version": resp.ExecutedVersion, "x-amzn-Remapped-Content-Length": "0",
+		"x-amzn-RequestId": reqID,
+	}
+	all := map[string]any{}
+	for k, v := range headers {
+		all[k] = []any{v}
+	}
+	return taskResult{Output: raw(map[string]any{
+		"ExecutedVersion": resp.ExecutedVersion,
+		"Payload":         out,
+		"SdkHttpMetadata": map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": json.Number("200")},
+		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
+		"StatusCode":          json.Number("200"),
+	})}
+}
+
+// functionARN turns a function name, partial or full ARN into the ARN
+// the role's policy is checked against.
+func (s *Service) functionARN(name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	if strings.Contains(name, ":function:") {
+		return "arn:aws:lambda:" + s.cfg.Region + ":" + name
+	}
+	return "arn:aws:lambda:" + s.cfg.Region + ":" + s.cfg.AccountID + ":function:" + name
+}
+
+// authorizeRole checks that the state machine's role may act: the task
+// runs as a session of that role, as Step Functions assumes it.
+func (s *Service) authorizeRole(roleARN, session, action, resource string) error {
+	if s.deps.Authorizer == nil || roleARN == "" {
+		return nil
+	}
+	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	if len(session) > 64 {
+		session = session[:64]
+	}
+	p := iam.Principal{
+		Type: iam.PrincipalAssumedRole, Account: s.cfg.AccountID, Name: name, RoleARN: roleARN, SessionName: session,
+		ARN: "arn:aws:sts::" + s.cfg.AccountID + ":assumed-role/" + name + "/" + session,
+	}
+	return s.deps.Authorizer.Authorize(p, action, resource, authz.Context{})
+}
