@@ -96,7 +96,7 @@ func (c *commit) contextObject(f *frame) any {
 	ctx := map[string]any{
 		"Execution": map[string]any{
 			"Id": c.x.ARN, "Input": input, "Name": c.x.Name, "RoleArn": c.x.RoleARN,
-			"StartTime": c.x.Start.UTC().Format(time.RFC3339Nano),
+			"StartTime":    c.x.Start.UTC().Format(time.RFC3339Nano),
 			"RedriveCount": json.Number("0"),
 		},
 		"State": map[string]any{

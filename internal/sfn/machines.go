@@ -460,4 +460,3 @@ func (s *Service) listTags(r *http.Request, body []byte) (any, error) {
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 	return map[string]any{"tags": tags}, nil
 }
-

@@ -169,9 +169,9 @@ func (s *Service) invokeLambda(ctx context.Context, x *execution, function strin
 		all[k] = []any{v}
 	}
 	return taskResult{Output: raw(map[string]any{
-		"ExecutedVersion": resp.ExecutedVersion,
-		"Payload":         out,
-		"SdkHttpMetadata": map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": json.Number("200")},
+		"ExecutedVersion":     resp.ExecutedVersion,
+		"Payload":             out,
+		"SdkHttpMetadata":     map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": json.Number("200")},
 		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
 		"StatusCode":          json.Number("200"),
 	})}
