@@ -29,6 +29,14 @@ type commit struct {
 	// enter lists frames in phaseEnter to enter within this commit.
 	enter []*frame
 	hops  int
+	// exits records the states left in this commit, for metrics.
+	exits []stateExit
+}
+
+// stateExit is one state left: its type and the time spent in it.
+type stateExit struct {
+	typ string
+	d   time.Duration
 }
 
 // def returns the definition frame f runs.
@@ -150,6 +158,7 @@ func (c *commit) run() {
 func (c *commit) transition(f *frame, from *asl.State, next string, output json.RawMessage) {
 	if from != nil {
 		c.x.emit(f, c.now, stateEvent(from.Type, "Exited"), payloadDetails(map[string]any{"name": from.Name}, "output", output))
+		c.exits = append(c.exits, stateExit{typ: from.Type, d: c.now.Sub(f.Entered)})
 	}
 	f.State, f.Input, f.Phase = next, output, phaseEnter
 	f.Step++
@@ -193,6 +202,7 @@ func (c *commit) act(f *frame, st *asl.State, act asl.Action) {
 	case asl.ActSucceed:
 		out := raw(act.Output)
 		c.x.emit(f, c.now, stateEvent(st.Type, "Exited"), payloadDetails(map[string]any{"name": st.Name}, "output", out))
+		c.exits = append(c.exits, stateExit{typ: st.Type, d: c.now.Sub(f.Entered)})
 		c.finishFrame(f, out)
 	case asl.ActFail:
 		c.failFrame(f, act.Error, act.Cause)

@@ -104,6 +104,9 @@ func (s *Service) start(ctx context.Context, m *machine, name, input string) (*e
 	if !x.Deadline.IsZero() {
 		pokes = append(pokes, work{Exec: x.Key, Frame: "", Step: -1, At: x.Deadline, Timeout: true})
 	}
+	if m := s.deps.Metrics; m != nil {
+		m.Started.WithLabelValues(x.Machine).Inc()
+	}
 	if err := s.publish(ctx, x, nil, pokes); err != nil {
 		// Stored: a redelivered item of this execution, or the next
 		// start, publishes again; report the failure all the same.

@@ -175,6 +175,7 @@ func (s *Service) change(ctx context.Context, key string, pick func(x *execution
 		}
 		prev := x.Pending
 		x.Pending = nil
+		wasRunning := x.Status == StatusRunning
 		c := &commit{x: x, now: s.now(), defs: s.defs}
 		change(c, f)
 		c.run()
@@ -188,9 +189,27 @@ func (s *Service) change(ctx context.Context, key string, pick func(x *execution
 			}
 			return fmt.Errorf("sfn: store execution %s: %w", key, err)
 		}
+		s.observe(c, wasRunning)
 		return s.publish(ctx, x, prev, c.livePokes())
 	}
 	return fmt.Errorf("sfn: execution %s: too many concurrent changes", key)
+}
+
+// observe counts a stored commit's transitions, state times and end.
+func (s *Service) observe(c *commit, wasRunning bool) {
+	m := s.deps.Metrics
+	if m == nil {
+		return
+	}
+	name := c.x.Machine
+	for _, e := range c.exits {
+		m.Transitions.WithLabelValues(name).Inc()
+		m.StateTime.WithLabelValues(name, e.typ).Observe(e.d.Seconds())
+	}
+	if wasRunning && c.x.Status != StatusRunning {
+		m.Ended.WithLabelValues(name, c.x.Status).Inc()
+		m.ExecutionTime.WithLabelValues(name).Observe(c.x.Stop.Sub(c.x.Start).Seconds())
+	}
 }
 
 // isConflict reports a compare-and-set write that lost to another.

@@ -15,6 +15,7 @@ import (
 	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/sfn/asl"
 )
 
@@ -62,7 +63,9 @@ type Deps struct {
 	// Authorizer checks a state machine's role before each task; nil
 	// allows everything (--auth none).
 	Authorizer Authorizer
-	Logger     *slog.Logger
+	// Metrics, when set, counts executions, transitions and state times.
+	Metrics *metrics.Workflows
+	Logger  *slog.Logger
 }
 
 // Service is the Step Functions service of one node: its API and its

@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/testutil"
 	"github.com/updraft/updraft/internal/testutil/storetest"
 )
@@ -58,9 +62,10 @@ func (f *fakeInvoker) Invoke(ctx context.Context, req *invoke.Request) (*invoke.
 }
 
 type fixture struct {
-	svc *Service
-	h   http.Handler
-	inv *fakeInvoker
+	svc     *Service
+	h       http.Handler
+	inv     *fakeInvoker
+	metrics *metrics.Workflows
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -68,8 +73,9 @@ func newFixture(t *testing.T) *fixture {
 	logger := testutil.Logger(t, slog.LevelWarn)
 	st := storetest.Open(t, t.TempDir(), logger)
 	inv := &fakeInvoker{calls: map[string]int{}, fns: map[string]func([]byte, int) ([]byte, string){}}
+	m := metrics.NewWorkflows(prometheus.NewRegistry())
 	svc, err := New(t.Context(), Config{Region: "us-east-1", AccountID: "123456789012", Workers: 8},
-		Deps{JetStream: st.JetStream(), Invoker: inv, Logger: logger})
+		Deps{JetStream: st.JetStream(), Invoker: inv, Metrics: m, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
-	return &fixture{svc: svc, h: svc.Handler(nil), inv: inv}
+	return &fixture{svc: svc, h: svc.Handler(nil), inv: inv, metrics: m}
 }
 
 // call posts one operation and decodes the answer; a non-200 answer is
@@ -144,6 +150,16 @@ func TestPassChoiceAndMapRunToTheEnd(t *testing.T) {
 	out := f.run(t, "squares", def, `{}`)
 	if out["status"] != StatusSucceeded || out["output"] != `[1,4,9,16,25,36,49,64,81,100,121,144]` {
 		t.Fatalf("execution = %v", out)
+	}
+	if n := counterValue(t, f.metrics.Ended.WithLabelValues("squares", StatusSucceeded)); n != 1 {
+		t.Errorf("executions ended SUCCEEDED = %v, want 1", n)
+	}
+	if n := counterValue(t, f.metrics.Started.WithLabelValues("squares")); n != 1 {
+		t.Errorf("executions started = %v, want 1", n)
+	}
+	// Prep, Fan, Check, Done, and Sq in each of 12 iterations.
+	if n := counterValue(t, f.metrics.Transitions.WithLabelValues("squares")); n != 16 {
+		t.Errorf("state transitions = %v, want 16", n)
 	}
 	if p := f.inv.peak.Load(); p > 3 {
 		t.Errorf("%d functions ran at once, above MaxConcurrency 3", p)
@@ -270,4 +286,14 @@ func TestTaskTokenAndErrors(t *testing.T) {
 			t.Errorf("%s %v: %v, want %s", tc.op, tc.in, err, tc.want)
 		}
 	}
+}
+
+// counterValue reads a counter.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
