@@ -401,3 +401,35 @@ func TestStepFunctionsSurviveKill(t *testing.T) {
 		t.Errorf("%d iterations succeeded in the history, want 100", n)
 	}
 }
+
+// TestStepFunctionsTwoNodes starts an execution on a node that joined
+// another's store with --nats-url, stops that node mid-Map, and expects
+// the node holding the store to finish the execution.
+func TestStepFunctionsTwoNodes(t *testing.T) {
+	requireAWSCLI(t)
+	pyRequire(t)
+	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0"}})
+	b := testutil.StartServer(t, testutil.Options{Args: joinArgs(t, a)})
+	fn := sfnFunctions(t, a, "prepare", "square", "aggregate")
+	t.Logf("functions ready")
+	def := fanOutDefinition(fn, 5, true)
+	created := sfnCall(t, b, "CreateStateMachine", map[string]any{"name": "two-nodes", "definition": def, "roleArn": sfnRole})
+	start := sfnCall(t, b, "StartExecution", map[string]any{"stateMachineArn": created["stateMachineArn"], "input": `{"count":20}`})
+	arn := start["executionArn"].(string)
+	testutil.WaitFor(t, 60*time.Second, func() error {
+		types, _ := historyTypes(t, b, arn)
+		if n := countOf(types, "MapIterationSucceeded"); n < 5 {
+			return fmt.Errorf("%d iterations done", n)
+		}
+		return nil
+	})
+	t.Logf("stopping the joined node")
+	b.Stop(t)
+	t.Logf("stopped")
+	if d := sfnCall(t, a, "DescribeExecution", map[string]any{"executionArn": arn}); d["status"] != "RUNNING" {
+		t.Fatalf("the execution was no longer running when its node stopped: %v", d)
+	}
+	out := waitExecution(t, a, arn, 90*time.Second)
+	t.Logf("finished")
+	checkAggregate(t, out, 20)
+}
