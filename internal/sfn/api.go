@@ -77,6 +77,7 @@ var operations = map[string]operation{
 	"ListStateMachines":                {run: (*Service).listStateMachines},
 	"ValidateStateMachineDefinition":   {run: (*Service).validateDefinition},
 	"StartExecution":                   {resource: field("stateMachineArn"), run: (*Service).startExecution},
+	"StartSyncExecution":               {resource: field("stateMachineArn"), run: (*Service).startSyncExecution},
 	"DescribeExecution":                {resource: field("executionArn"), run: (*Service).describeExecution},
 	"StopExecution":                    {resource: field("executionArn"), run: (*Service).stopExecution},
 	"ListExecutions":                   {resource: field("stateMachineArn"), run: (*Service).listExecutions},

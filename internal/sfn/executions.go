@@ -19,6 +19,66 @@ import (
 const maxInputBytes = 256 << 10
 
 func (s *Service) startExecution(r *http.Request, body []byte) (any, error) {
+	x, err := s.startFromRequest(r, body, false)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"executionArn": x.ARN, "startDate": epoch(x.Start)}, nil
+}
+
+// startSyncExecution runs an EXPRESS execution and answers once it
+// ended. AWS runs these at most once and in memory; here they take the
+// durable path all the same, so a node that dies mid-way loses nothing
+// (the caller, whose connection it held, sees an error and may describe
+// the execution).
+func (s *Service) startSyncExecution(r *http.Request, body []byte) (any, error) {
+	x, err := s.startFromRequest(r, body, true)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
+	defer cancel()
+	w, err := s.kv.Watch(ctx, execKVKey(x.Key))
+	if err != nil {
+		return nil, fmt.Errorf("sfn: watch execution %s: %w", x.ARN, err)
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, apiErr("ExecutionTimedOut", "The execution did not end within the 5 minutes an EXPRESS execution may run: '%s'", x.ARN)
+		case e := <-w.Updates():
+			if e == nil {
+				continue
+			}
+			var cur execution
+			if json.Unmarshal(e.Value(), &cur) != nil || cur.Status == StatusRunning {
+				continue
+			}
+			out := map[string]any{
+				"executionArn": cur.ARN, "stateMachineArn": cur.MachineARN, "name": cur.Name, "status": cur.Status,
+				"startDate": epoch(cur.Start), "stopDate": epoch(cur.Stop), "input": cur.Input,
+				"inputDetails":   map[string]any{"included": true},
+				"billingDetails": map[string]any{"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": max(100, cur.Stop.Sub(cur.Start).Milliseconds())},
+			}
+			if cur.Output != nil {
+				out["output"] = *cur.Output
+				out["outputDetails"] = map[string]any{"included": true}
+			}
+			if cur.Error != "" {
+				out["error"] = cur.Error
+			}
+			if cur.Cause != "" {
+				out["cause"] = cur.Cause
+			}
+			return out, nil
+		}
+	}
+}
+
+// startFromRequest reads StartExecution's (or StartSyncExecution's)
+// input and starts the execution; sync requires an EXPRESS machine.
+func (s *Service) startFromRequest(r *http.Request, body []byte, sync bool) (*execution, error) {
 	var in struct {
 		ARN   string  `json:"stateMachineArn"`
 		Name  string  `json:"name"`
@@ -51,11 +111,10 @@ func (s *Service) startExecution(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := s.start(r.Context(), m, in.Name, input)
-	if err != nil {
-		return nil, err
+	if sync && m.Type != TypeExpress {
+		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 	}
-	return map[string]any{"executionArn": x.ARN, "startDate": epoch(x.Start)}, nil
+	return s.start(r.Context(), m, in.Name, input)
 }
 
 // start creates an execution of m and publishes its first work item.

@@ -297,3 +297,17 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestStartSyncExecution(t *testing.T) {
+	f := newFixture(t)
+	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.a, $.b)"},"End":true}}}`
+	f.must(t, "CreateStateMachine", map[string]any{"name": "express", "type": "EXPRESS", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	out := f.must(t, "StartSyncExecution", map[string]any{"stateMachineArn": f.svc.machineARN("express"), "input": `{"a":2,"b":3}`})
+	if out["status"] != StatusSucceeded || out["output"] != `{"sum":5}` {
+		t.Fatalf("StartSyncExecution = %v", out)
+	}
+	f.must(t, "CreateStateMachine", map[string]any{"name": "standard", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	if _, err := f.call(t, "StartSyncExecution", map[string]any{"stateMachineArn": f.svc.machineARN("standard")}); err == nil || !strings.HasPrefix(err.Error(), "StateMachineTypeNotSupported") {
+		t.Errorf("StartSyncExecution of a STANDARD machine: %v", err)
+	}
+}
