@@ -305,7 +305,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 
 	workflowAuth := &lateAuthorizer{enabled: cfg.Server.Auth == config.AuthSigV4}
 	workflows, err := sfn.New(ctx, sfn.Config{Region: cfg.Server.Region, AccountID: cfg.Server.AccountID, Replicas: st.Replicas()},
-		sfn.Deps{JetStream: st.JetStream(), Invoker: inv, Authorizer: workflowAuth, Metrics: metrics.NewWorkflows(promReg), Logger: logger})
+		sfn.Deps{JetStream: st.JetStream(), Invoker: inv, Queues: workflowQueues{queues}, Authorizer: workflowAuth, Metrics: metrics.NewWorkflows(promReg), Logger: logger})
 	if err != nil {
 		pl.Close(ctx)
 		ln.Close()

@@ -64,7 +64,7 @@ func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
 	}
 	switch f.Phase {
 	case phaseTask:
-		res := s.runTask(ctx, x, f.Task)
+		res := s.runTask(ctx, x, f.Task, fmt.Sprintf("%s/%s/%d", x.Key, f.ID, f.Step))
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}

@@ -38,6 +38,14 @@ type Invoker interface {
 	Invoke(ctx context.Context, req *invoke.Request) (*invoke.Response, error)
 }
 
+// Queues sends to the built-in queues (queue.Service, adapted by the
+// daemon).
+type Queues interface {
+	// Send stores body in queue name, deduplicated by id, and returns the
+	// message id.
+	Send(ctx context.Context, name, id string, body []byte) (string, error)
+}
+
 // Authorizer decides whether a principal may act (internal/authz).
 type Authorizer interface {
 	Authorize(p iam.Principal, action, resource string, c authz.Context) error
@@ -60,6 +68,8 @@ type Config struct {
 type Deps struct {
 	JetStream jetstream.JetStream
 	Invoker   Invoker
+	// Queues serves arn:aws:states:::sqs:sendMessage; nil fails such tasks.
+	Queues Queues
 	// Authorizer checks a state machine's role before each task; nil
 	// allows everything (--auth none).
 	Authorizer Authorizer

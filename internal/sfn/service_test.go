@@ -61,7 +61,25 @@ func (f *fakeInvoker) Invoke(ctx context.Context, req *invoke.Request) (*invoke.
 	return r, nil
 }
 
+// fakeQueues records what was sent.
+type fakeQueues struct {
+	mu   sync.Mutex
+	sent map[string][]string // by queue name
+	ids  map[string]bool
+}
+
+func (q *fakeQueues) Send(_ context.Context, name, id string, body []byte) (string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.ids[id] {
+		q.ids[id] = true
+		q.sent[name] = append(q.sent[name], string(body))
+	}
+	return "msg-" + id[:12], nil
+}
+
 type fixture struct {
+	queues  *fakeQueues
 	svc     *Service
 	h       http.Handler
 	inv     *fakeInvoker
@@ -74,8 +92,9 @@ func newFixture(t *testing.T) *fixture {
 	st := storetest.Open(t, t.TempDir(), logger)
 	inv := &fakeInvoker{calls: map[string]int{}, fns: map[string]func([]byte, int) ([]byte, string){}}
 	m := metrics.NewWorkflows(prometheus.NewRegistry())
+	q := &fakeQueues{sent: map[string][]string{}, ids: map[string]bool{}}
 	svc, err := New(t.Context(), Config{Region: "us-east-1", AccountID: "123456789012", Workers: 8},
-		Deps{JetStream: st.JetStream(), Invoker: inv, Metrics: m, Logger: logger})
+		Deps{JetStream: st.JetStream(), Invoker: inv, Queues: q, Metrics: m, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +102,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
-	return &fixture{svc: svc, h: svc.Handler(nil), inv: inv, metrics: m}
+	return &fixture{svc: svc, h: svc.Handler(nil), inv: inv, metrics: m, queues: q}
 }
 
 // call posts one operation and decodes the answer; a non-200 answer is
@@ -310,4 +329,39 @@ func TestStartSyncExecution(t *testing.T) {
 	if _, err := f.call(t, "StartSyncExecution", map[string]any{"stateMachineArn": f.svc.machineARN("standard")}); err == nil || !strings.HasPrefix(err.Error(), "StateMachineTypeNotSupported") {
 		t.Errorf("StartSyncExecution of a STANDARD machine: %v", err)
 	}
+}
+
+func TestSQSSendMessage(t *testing.T) {
+	f := newFixture(t)
+	def := `{"StartAt":"Send","States":{"Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
+	  "Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/jobs","MessageBody":{"job.$":"$.job"}},
+	  "ResultSelector":{"id.$":"$.MessageId","md5.$":"$.MD5OfMessageBody"},"Next":"Ask"},
+	  "Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+	  "Parameters":{"QueueUrl":"http://127.0.0.1:9321/updraft/v1/queues/approvals","MessageBody.$":"$$.Task.Token"},"ResultPath":"$.approval","End":true}}}`
+	f.must(t, "CreateStateMachine", map[string]any{"name": "sqs", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	start := f.must(t, "StartExecution", map[string]any{"stateMachineArn": f.svc.machineARN("sqs"), "input": `{"job":7}`})
+	var token string
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		f.queues.mu.Lock()
+		defer f.queues.mu.Unlock()
+		if len(f.queues.sent["approvals"]) == 0 {
+			return fmt.Errorf("nothing sent to approvals yet")
+		}
+		token = f.queues.sent["approvals"][0]
+		return nil
+	})
+	if got := f.queues.sent["jobs"]; len(got) != 1 || got[0] != `{"job":7}` {
+		t.Fatalf("jobs received %v", got)
+	}
+	f.must(t, "SendTaskSuccess", map[string]any{"taskToken": token, "output": `"yes"`})
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		out := f.must(t, "DescribeExecution", map[string]any{"executionArn": start["executionArn"]})
+		if out["status"] != StatusSucceeded {
+			return fmt.Errorf("execution = %v", out)
+		}
+		if o := out["output"].(string); !strings.Contains(o, `"approval":"yes"`) || !strings.Contains(o, `"md5":"`) {
+			t.Fatalf("output %s", o)
+		}
+		return nil
+	})
 }

@@ -2,13 +2,17 @@ package sfn
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/iam"
@@ -21,6 +25,8 @@ import (
 const (
 	resourceLambdaInvoke      = "arn:aws:states:::lambda:invoke"
 	resourceLambdaInvokeToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+	resourceSQSSend           = "arn:aws:states:::sqs:sendMessage"
+	resourceSQSSendToken      = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 )
 
 // isLambdaARN reports whether a Task's Resource is a Lambda function's
@@ -41,7 +47,11 @@ func resourceParts(r string) (string, string) {
 
 // supportedResource reports whether updraft can run a Task's Resource.
 func supportedResource(r string) bool {
-	return isLambdaARN(r) || r == resourceLambdaInvoke || r == resourceLambdaInvokeToken
+	switch r {
+	case resourceLambdaInvoke, resourceLambdaInvokeToken, resourceSQSSend, resourceSQSSendToken:
+		return true
+	}
+	return isLambdaARN(r)
 }
 
 // definitions caches parsed definitions by their text, which an
@@ -82,8 +92,10 @@ type taskResult struct {
 	WaitsForKey bool
 }
 
-// runTask calls a task's resource as the execution's role.
-func (s *Service) runTask(ctx context.Context, x *execution, t *taskCall) taskResult {
+// runTask calls a task's resource as the execution's role; id names
+// the attempt (execution, frame, step) for the integrations that
+// deduplicate a repeated call.
+func (s *Service) runTask(ctx context.Context, x *execution, t *taskCall, id string) taskResult {
 	if t.TimeoutSeconds > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Until(t.Deadline))
@@ -114,8 +126,58 @@ func (s *Service) runTask(ctx context.Context, x *execution, t *taskCall) taskRe
 			return taskResult{WaitsForKey: true}
 		}
 		return res
+	case t.Resource == resourceSQSSend, t.Resource == resourceSQSSendToken:
+		res := s.sendMessage(ctx, x, t.Parameters, id)
+		if res.Error == "" && t.Resource == resourceSQSSendToken {
+			return taskResult{WaitsForKey: true}
+		}
+		return res
 	}
 	return taskResult{Error: "States.Runtime", Cause: fmt.Sprintf("The resource %s is not supported by this server", t.Resource)}
+}
+
+// sendMessage is arn:aws:states:::sqs:sendMessage on a built-in queue.
+// QueueUrl may be AWS's (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+// or the server's own queue URL: the queue is its last path segment. A
+// MessageBody that is not a string is sent as its JSON. The message id
+// is derived from the attempt, so a task run again after a crash does
+// not send twice (within the queue's duplicate window).
+func (s *Service) sendMessage(ctx context.Context, x *execution, params json.RawMessage, id string) taskResult {
+	var p struct {
+		QueueURL    string          `json:"QueueUrl"`
+		MessageBody json.RawMessage `json:"MessageBody"`
+	}
+	if err := json.Unmarshal(params, &p); err != nil || p.QueueURL == "" || len(p.MessageBody) == 0 {
+		return taskResult{Error: "States.Runtime", Cause: "The Parameters of arn:aws:states:::sqs:sendMessage must have a QueueUrl and a MessageBody"}
+	}
+	name := strings.TrimRight(p.QueueURL, "/")
+	name = name[strings.LastIndex(name, "/")+1:]
+	body := string(p.MessageBody)
+	var str string
+	if json.Unmarshal(p.MessageBody, &str) == nil {
+		body = str
+	}
+	queueARN := "arn:aws:sqs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":" + name
+	if err := s.authorizeRole(x.RoleARN, x.Name, "sqs:SendMessage", queueARN); err != nil {
+		return taskResult{Error: "SQS.AmazonSQSException", Cause: err.Error() + " (Service: AmazonSQS; Status Code: 403; Error Code: AccessDenied)"}
+	}
+	if s.deps.Queues == nil {
+		return taskResult{Error: "SQS.AmazonSQSException", Cause: "queues are not available on this server"}
+	}
+	sum := sha256.Sum256([]byte(id))
+	msgID, err := s.deps.Queues.Send(ctx, name, fmt.Sprintf("sfn-%x", sum[:16]), []byte(body))
+	if err != nil {
+		return taskResult{Error: "SQS.AmazonSQSException", Cause: err.Error()}
+	}
+	md5sum := md5.Sum([]byte(body))
+	reqID := uuid.NewString()
+	return taskResult{Output: raw(map[string]any{
+		"MD5OfMessageBody": hex.EncodeToString(md5sum[:]),
+		"MessageId":        msgID,
+		"SdkHttpMetadata": map[string]any{"AllHttpHeaders": map[string]any{"x-amzn-RequestId": []any{reqID}, "Content-Type": []any{"text/xml"}},
+			"HttpHeaders": map[string]any{"x-amzn-RequestId": reqID, "Content-Type": "text/xml"}, "HttpStatusCode": json.Number("200")},
+		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
+	})}
 }
 
 // invokeLambda invokes a function; wrap gives lambda:invoke's result
