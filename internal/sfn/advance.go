@@ -183,7 +183,7 @@ func (c *commit) enterState(f *frame) {
 		c.failFrame(f, asl.ErrRuntime, "the state's input is not JSON")
 		return
 	}
-	if st.Type == asl.TypeTask && strings.HasSuffix(st.Resource, ".waitForTaskToken") {
+	if st.Type == asl.TypeTask && (strings.HasSuffix(st.Resource, ".waitForTaskToken") || strings.Contains(st.Resource, ".sync")) {
 		f.Task = &taskCall{Token: newToken(c.x.Key, f.ID, f.Step+1)}
 	}
 	act, err := asl.Enter(st, input, c.contextObject(f), c.now)

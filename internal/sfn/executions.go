@@ -107,21 +107,21 @@ func (s *Service) startFromRequest(r *http.Request, body []byte, sync bool) (*ex
 	if _, err := asl.Decode([]byte(input)); err != nil {
 		return nil, apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: 'Unexpected input: %s'", input)
 	}
-	m, _, err := s.loadMachine(r, mname)
+	m, _, err := s.loadMachine(r.Context(), mname)
 	if err != nil {
 		return nil, err
 	}
 	if sync && m.Type != TypeExpress {
 		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 	}
-	return s.start(r.Context(), m, in.Name, input)
+	return s.start(r.Context(), m, in.Name, input, nil)
 }
 
 // start creates an execution of m and publishes its first work item.
 // The same name with the same input while it runs answers the running
 // execution (StartExecution is idempotent so); otherwise a used name is
 // ExecutionAlreadyExists.
-func (s *Service) start(ctx context.Context, m *machine, name, input string) (*execution, error) {
+func (s *Service) start(ctx context.Context, m *machine, name, input string, parent *parentTask) (*execution, error) {
 	def, err := s.defs.get(m.Definition)
 	if err != nil {
 		return nil, err
@@ -131,6 +131,9 @@ func (s *Service) start(ctx context.Context, m *machine, name, input string) (*e
 		ARN: s.executionARN(m.Name, name), Key: executionKey(m.Name, name), MachineARN: m.ARN, Machine: m.Name,
 		Name: name, Status: StatusRunning, RoleARN: m.RoleARN, Definition: m.Definition, Type: m.Type,
 		Input: input, Start: now, NextEvent: 1, NextFrame: 1, Frames: map[string]*frame{},
+	}
+	if parent != nil {
+		x.ParentToken, x.ParentV2 = parent.token, parent.v2
 	}
 	if def.TimeoutSeconds > 0 {
 		x.Deadline = now.Add(time.Duration(def.TimeoutSeconds) * time.Second)
@@ -172,6 +175,13 @@ func (s *Service) start(ctx context.Context, m *machine, name, input string) (*e
 		return nil, err
 	}
 	return x, nil
+}
+
+// parentTask is the states:startExecution.sync task that starts an
+// execution.
+type parentTask struct {
+	token string
+	v2    bool
 }
 
 // findExecution reads the execution an ARN names.
@@ -298,7 +308,7 @@ func (s *Service) listExecutions(r *http.Request, body []byte) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if _, _, err := s.loadMachine(r, mname); err != nil {
+	if _, _, err := s.loadMachine(r.Context(), mname); err != nil {
 		return nil, err
 	}
 	switch in.Status {
@@ -427,11 +437,16 @@ func (s *Service) sendTask(r *http.Request, token string, change func(c *commit,
 	if len(token) == 0 || len(token) > 1024 {
 		return errValidation("1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and 1024")
 	}
+	return s.completeTask(r.Context(), token, change)
+}
+
+// completeTask commits change on the task a token names.
+func (s *Service) completeTask(ctx context.Context, token string, change func(c *commit, f *frame)) error {
 	t, ok := parseToken(token)
 	if !ok {
 		return apiErr("InvalidToken", "Invalid Token: 'Invalid token'")
 	}
-	err := s.change(r.Context(), t.Exec, func(x *execution) (*frame, error) {
+	err := s.change(ctx, t.Exec, func(x *execution) (*frame, error) {
 		f := x.Frames[t.Frame]
 		if x.Status != StatusRunning || f == nil || f.Step != t.Step || f.Task == nil || f.Task.Token != token ||
 			(f.Phase != phaseTask && f.Phase != phaseToken) {

@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,8 +78,8 @@ type tag struct {
 	Value string `json:"value"`
 }
 
-func (s *Service) loadMachine(r *http.Request, name string) (*machine, uint64, error) {
-	e, err := s.kv.Get(r.Context(), machineKVKey(name))
+func (s *Service) loadMachine(ctx context.Context, name string) (*machine, uint64, error) {
+	e, err := s.kv.Get(ctx, machineKVKey(name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, errMachineNotFound(s.machineARN(name))
 	}
@@ -136,7 +137,7 @@ func (s *Service) createStateMachine(r *http.Request, body []byte) (any, error) 
 			return nil, fmt.Errorf("sfn: store state machine %s: %w", in.Name, err)
 		}
 		// Idempotent for the same definition and role (CreateStateMachine).
-		old, _, lerr := s.loadMachine(r, in.Name)
+		old, _, lerr := s.loadMachine(r.Context(), in.Name)
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -167,7 +168,7 @@ func (s *Service) describeStateMachine(r *http.Request, body []byte) (any, error
 	if aerr != nil {
 		return nil, aerr
 	}
-	m, _, err := s.loadMachine(r, name)
+	m, _, err := s.loadMachine(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (s *Service) updateStateMachine(r *http.Request, body []byte) (any, error) 
 		}
 	}
 	for range maxCommitAttempts {
-		m, rev, err := s.loadMachine(r, name)
+		m, rev, err := s.loadMachine(r.Context(), name)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +382,7 @@ func (s *Service) tagging(r *http.Request, arn string, change func(m *machine)) 
 		return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
 	}
 	for range maxCommitAttempts {
-		m, rev, err := s.loadMachine(r, name)
+		m, rev, err := s.loadMachine(r.Context(), name)
 		if err != nil {
 			return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
 		}

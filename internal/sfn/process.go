@@ -190,7 +190,13 @@ func (s *Service) change(ctx context.Context, key string, pick func(x *execution
 			return fmt.Errorf("sfn: store execution %s: %w", key, err)
 		}
 		s.observe(c, wasRunning)
-		return s.publish(ctx, x, prev, c.livePokes())
+		if err := s.publish(ctx, x, prev, c.livePokes()); err != nil {
+			return err
+		}
+		if wasRunning && x.Status != StatusRunning {
+			return s.notifyParent(ctx, x)
+		}
+		return nil
 	}
 	return fmt.Errorf("sfn: execution %s: too many concurrent changes", key)
 }
@@ -282,5 +288,8 @@ func (s *Service) republish(ctx context.Context, x *execution) error {
 			}
 		}
 	}
-	return s.publish(ctx, x, nil, pokes)
+	if err := s.publish(ctx, x, nil, pokes); err != nil {
+		return err
+	}
+	return s.notifyParent(ctx, x)
 }

@@ -53,6 +53,11 @@ type execution struct {
 	// Deadline is when the execution times out (the definition's
 	// TimeoutSeconds); zero for none.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// ParentToken, for an execution a states:startExecution.sync task
+	// started, is that task's token: the execution's end completes it.
+	ParentToken string `json:"parentToken,omitempty"`
+	// ParentV2 says the parent used .sync:2 (input and output as JSON).
+	ParentV2 bool `json:"parentV2,omitempty"`
 	// NextEvent is the id the next history event gets.
 	NextEvent int64 `json:"nextEvent"`
 	// NextFrame numbers frames, so that a frame id is never reused.

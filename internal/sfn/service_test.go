@@ -365,3 +365,46 @@ func TestSQSSendMessage(t *testing.T) {
 		return nil
 	})
 }
+
+func TestNestedExecutions(t *testing.T) {
+	f := newFixture(t)
+	child := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,"Next":"F"}],"Default":"P"},
+	  "F":{"Type":"Fail","Error":"ChildBroke"},"P":{"Type":"Pass","Parameters":{"doubled.$":"States.MathAdd($.n, $.n)"},"End":true}}}`
+	f.must(t, "CreateStateMachine", map[string]any{"name": "child", "definition": child, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	parent := `{"StartAt":"Fire","States":{
+	  "Fire":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution","Parameters":{"StateMachineArn":"` + f.svc.machineARN("child") + `","Input":{"n":1}},"ResultPath":"$.fired","Next":"Run"},
+	  "Run":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{"StateMachineArn":"` + f.svc.machineARN("child") + `","Input":{"n.$":"$.n","fail.$":"$.fail"}},
+	    "ResultSelector":{"out.$":"$.Output","status.$":"$.Status"},"ResultPath":"$.child",
+	    "Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.err","Next":"Failed"}],"End":true},
+	  "Failed":{"Type":"Pass","Parameters":{"error.$":"$.err.Error"},"End":true}}}`
+	f.must(t, "CreateStateMachine", map[string]any{"name": "parent", "definition": parent, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	start := func(input string) map[string]any {
+		t.Helper()
+		s := f.must(t, "StartExecution", map[string]any{"stateMachineArn": f.svc.machineARN("parent"), "input": input})
+		var out map[string]any
+		testutil.WaitFor(t, 20*time.Second, func() error {
+			out = f.must(t, "DescribeExecution", map[string]any{"executionArn": s["executionArn"]})
+			if out["status"] == StatusRunning {
+				return fmt.Errorf("running")
+			}
+			return nil
+		})
+		return out
+	}
+	out := start(`{"n":21,"fail":false}`)
+	var got struct {
+		Fired struct{ ExecutionArn string }
+		Child struct {
+			Out    struct{ Doubled int }
+			Status string
+		}
+	}
+	if err := json.Unmarshal([]byte(out["output"].(string)), &got); err != nil || out["status"] != StatusSucceeded ||
+		got.Child.Out.Doubled != 42 || got.Child.Status != StatusSucceeded || !strings.Contains(got.Fired.ExecutionArn, ":execution:child:") {
+		t.Fatalf("parent = %v (%v)", out, err)
+	}
+	out = start(`{"n":1,"fail":true}`)
+	if out["status"] != StatusSucceeded || out["output"] != `{"error":"States.TaskFailed"}` {
+		t.Fatalf("parent of a failing child = %v", out)
+	}
+}

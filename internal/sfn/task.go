@@ -27,6 +27,10 @@ const (
 	resourceLambdaInvokeToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 	resourceSQSSend           = "arn:aws:states:::sqs:sendMessage"
 	resourceSQSSendToken      = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+	resourceStart             = "arn:aws:states:::states:startExecution"
+	resourceStartSync         = "arn:aws:states:::states:startExecution.sync"
+	resourceStartSync2        = "arn:aws:states:::states:startExecution.sync:2"
+	resourceStartToken        = "arn:aws:states:::states:startExecution.waitForTaskToken"
 )
 
 // isLambdaARN reports whether a Task's Resource is a Lambda function's
@@ -48,7 +52,8 @@ func resourceParts(r string) (string, string) {
 // supportedResource reports whether updraft can run a Task's Resource.
 func supportedResource(r string) bool {
 	switch r {
-	case resourceLambdaInvoke, resourceLambdaInvokeToken, resourceSQSSend, resourceSQSSendToken:
+	case resourceLambdaInvoke, resourceLambdaInvokeToken, resourceSQSSend, resourceSQSSendToken,
+		resourceStart, resourceStartSync, resourceStartSync2, resourceStartToken:
 		return true
 	}
 	return isLambdaARN(r)
@@ -126,6 +131,8 @@ func (s *Service) runTask(ctx context.Context, x *execution, t *taskCall, id str
 			return taskResult{WaitsForKey: true}
 		}
 		return res
+	case strings.HasPrefix(t.Resource, resourceStart):
+		return s.startChild(ctx, x, t, id)
 	case t.Resource == resourceSQSSend, t.Resource == resourceSQSSendToken:
 		res := s.sendMessage(ctx, x, t.Parameters, id)
 		if res.Error == "" && t.Resource == resourceSQSSendToken {
@@ -266,4 +273,127 @@ func (s *Service) authorizeRole(roleARN, session, action, resource string) error
 		ARN: "arn:aws:sts::" + s.cfg.AccountID + ":assumed-role/" + name + "/" + session,
 	}
 	return s.deps.Authorizer.Authorize(p, action, resource, authz.Context{})
+}
+
+// startChild is arn:aws:states:::states:startExecution: a nested
+// workflow. Without a Name the child's name is derived from the attempt,
+// so a task run again after a crash finds the child it started instead
+// of starting another. The .sync forms wait (holding nothing) for the
+// child's end, which completes the task through its token.
+func (s *Service) startChild(ctx context.Context, x *execution, t *taskCall, id string) taskResult {
+	var p struct {
+		StateMachineArn string          `json:"StateMachineArn"`
+		Input           json.RawMessage `json:"Input"`
+		Name            string          `json:"Name"`
+	}
+	if err := json.Unmarshal(t.Parameters, &p); err != nil || p.StateMachineArn == "" {
+		return taskResult{Error: "States.Runtime", Cause: "The Parameters of arn:aws:states:::states:startExecution must name a StateMachineArn"}
+	}
+	if err := s.authorizeRole(x.RoleARN, x.Name, "states:StartExecution", p.StateMachineArn); err != nil {
+		return taskResult{Error: "StepFunctions.AWSStepFunctionsException", Cause: err.Error() + " (Service: AWSStepFunctions; Status Code: 400; Error Code: AccessDeniedException)"}
+	}
+	input := "{}"
+	if len(p.Input) > 0 {
+		input = string(p.Input)
+		var str string
+		if json.Unmarshal(p.Input, &str) == nil {
+			input = str
+		}
+	}
+	if p.Name == "" {
+		sum := sha256.Sum256([]byte(id))
+		p.Name = hex.EncodeToString(sum[:16])
+	}
+	name, aerr := machineName(p.StateMachineArn)
+	if aerr != nil {
+		return taskResult{Error: "StepFunctions.InvalidArnException", Cause: aerr.Message}
+	}
+	m, _, err := s.loadMachine(ctx, name)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return taskResult{Error: "StepFunctions." + e.Type + "Exception", Cause: e.Message}
+		}
+		return taskResult{Error: "StepFunctions.AWSStepFunctionsException", Cause: err.Error()}
+	}
+	var parent *parentTask
+	sync := t.Resource == resourceStartSync || t.Resource == resourceStartSync2
+	if sync {
+		parent = &parentTask{token: t.Token, v2: t.Resource == resourceStartSync2}
+	}
+	child, err := s.start(ctx, m, p.Name, input, parent)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Type == "ExecutionAlreadyExists" {
+			// Started by an earlier attempt of this task.
+			if c, _, lerr := s.loadExec(ctx, executionKey(m.Name, p.Name)); lerr == nil {
+				child = c
+				err = nil
+				if sync && c.Status != StatusRunning {
+					return childResult(c)
+				}
+			}
+		}
+		if err != nil {
+			return taskResult{Error: "StepFunctions.ExecutionAlreadyExistsException", Cause: err.Error()}
+		}
+	}
+	if sync || t.Resource == resourceStartToken {
+		return taskResult{WaitsForKey: true}
+	}
+	return taskResult{Output: raw(map[string]any{"ExecutionArn": child.ARN, "StartDate": json.Number(fmt.Sprint(child.Start.UnixMilli()))})}
+}
+
+// childResult is the result a .sync task gets from its child's end.
+func childResult(c *execution) taskResult {
+	out := map[string]any{
+		"ExecutionArn": c.ARN, "StateMachineArn": c.MachineARN, "Name": c.Name, "Status": c.Status,
+		"StartDate": json.Number(fmt.Sprint(c.Start.UnixMilli())), "StopDate": json.Number(fmt.Sprint(c.Stop.UnixMilli())),
+		"Input": c.Input, "InputDetails": map[string]any{"Included": true},
+	}
+	if c.Output != nil {
+		out["Output"] = *c.Output
+		out["OutputDetails"] = map[string]any{"Included": true}
+	}
+	if c.ParentV2 {
+		if v, err := asl.Decode([]byte(c.Input)); err == nil {
+			out["Input"] = v
+		}
+		if c.Output != nil {
+			if v, err := asl.Decode([]byte(*c.Output)); err == nil {
+				out["Output"] = v
+			}
+		}
+	}
+	if c.Status == StatusSucceeded {
+		return taskResult{Output: raw(out)}
+	}
+	if c.Error != "" {
+		out["Error"] = c.Error
+	}
+	if c.Cause != "" {
+		out["Cause"] = c.Cause
+	}
+	return taskResult{Error: asl.ErrTaskFailed, Cause: string(raw(out))}
+}
+
+// notifyParent completes the .sync task that started x, once x ended.
+// A parent that moved on (a repeat, or its own timeout) is no error.
+func (s *Service) notifyParent(ctx context.Context, x *execution) error {
+	if x.ParentToken == "" || x.Status == StatusRunning {
+		return nil
+	}
+	res := childResult(x)
+	err := s.completeTask(ctx, x.ParentToken, func(c *commit, f *frame) {
+		if res.Error != "" {
+			c.taskFailed(f, res.Error, res.Cause)
+		} else {
+			c.taskSucceeded(f, res.Output)
+		}
+	})
+	var e *Error
+	if errors.As(err, &e) {
+		return nil
+	}
+	return err
 }
