@@ -268,6 +268,14 @@ func TestTaskTokenAndErrors(t *testing.T) {
 		}
 		return nil
 	})
+	// The same name and input while it runs: the same execution.
+	again := f.must(t, "StartExecution", map[string]any{"stateMachineArn": f.svc.machineARN("token"), "name": "one", "input": `{"q":1}`})
+	if again["executionArn"] != start["executionArn"] || again["startDate"] != start["startDate"] {
+		t.Errorf("a repeated StartExecution answered %v, want %v", again, start)
+	}
+	if _, err := f.call(t, "StartExecution", map[string]any{"stateMachineArn": f.svc.machineARN("token"), "name": "one", "input": `{"q":9}`}); err == nil || !strings.HasPrefix(err.Error(), "ExecutionAlreadyExists") {
+		t.Errorf("the same name with other input: %v", err)
+	}
 	if _, err := f.call(t, "SendTaskSuccess", map[string]any{"taskToken": "bogus", "output": "{}"}); err == nil || !strings.HasPrefix(err.Error(), "InvalidToken") {
 		t.Errorf("a bogus token: %v", err)
 	}
