@@ -394,7 +394,7 @@ func (s *Service) getExecutionHistory(r *http.Request, body []byte) (any, error)
 // with those of the last commit (which may not be published yet).
 func (s *Service) history(ctx context.Context, x *execution) ([]event, error) {
 	byID := map[int64]event{}
-	cons, err := s.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{eventSubject + x.Key}})
+	cons, err := s.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{eventSubject + x.Key}, InactiveThreshold: 10 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("sfn: read history: %w", err)
 	}

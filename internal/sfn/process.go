@@ -73,6 +73,10 @@ func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
 			case f.Phase != phaseTask:
 			case res.WaitsForKey:
 				f.Phase = phaseToken
+				if !isLambdaARN(f.Task.Resource) {
+					rtype, r := resourceParts(f.Task.Resource)
+					c.x.emit(f, c.now, "TaskSubmitted", map[string]any{"resourceType": rtype, "resource": r})
+				}
 			case res.Error != "":
 				c.taskFailed(f, res.Error, res.Cause)
 			default:
