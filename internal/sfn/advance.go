@@ -29,6 +29,8 @@ type commit struct {
 	// enter lists frames in phaseEnter to enter within this commit.
 	enter []*frame
 	hops  int
+	// root is the execution's parsed definition, once looked up.
+	root *asl.Definition
 	// exits records the states left in this commit, for metrics.
 	exits []stateExit
 }
@@ -41,10 +43,14 @@ type stateExit struct {
 
 // def returns the definition frame f runs.
 func (c *commit) def(f *frame) (*asl.Definition, error) {
-	d, err := c.defs.get(c.x.Definition)
-	if err != nil {
-		return nil, err
+	if c.root == nil {
+		d, err := c.defs.get(c.x.Definition)
+		if err != nil {
+			return nil, err
+		}
+		c.root = d
 	}
+	d := c.root
 	for _, p := range f.Path {
 		st, ok := d.States[p.State]
 		if !ok {
@@ -380,9 +386,22 @@ func (c *commit) fanOut(f *frame, st *asl.State, act asl.Action) {
 	c.startChildren(f, st)
 }
 
+// maxInlineMapConcurrency is how many iterations an inline Map runs at
+// once at most, whatever its MaxConcurrency ("In Inline mode, Step
+// Functions runs up to 40 concurrent iterations"): it also bounds the
+// frames one execution entry holds.
+const maxInlineMapConcurrency = 40
+
 // startChildren starts children of f while its concurrency allows.
 func (c *commit) startChildren(f *frame, st *asl.State) {
-	for f.Started < f.Total && (f.MaxConc <= 0 || f.Running < f.MaxConc) {
+	limit := f.Total
+	if f.Kind == asl.TypeMap {
+		limit = maxInlineMapConcurrency
+		if f.MaxConc > 0 {
+			limit = min(f.MaxConc, limit)
+		}
+	}
+	for f.Started < f.Total && f.Running < limit {
 		i := f.Started
 		f.Started++
 		f.Running++

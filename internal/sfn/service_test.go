@@ -105,9 +105,24 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{svc: svc, h: svc.Handler(nil), inv: inv, metrics: m, queues: q}
 }
 
+// mustB is must for benchmarks.
+func (f *fixture) mustB(b *testing.B, op string, in any) map[string]any {
+	b.Helper()
+	out, err := f.callTB(b, op, in)
+	if err != nil {
+		b.Fatalf("%s: %v", op, err)
+	}
+	return out
+}
+
 // call posts one operation and decodes the answer; a non-200 answer is
 // returned as an error carrying __type.
 func (f *fixture) call(t *testing.T, op string, in any) (map[string]any, error) {
+	t.Helper()
+	return f.callTB(t, op, in)
+}
+
+func (f *fixture) callTB(t testing.TB, op string, in any) (map[string]any, error) {
 	t.Helper()
 	b, _ := json.Marshal(in)
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
