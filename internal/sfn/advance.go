@@ -426,7 +426,8 @@ func (c *commit) startChildren(f *frame, st *asl.State) {
 		if sst, ok := d.States[d.StartAt]; ok {
 			c.x.emit(child, c.now, stateEvent(sst.Type, "Entered"), payloadDetails(map[string]any{"name": d.StartAt}, "input", child.Input))
 		}
-		c.poke(child, time.Time{}, false)
+		// Entered in this commit: a first Task state is scheduled at once.
+		c.enter = append(c.enter, child)
 	}
 	if f.Kind == asl.TypeMap && f.Started == f.Total {
 		f.Items = nil

@@ -100,3 +100,45 @@ func BenchmarkStartToFirstTask(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/start-to-task")
 }
+
+// sleeper is a function that takes 100 ms, as the seed's computing
+// function in the benchmark does.
+type sleeper struct{}
+
+func (sleeper) Invoke(ctx context.Context, req *invoke.Request) (*invoke.Response, error) {
+	select {
+	case <-time.After(100 * time.Millisecond):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &invoke.Response{StatusCode: 200, Payload: req.Payload, ExecutedVersion: "$LATEST"}, nil
+}
+
+// BenchmarkFanOut maps a 100 ms function over 200 items with
+// MaxConcurrency 20 (ideal: 1 s) and reports the ratio to the ideal: the
+// executor's own cost, without the pool's.
+func BenchmarkFanOut(b *testing.B) {
+	f, stop := benchService(b, sleeper{})
+	defer stop()
+	def := `{"StartAt":"Fan","States":{"Fan":{"Type":"Map","ItemsPath":"$.xs","MaxConcurrency":20,
+	  "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}},"End":true}}}`
+	f.mustB(b, "CreateStateMachine", map[string]any{"name": "fan", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"})
+	xs := make([]int, 200)
+	input := fmt.Sprintf(`{"xs":%s}`, strings.ReplaceAll(fmt.Sprint(xs), " ", ","))
+	b.ResetTimer()
+	began := time.Now()
+	for range b.N {
+		start := f.mustB(b, "StartExecution", map[string]any{"stateMachineArn": f.svc.machineARN("fan"), "input": input})
+		for {
+			d := f.mustB(b, "DescribeExecution", map[string]any{"executionArn": start["executionArn"]})
+			if d["status"] != StatusRunning {
+				if d["status"] != StatusSucceeded {
+					b.Fatalf("execution %v", d)
+				}
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	b.ReportMetric(time.Since(began).Seconds()/float64(b.N)/1.0, "x-ideal")
+}

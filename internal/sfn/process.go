@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -39,7 +40,7 @@ func (s *Service) loadExec(ctx context.Context, key string) (*execution, uint64,
 // process runs one work item. It returns a delay to see it again after
 // (a timeout not yet due), or an error to retry it.
 func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
-	x, _, err := s.loadExec(ctx, w.Exec)
+	x, err := s.peek(ctx, w)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return 0, nil
 	}
@@ -168,41 +169,117 @@ func (s *Service) update(ctx context.Context, w work, change func(c *commit, f *
 // execution: read, pick the frame, change, store if nobody else stored
 // meanwhile (else again), publish.
 func (s *Service) change(ctx context.Context, key string, pick func(x *execution) (*frame, error), change func(c *commit, f *frame)) error {
+	l := s.lockFor(key)
+	l.mu.Lock()
+	var (
+		c          *commit
+		prev       []event
+		wasRunning bool
+		stored     bool
+	)
 	for range maxCommitAttempts {
-		x, rev, err := s.loadExec(ctx, key)
+		x, rev, err := s.cachedOrLoad(ctx, key, l)
 		if err != nil {
+			l.mu.Unlock()
 			return err
 		}
 		f, err := pick(x)
 		if err != nil {
+			l.mu.Unlock()
 			return err
 		}
-		prev := x.Pending
+		prev = x.Pending
 		x.Pending = nil
-		wasRunning := x.Status == StatusRunning
-		c := &commit{x: x, now: s.now(), defs: s.defs}
+		wasRunning = x.Status == StatusRunning
+		c = &commit{x: x, now: s.now(), defs: s.defs}
 		change(c, f)
 		c.run()
 		b, err := json.Marshal(x)
 		if err != nil {
+			l.mu.Unlock()
 			return fmt.Errorf("sfn: encode execution %s: %w", key, err)
 		}
-		if _, err := s.kv.Update(ctx, execKVKey(key), b, rev); err != nil {
+		nrev, err := s.kv.Update(ctx, execKVKey(key), b, rev)
+		if err != nil {
+			l.data = nil // another node wrote, or the store failed: read it again
 			if isConflict(err) {
 				continue
 			}
+			l.mu.Unlock()
 			return fmt.Errorf("sfn: store execution %s: %w", key, err)
 		}
-		s.observe(c, wasRunning)
-		if err := s.publish(ctx, x, prev, c.livePokes()); err != nil {
-			return err
-		}
-		if wasRunning && x.Status != StatusRunning {
-			return s.notifyParent(ctx, x)
-		}
-		return nil
+		l.data, l.rev = b, nrev
+		stored = true
+		break
 	}
-	return fmt.Errorf("sfn: execution %s: too many concurrent changes", key)
+	if stored && c.x.Status != StatusRunning {
+		s.locks.Delete(key)
+	}
+	l.mu.Unlock()
+	if !stored {
+		return fmt.Errorf("sfn: execution %s: too many concurrent changes", key)
+	}
+	x := c.x
+	s.observe(c, wasRunning)
+	if err := s.publish(ctx, x, prev, c.livePokes()); err != nil {
+		return err
+	}
+	if wasRunning && x.Status != StatusRunning {
+		return s.notifyParent(ctx, x)
+	}
+	return nil
+}
+
+// execLock serialises this node's changes to one execution, so that its
+// workers do not race each other's compare-and-set (other nodes still
+// may; the revision check settles that), and keeps the entry as last
+// stored, so that a change needs no read while no other node wrote.
+type execLock struct {
+	mu   sync.Mutex
+	data []byte // the entry as this node last stored it; nil: read it; guarded by mu
+	rev  uint64 // its revision; guarded by mu
+}
+
+// lockFor returns the lock of execution key.
+func (s *Service) lockFor(key string) *execLock {
+	if l, ok := s.locks.Load(key); ok {
+		return l.(*execLock)
+	}
+	l, _ := s.locks.LoadOrStore(key, &execLock{})
+	return l.(*execLock)
+}
+
+// cachedOrLoad decodes the entry l holds, or reads it. Called with l.mu held.
+func (s *Service) cachedOrLoad(ctx context.Context, key string, l *execLock) (*execution, uint64, error) {
+	if l.data != nil {
+		var x execution
+		if err := json.Unmarshal(l.data, &x); err == nil {
+			return &x, l.rev, nil
+		}
+	}
+	return s.loadExec(ctx, key)
+}
+
+// peek returns the execution as this node last stored it, when that is
+// enough to act on work item w (its frame there, at its step); else it
+// reads the store.
+func (s *Service) peek(ctx context.Context, w work) (*execution, error) {
+	if v, ok := s.locks.Load(w.Exec); ok {
+		l := v.(*execLock)
+		l.mu.Lock()
+		data := l.data
+		l.mu.Unlock()
+		if data != nil {
+			var x execution
+			if json.Unmarshal(data, &x) == nil {
+				if f := x.Frames[w.Frame]; x.Status == StatusRunning && f != nil && f.Step == w.Step {
+					return &x, nil
+				}
+			}
+		}
+	}
+	x, _, err := s.loadExec(ctx, w.Exec)
+	return x, err
 }
 
 // observe counts a stored commit's transitions, state times and end.

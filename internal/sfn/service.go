@@ -90,6 +90,8 @@ type Service struct {
 	logger *slog.Logger
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// locks holds an *execLock per execution this node changes.
+	locks sync.Map
 
 	ctx    context.Context // the workers' lifetime, ended by Close
 	cancel context.CancelFunc
