@@ -99,7 +99,13 @@ func workflowCreateCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create NAME --definition FILE",
 		Short: "Create a workflow from a definition file (or update it if it exists)",
-		Args:  oneArg("workflow NAME"),
+		Long: `Create a state machine called NAME from an Amazon States Language
+definition (CreateStateMachine); if one of that name exists, its
+definition and role are updated (UpdateStateMachine). Prints its ARN. A
+bad definition is refused with InvalidDefinition and its diagnostics.`,
+		Example: `  updraft workflow create fan-out --definition examples/fan-out/workflow.json
+  updraft workflow create nightly --definition - --type EXPRESS < nightly.json`,
+		Args: oneArg("workflow NAME"),
 	}
 	cmd.Flags().StringVar(&def, "definition", "", "the Amazon States Language definition: a file, or - for stdin")
 	cmd.Flags().StringVar(&role, "role", defaultWorkflowRole, "the role the workflow's tasks run as")
@@ -151,7 +157,13 @@ func workflowStartCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "start NAME [--input JSON] [--wait DURATION]",
 		Short: "Start an execution; print its ARN, or with --wait its end",
-		Args:  oneArg("workflow NAME"),
+		Long: `Start an execution of the workflow NAME (StartExecution) with --input
+as its input. Without --wait it prints the execution's ARN; with --wait
+it polls until the execution ends (or the wait runs out) and prints
+DescribeExecution's answer: status, input, output, error and cause.`,
+		Example: `  updraft workflow start fan-out --input '{"count":200}'
+  updraft workflow start fan-out --input @items.json --name run-1 --wait 2m`,
+		Args: oneArg("workflow NAME"),
 	}
 	cmd.Flags().StringVar(&input, "input", "{}", "the execution's input (JSON, or @FILE)")
 	cmd.Flags().StringVar(&name, "name", "", "the execution's name (default: a UUID)")
@@ -213,9 +225,11 @@ func printIndented(e *env, v any) error {
 
 func workflowDescribeCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "describe EXECUTION_ARN",
-		Short: "Print an execution's status, input and output",
-		Args:  oneArg("EXECUTION_ARN"),
+		Use:     "describe EXECUTION_ARN",
+		Short:   "Print an execution's status, input and output",
+		Long:    `Print DescribeExecution's answer for the execution: status, dates, input, output, error and cause.`,
+		Example: `  updraft workflow describe arn:aws:states:us-east-1:000000000000:execution:fan-out:run-1`,
+		Args:    oneArg("EXECUTION_ARN"),
 	}
 	cmd.RunE = e.run(func(cmd *cobra.Command, args []string) error {
 		var d map[string]any
@@ -235,7 +249,12 @@ func workflowHistoryCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history EXECUTION_ARN",
 		Short: "Print an execution's history as a table",
-		Args:  oneArg("EXECUTION_ARN"),
+		Long: `Print every event of the execution (GetExecutionHistory, all pages) as a
+table: event id, time since the start, type, the state (and Map
+iteration) it belongs to, and its main detail (error, output, input or
+resource).`,
+		Example: `  updraft workflow history arn:aws:states:us-east-1:000000000000:execution:fan-out:run-1`,
+		Args:    oneArg("EXECUTION_ARN"),
 	}
 	cmd.RunE = e.run(func(cmd *cobra.Command, args []string) error {
 		var events []historyEvent
@@ -304,6 +323,9 @@ func workflowListCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [NAME]",
 		Short: "List workflows, or the executions of one",
+		Long:  `Without NAME, list the state machines; with NAME, list that workflow's executions, newest first, with status and duration.`,
+		Example: `  updraft workflow list
+  updraft workflow list fan-out`,
 	}
 	cmd.RunE = e.run(func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
