@@ -365,7 +365,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root:       identities.Root(),
 		Logs:       &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), pl.Stats())
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), st.Cluster(), sb.Status(), pl.Stats())
 		},
 	})
 	pl.SetPlatformAPI(handler)
@@ -403,7 +403,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	logger.Info("updraft started", "listen", endpoint, "max_connections", maxConns, "metrics", metricsURL, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
-		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
+		StoreMode: st.Mode(), Join: st.Join(), Cluster: st.Cluster(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
 		Creds: creds, CredsCreated: created,
 		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
@@ -432,6 +432,7 @@ type banner struct {
 	MetricsURL   string
 	Status       sandbox.Status
 	Join         store.Join
+	Cluster      *store.ClusterStatus
 	Creds        auth.Credentials
 	CredsCreated bool
 }
@@ -446,6 +447,10 @@ func printBanner(out io.Writer, b banner) {
 	}
 	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
 	printJoin(out, b.Join)
+	if c := b.Cluster; c != nil {
+		fmt.Fprintf(out, "cluster: %s, node %s, %d node(s), JetStream leader %s, %d replica(s) (updraft cluster status shows more)\n",
+			c.Name, c.Node, c.Size, c.Leader, c.Replicas)
+	}
 	if b.Auth == config.AuthNone {
 		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")
 	} else {
