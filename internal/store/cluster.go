@@ -36,6 +36,10 @@ const (
 	// clusterFormTimeout bounds how long Open waits for JetStream to
 	// elect a meta leader: a majority of the --join nodes must be up.
 	clusterFormTimeout = 2 * time.Minute
+	// clusterAPITimeout is the JetStream API deadline of a clustered
+	// store (stream and consumer creation and updates) when the caller's
+	// context has none.
+	clusterAPITimeout = 20 * time.Second
 	// maxAutoReplicas caps the automatic replica count.
 	maxAutoReplicas = 3
 )

@@ -147,8 +147,15 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Op
 	// the write timeout, and so do asynchronous publishes (without it a
 	// publish nats-server never answers, as it does not once a file
 	// store failed a write, is awaited forever).
+	apiTimeout := s.writeTimeout
+	if s.clustered() {
+		// Creating a replicated stream or consumer forms a Raft group
+		// across nodes and takes seconds on a busy machine; publishes
+		// keep the write timeout.
+		apiTimeout = max(apiTimeout, clusterAPITimeout)
+	}
 	s.raw, err = jetstream.New(s.nc,
-		jetstream.WithDefaultTimeout(s.writeTimeout),
+		jetstream.WithDefaultTimeout(apiTimeout),
 		jetstream.WithPublishAsyncTimeout(s.writeTimeout),
 		jetstream.WithPublishAsyncErrHandler(s.health.observeAsync))
 	if err != nil {
