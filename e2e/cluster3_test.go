@@ -140,9 +140,15 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 
 	// A function created on A is invoked on C.
 	createTestFunction(t, a.Lambda(), "everywhere", fnOpts{})
-	testutil.WaitFor(t, 10*time.Second, func() error {
-		_, err := c.Lambda().GetFunction(ctx(t), getFunctionInput("everywhere"))
-		return err
+	testutil.WaitFor(t, 20*time.Second, func() error {
+		out, err := c.Lambda().GetFunction(ctx(t), getFunctionInput("everywhere"))
+		if err != nil {
+			return err
+		}
+		if out.Configuration.State != types.StateActive {
+			return fmt.Errorf("function on C is %s", out.Configuration.State)
+		}
+		return nil
 	})
 	var got map[string]any
 	invokeJSON(t, c.Lambda(), "everywhere", map[string]any{"action": "echo", "echo": "on C"}, &got)
