@@ -41,7 +41,10 @@ func clusterCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Show the cluster of embedded NATS servers a node belongs to",
-		Args:  noArgs,
+		Long: `Commands about the cluster a node's embedded NATS server belongs to
+(updraft server --cluster-listen ... --join ...).`,
+		Example: `  updraft cluster status --endpoint-url http://127.0.0.1:9321`,
+		Args:    noArgs,
 	}
 	e.bindConnectionFlags(cmd)
 	cmd.AddCommand(clusterStatusCommand(e))
