@@ -282,8 +282,11 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 	}
 	mu.Unlock()
 	t.Logf("%d of %d events ran more than once (in flight on A when it died)", dups, len(acc))
-	if dups > 10 {
-		t.Errorf("%d events ran more than once: more than A can have had in flight", dups)
+	// A's async workers hold the events they pulled (running or
+	// buffered) until their ack wait lapses; those are redelivered. Far
+	// more than a quarter would mean redelivery of acknowledged work.
+	if dups > len(acc)/4 {
+		t.Errorf("%d of %d events ran more than once: more than A can have held", dups, len(acc))
 	}
 
 	phase("every accepted event final")
