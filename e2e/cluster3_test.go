@@ -107,6 +107,8 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 			"--async-retry-delay", "200ms", "--metrics-listen", "off",
 		}}
 	}
+	testutil.BuildBinary(t, "./cmd/updraft", "") // not counted in the phases
+	testFunctionZip(t)
 	began := time.Now()
 	phase := func(what string) { t.Logf("%s after %s", what, time.Since(began).Round(time.Millisecond)) }
 	nodes := testutil.StartServers(t, opts...)
@@ -233,6 +235,7 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	phase("events accepted")
 
 	// Creating functions keeps working on B and C after the elections.
 	for i, n := range []*testutil.Server{b, c} {
@@ -244,8 +247,12 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 			if apiErrorCode(err) == "ResourceConflictException" {
 				return nil // an earlier attempt went through
 			}
+			if err != nil {
+				t.Logf("create %s on %s: %v", name, n.URL, err)
+			}
 			return err
 		})
+		phase("created " + name)
 	}
 
 	phase("functions created on B and C after the kill")

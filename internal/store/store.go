@@ -286,11 +286,16 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 	s.ns, s.nsOpts = ns, opts
 	ns.Start()
 	wait := readyTimeout
+	if s.clustered() {
+		// A clustered server's start recovers its Raft groups before it
+		// listens, slow on a loaded machine.
+		wait = clusterFormTimeout
+	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = time.Until(dl)
 	}
 	if !ns.ReadyForConnections(wait) {
-		return fmt.Errorf("store: embedded server in %s not ready after %s", storeDir, wait)
+		return fmt.Errorf("store: embedded server in %s not ready after %s (is --cluster-listen's or --nats-listen's port taken? see the nats-server errors above)", storeDir, wait)
 	}
 	if !ns.JetStreamEnabled() {
 		return fmt.Errorf("store: embedded server in %s started without JetStream", storeDir)
