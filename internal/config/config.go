@@ -134,8 +134,9 @@ type Store struct {
 	ClusterListen string
 	// Join lists the cluster addresses (host:port) of the cluster's
 	// nodes, this one's may be included (nats-server skips a route to
-	// itself). At least one other node is needed: JetStream elects its
-	// meta leader once a majority of the nodes listed is up.
+	// itself). At least one other node is needed: JetStream elects a new
+	// cluster's first meta leader once every node listed is up, and later
+	// ones with a majority.
 	Join []string
 	// ClusterName names the NATS cluster; every node must give the same.
 	ClusterName string
@@ -709,7 +710,7 @@ func (s Store) validateCluster() []error {
 		errs = append(errs, errors.New("--cluster-listen and --nats-url exclude each other: an external NATS is clustered by its own configuration"))
 	}
 	if len(s.Join) == 0 {
-		errs = append(errs, errors.New("--cluster-listen needs --join with the other nodes' cluster addresses (JetStream elects a leader once a majority of them is up)"))
+		errs = append(errs, errors.New("--cluster-listen needs --join with the other nodes' cluster addresses"))
 	}
 	for _, j := range s.Join {
 		if _, port, err := net.SplitHostPort(j); err != nil {

@@ -290,7 +290,7 @@ func TestValidate(t *testing.T) {
 		{
 			name:   "a cluster listener without seeds is refused",
 			mutate: func(c *Config) { c.Store.ClusterListen = "127.0.0.1:6222" },
-			want:   []string{"--cluster-listen needs --join with the other nodes' cluster addresses (JetStream elects a leader once a majority of them is up)"},
+			want:   []string{"--cluster-listen needs --join with the other nodes' cluster addresses"},
 		},
 		{
 			name:   "seeds without a cluster listener are refused",

@@ -195,9 +195,11 @@ type clusterInfo struct {
 // clustered reports whether the embedded server is a cluster member.
 func (s *Store) clustered() bool { return s.cluster.node != "" }
 
-// waitForCluster waits until JetStream's meta group has a leader, which
-// needs a majority of the nodes to be up and routed; it logs what it
-// waits for every few seconds.
+// waitForCluster waits until JetStream's meta group has a leader; it
+// logs what it waits for every few seconds. nats-server's Raft counts the
+// vote of a peer with an empty log only when every expected peer votes,
+// so a new cluster elects its first leader once every --join node is up;
+// later a majority suffices.
 func (s *Store) waitForCluster(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, clusterFormTimeout)
 	defer cancel()
@@ -210,12 +212,12 @@ func (s *Store) waitForCluster(ctx context.Context) error {
 		}
 		if time.Since(lastLog) > 5*time.Second {
 			lastLog = time.Now()
-			s.logger.Info("waiting for the JetStream cluster to elect a leader: a majority of the --join nodes must be up",
+			s.logger.Info("waiting for the JetStream cluster to elect a leader: a new cluster's first election needs every --join node up, later ones a majority",
 				"routes", s.ns.NumRoutes())
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("store: no JetStream cluster leader after %s (routes up: %d): start a majority of the --join nodes, with the same --cluster-name and cluster key", clusterFormTimeout, s.ns.NumRoutes())
+			return fmt.Errorf("store: no JetStream cluster leader after %s (routes up: %d): start every --join node (a new cluster) or a majority (a cluster that has had a leader), with the same --cluster-name and cluster key", clusterFormTimeout, s.ns.NumRoutes())
 		case <-t.C:
 		}
 	}
@@ -255,9 +257,12 @@ func (s *Store) metaLeader() string {
 	return jsi.Meta.Leader
 }
 
-// clusterSize is the number of servers in JetStream's meta group, the
-// leader included, offline ones too (a node that is down is still a
-// member); 1 when not clustered.
+// clusterSize is the number of servers in JetStream's meta group that
+// have been seen, the leader included, offline ones too (a node that is
+// down is still a member); 1 when not clustered. It is not the size the
+// group expects from --join (a node listed but never started holds no
+// replica, and counting it would make creating a stream fail for want of
+// peers).
 func (s *Store) clusterSize() int {
 	if !s.clustered() {
 		return 1
@@ -266,11 +271,13 @@ func (s *Store) clusterSize() int {
 	if err != nil || jsi.Meta == nil {
 		return 1
 	}
-	n := jsi.Meta.Size
-	if peers := len(jsi.Meta.Replicas) + 1; peers > n {
-		n = peers
+	n := 1
+	for _, p := range jsi.Meta.Replicas {
+		if p != nil && !strings.HasPrefix(p.Name, "Server name unknown") {
+			n++
+		}
 	}
-	return max(n, 1)
+	return n
 }
 
 // routeTLS returns the routes' mutual TLS: a certificate for this node

@@ -21,7 +21,8 @@ type ClusterStatus struct {
 	// Leader is the server name of the JetStream meta leader; "" while
 	// the cluster has none (no quorum).
 	Leader string `json:"leader"`
-	// Size is the number of servers in the meta group, offline ones too.
+	// Size is the number of servers in the meta group, offline ones too
+	// (those listed in --join but never seen are not counted).
 	Size int `json:"size"`
 	// Replicas is the replica count new objects get.
 	Replicas int `json:"replicas"`
@@ -63,7 +64,7 @@ func (s *Store) Cluster() *ClusterStatus {
 	cs := &ClusterStatus{Name: s.cluster.name, Node: s.cluster.node, Replicas: s.Replicas(), Size: 1}
 	if jsi, err := s.ns.Jsz(&server.JSzOptions{}); err == nil && jsi.Meta != nil {
 		m := jsi.Meta
-		cs.Leader, cs.Size = m.Leader, max(m.Size, len(m.Replicas)+1)
+		cs.Leader = m.Leader
 		cs.Peers = append(cs.Peers, PeerStatus{Name: s.cluster.node, Self: true, Leader: m.Leader == s.cluster.node,
 			Current: s.ns.JetStreamIsCurrent()})
 		for _, p := range m.Replicas {
@@ -75,6 +76,7 @@ func (s *Store) Cluster() *ClusterStatus {
 		}
 	}
 	sort.Slice(cs.Peers, func(i, j int) bool { return cs.Peers[i].Name < cs.Peers[j].Name })
+	cs.Size = max(len(cs.Peers), 1)
 	if rz, err := s.ns.Routez(&server.RoutezOptions{}); err == nil {
 		seen := map[string]bool{}
 		for _, r := range rz.Routes {
