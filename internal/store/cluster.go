@@ -39,7 +39,7 @@ const (
 	// clusterAPITimeout is the JetStream API deadline of a clustered
 	// store (stream and consumer creation and updates) when the caller's
 	// context has none.
-	clusterAPITimeout = 20 * time.Second
+	clusterAPITimeout = time.Minute
 	// maxAutoReplicas caps the automatic replica count.
 	maxAutoReplicas = 3
 )

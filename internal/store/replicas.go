@@ -32,7 +32,7 @@ func (s *Store) ensureObjectsRetrying(ctx context.Context, replicas int) error {
 	for i := range ensureAttempts {
 		// Short first attempts: a request sent in the moment the meta
 		// leader is elected can go unanswered.
-		actx, cancel := context.WithTimeout(ctx, min(clusterAPITimeout, time.Duration(2*(i+1))*time.Second))
+		actx, cancel := context.WithTimeout(ctx, min(clusterAPITimeout, time.Duration(3*(i+1))*time.Second))
 		err = s.ensureObjects(actx, replicas)
 		cancel()
 		if err == nil || !s.clustered() {
