@@ -104,7 +104,7 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 	for i := range opts {
 		opts[i] = testutil.Options{DataDir: t.TempDir(), Args: []string{
 			"--cluster-listen", seeds[i], "--join", strings.Join(seeds, ","), "--cluster-key", key,
-			"--async-retry-delay", "200ms", "--metrics-listen", "off",
+			"--async-retry-delay", "200ms", "--async-ack-wait", "5s", "--metrics-listen", "off",
 		}}
 	}
 	testutil.BuildBinary(t, "./cmd/updraft", "") // not counted in the phases

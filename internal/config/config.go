@@ -233,6 +233,11 @@ type Async struct {
 	RetryDelay time.Duration
 	// RecordTTL is how long invocation records and batch results are kept.
 	RecordTTL time.Duration
+	// AckWait is how long an event a worker holds may go without a sign
+	// of life (a running event's worker sends one every third of it)
+	// before JetStream hands it to another worker: after a node dies, the
+	// events it held run elsewhere this much later.
+	AckWait time.Duration
 	// ReleaseAfter is how long a function's async workers and JetStream
 	// consumer stay after its last event; a function without events has
 	// neither.
@@ -313,6 +318,7 @@ func Default() Config {
 			RetryDelay:      time.Minute,
 			RecordTTL:       12 * time.Hour,
 			ReleaseAfter:    5 * time.Minute,
+			AckWait:         30 * time.Second,
 		},
 		Queue: Queue{VisibilityTimeout: 30 * time.Second},
 		Logs: Logs{
@@ -425,6 +431,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
+	dur(&cfg.Async.AckWait, "async-ack-wait", "UPDRAFT_ASYNC_ACK_WAIT", "how long an Event held by a worker may go without a sign of life before another worker, on any node, takes it (the delay before the events of a node that died run elsewhere)")
 	dur(&cfg.Async.ReleaseAfter, "async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "stop a function's async workers and drop its consumer after this long without events")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
 	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
@@ -595,6 +602,9 @@ func (c Config) Validate() error {
 	}
 	if c.Async.RetryDelay <= 0 {
 		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
+	}
+	if c.Async.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("--async-ack-wait %s: want at least 1s", c.Async.AckWait))
 	}
 	if c.Async.ReleaseAfter < time.Second {
 		errs = append(errs, fmt.Errorf("--async-release-after %s: want at least 1s", c.Async.ReleaseAfter))

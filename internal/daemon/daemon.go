@@ -258,6 +258,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		RetryDelay:       cfg.Async.RetryDelay,
 		RecordTTL:        cfg.Async.RecordTTL,
 		ReleaseAfter:     cfg.Async.ReleaseAfter,
+		AckWait:          cfg.Async.AckWait,
 		Replicas:         st.Replicas(),
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
