@@ -30,9 +30,8 @@ const (
 func (s *Store) ensureObjectsRetrying(ctx context.Context, replicas int) error {
 	var err error
 	for i := range ensureAttempts {
-		// Short first attempts: a request sent in the moment the meta
-		// leader is elected can go unanswered.
-		actx, cancel := context.WithTimeout(ctx, min(clusterAPITimeout, time.Duration(3*(i+1))*time.Second))
+		// Each create inside asks again when unanswered (retryCreate).
+		actx, cancel := context.WithTimeout(ctx, clusterAPITimeout)
 		err = s.ensureObjects(actx, replicas)
 		cancel()
 		if err == nil || !s.clustered() {

@@ -162,7 +162,7 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Op
 		s.shutdown()
 		return nil, fmt.Errorf("store: jetstream context: %w", err)
 	}
-	s.js = gatedJS{JetStream: s.raw, h: s.health}
+	s.js = gatedJS{JetStream: s.raw, h: s.health, clustered: s.clustered()}
 	if err := s.requireJetStream(ctx); err != nil {
 		s.shutdown()
 		return nil, err
