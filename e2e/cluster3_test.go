@@ -327,4 +327,14 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 	if got["echo"] != "A is back" {
 		t.Fatalf("restarted A answered %v", got)
 	}
+
+	// Stop the three together: stopped one by one, the last ones would
+	// shut down without quorum.
+	var stop sync.WaitGroup
+	for _, n := range []*testutil.Server{a2, b, c} {
+		stop.Add(1)
+		go func() { defer stop.Done(); n.Stop(t) }()
+	}
+	stop.Wait()
+	phase("three nodes stopped")
 }
