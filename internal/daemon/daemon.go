@@ -270,6 +270,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		RetryDelay:       cfg.Async.RetryDelay,
 		RecordTTL:        cfg.Async.RecordTTL,
 		ReleaseAfter:     cfg.Async.ReleaseAfter,
+		AckWait:          cfg.Async.AckWait,
 		Replicas:         st.Replicas(),
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
@@ -397,7 +398,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root:          identities.Root(),
 		Logs:          &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), st.Cluster(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},
 	})
 	pl.SetPlatformAPI(handler)
@@ -435,7 +436,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	logger.Info("updraft started", "listen", endpoint, "max_connections", maxConns, "metrics", metricsURL, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
-		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
+		StoreMode: st.Mode(), Join: st.Join(), Cluster: st.Cluster(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
 		Creds: creds, CredsCreated: created,
 		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
@@ -464,6 +465,7 @@ type banner struct {
 	MetricsURL   string
 	Status       sandbox.Status
 	Join         store.Join
+	Cluster      *store.ClusterStatus
 	Creds        auth.Credentials
 	CredsCreated bool
 }
@@ -478,6 +480,10 @@ func printBanner(out io.Writer, b banner) {
 	}
 	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
 	printJoin(out, b.Join)
+	if c := b.Cluster; c != nil {
+		fmt.Fprintf(out, "cluster: %s, node %s, %d node(s), JetStream leader %s, %d replica(s) (updraft cluster status shows more)\n",
+			c.Name, c.Node, c.Size, c.Leader, c.Replicas)
+	}
 	if b.Auth == config.AuthNone {
 		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")
 	} else {

@@ -174,7 +174,38 @@ type Options struct {
 // when the test ends.
 func StartServer(t testing.TB, opts Options) *Server {
 	t.Helper()
+	return StartServers(t, opts)[0]
+}
+
+// StartServers starts one server per Options at once and waits until
+// every one listens: the nodes of a cluster, none of which is ready
+// before a majority of them is up.
+func StartServers(t testing.TB, opts ...Options) []*Server {
+	t.Helper()
 	bin := BuildBinary(t, "./cmd/updraft", "")
+	servers := make([]*Server, len(opts))
+	ready := make([]chan [3]string, len(opts))
+	for i, o := range opts {
+		servers[i], ready[i] = launch(t, bin, o)
+	}
+	deadline := time.After(60 * time.Second)
+	for i, s := range servers {
+		select {
+		case got := <-ready[i]:
+			s.URL, s.MetricsURL, s.CABundle = got[0], got[1], got[2]
+		case <-s.done:
+			t.Fatalf("testutil: server exited early:\n%s", s.Output.String())
+		case <-deadline:
+			t.Fatalf("testutil: server did not start within 60s:\n%s", s.Output.String())
+		}
+	}
+	return servers
+}
+
+// launch starts one server process and returns it with the channel its
+// URL, metrics URL and CA bundle arrive on once it listens.
+func launch(t testing.TB, bin string, opts Options) (*Server, chan [3]string) {
+	t.Helper()
 	dataDir := opts.DataDir
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -223,15 +254,7 @@ func StartServer(t testing.TB, opts Options) *Server {
 		_, _ = io.Copy(io.Discard, pr)
 	}()
 	t.Cleanup(func() { s.Stop(t) })
-	select {
-	case got := <-urlCh:
-		s.URL, s.MetricsURL, s.CABundle = got[0], got[1], got[2]
-	case <-s.done:
-		t.Fatalf("testutil: server exited early:\n%s", out.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("testutil: server did not start within 60s:\n%s", out.String())
-	}
-	return s
+	return s, urlCh
 }
 
 // Stop sends SIGTERM and waits up to 30 s, then SIGKILLs the process group.
