@@ -20,6 +20,7 @@ import (
 // rule violations the model cannot express get
 // InvalidParameterValueException.
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	good := testFunctionZip(t)

@@ -134,6 +134,7 @@ func decodeNodeError(t *testing.T, r *nodeInvoke) nodeErrorDoc {
 // TestNodeRuntime runs nodejs20.x functions in updraft's own Node.js
 // runtime client, created and invoked with the aws CLI.
 func TestNodeRuntime(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 
