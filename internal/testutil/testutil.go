@@ -178,26 +178,62 @@ func entryMode(f ZipEntry) os.FileMode {
 // to it as a tar stream, the zip comes back on its stdout.
 func zipInChild(t testing.TB, files map[string]ZipEntry) []byte {
 	t.Helper()
+	return zipCmd(t, func(tw *tar.Writer) error {
+		for name, f := range files {
+			h := &tar.Header{Name: name, Mode: int64(entryMode(f)), Size: int64(len(f.Data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+			if err := tw.WriteHeader(h); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+			if _, err := tw.Write(f.Data); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ZipZeros returns a zip holding one file, name, of size zero bytes,
+// deflated: a zip bomb when size is large (300 MB deflate to about
+// 300 KB). It is made in zipcmd, as ZipFiles makes large archives.
+func ZipZeros(t testing.TB, name string, size int64) []byte {
+	t.Helper()
+	return zipCmd(t, func(tw *tar.Writer) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return fmt.Errorf("tar %s: %w", name, err)
+		}
+		chunk := make([]byte, 1<<20)
+		for left := size; left > 0; left -= int64(len(chunk)) {
+			if _, err := tw.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// zipCmd runs zipcmd, streams it the tar archive that write makes and
+// returns the zip it prints.
+func zipCmd(t testing.TB, write func(*tar.Writer) error) []byte {
+	t.Helper()
 	bin := BuildBinary(t, "./internal/testutil/zipcmd", "")
-	var in bytes.Buffer
-	tw := tar.NewWriter(&in)
-	for name, f := range files {
-		h := &tar.Header{Name: name, Mode: int64(entryMode(f)), Size: int64(len(f.Data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatalf("testutil: tar %s: %v", name, err)
-		}
-		if _, err := tw.Write(f.Data); err != nil {
-			t.Fatalf("testutil: tar %s: %v", name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatalf("testutil: tar: %v", err)
-	}
 	var out, stderr bytes.Buffer
 	cmd := exec.Command(bin)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("testutil: zipcmd: %v\n%s", err, stderr.String())
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatalf("testutil: zipcmd: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testutil: zipcmd: %v", err)
+	}
+	tw := tar.NewWriter(stdin)
+	werr := write(tw)
+	if werr == nil {
+		werr = tw.Close()
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil || werr != nil {
+		t.Fatalf("testutil: zipcmd: %v %v\n%s", werr, err, stderr.String())
 	}
 	return out.Bytes()
 }
