@@ -23,7 +23,6 @@ import (
 // reads the marker), and the extension gets SHUTDOWN (spindown) when an
 // update evicts the environment, which shows in the function's logs.
 func TestExternalExtensionInALayer(t *testing.T) {
-	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 
