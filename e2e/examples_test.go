@@ -15,6 +15,7 @@ import (
 // TestExamples deploys every example in examples/ with the one command
 // its README gives and checks that it does what it says.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	root := testutil.ModuleRoot(t)
 	deploy := func(t *testing.T, name, runtime, handler, dir string) {
