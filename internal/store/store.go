@@ -308,7 +308,10 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 	}
 	// The server's own connection needs no network, nor TLS: nats-server
 	// lets an in-process client stay plain. It authenticates like any.
-	nc, err := nats.Connect("", s.connOptions(append(inProcess, nats.InProcessServer(ns))...)...)
+	// Its handshake gets the start-up's time, not nats.go's 2 s default,
+	// which a loaded machine exceeded ("read pipe: i/o timeout").
+	inProcess = append(inProcess, nats.InProcessServer(ns), nats.Timeout(max(wait, 2*time.Second)))
+	nc, err := nats.Connect("", s.connOptions(inProcess...)...)
 	if err != nil {
 		return fmt.Errorf("store: connect to embedded server: %w", err)
 	}
