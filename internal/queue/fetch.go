@@ -120,9 +120,10 @@ func (s *Service) Fetch(ctx context.Context, name string, max int, wait, window 
 		nakAll(msgs)
 		return nil, fmt.Errorf("queue: fetch from %s: %w", name, context.Cause(ctx))
 	}
-	out := make([]*Delivery, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, &Delivery{Message: s.convert(name, m), msg: m})
+	got := s.admit(ctx, name, msgs)
+	out := make([]*Delivery, 0, len(got))
+	for _, a := range got {
+		out = append(out, &Delivery{Message: a.msg, msg: a.m})
 	}
 	return out, nil
 }

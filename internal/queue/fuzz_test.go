@@ -2,7 +2,7 @@ package queue
 
 import (
 	"errors"
-	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -69,7 +69,7 @@ func FuzzDecodeAttributes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decode of re-encoded %v: %v", h, err)
 		}
-		if !maps.Equal(attrs, again) {
+		if !reflect.DeepEqual(attrs, again) {
 			t.Fatalf("round trip changed %v into %v", attrs, again)
 		}
 	})

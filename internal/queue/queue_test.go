@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +78,7 @@ func TestSendThenReceive(t *testing.T) {
 	}
 	m := msgs[0]
 	sum := md5.Sum([]byte(`{"event":1}`))
-	if m.MessageID != id || m.MD5OfBody != hex.EncodeToString(sum[:]) || !maps.Equal(m.Attributes, attrs) ||
+	if m.MessageID != id || m.MD5OfBody != hex.EncodeToString(sum[:]) || !reflect.DeepEqual(m.Attributes, attrs) ||
 		m.SentAt.Before(before) || m.SentAt.After(time.Now()) || m.Sequence != 1 || m.ReceiveCount != 1 {
 		t.Errorf("message %+v", m)
 	}
