@@ -65,7 +65,7 @@ func TestSendThenReceive(t *testing.T) {
 	cfg := info.CachedInfo().Config
 	if cfg.Retention != jetstream.WorkQueuePolicy || cfg.Storage != jetstream.FileStorage || cfg.MaxAge != 14*24*time.Hour ||
 		cfg.MaxBytes != MaxQueueBytes || cfg.Discard != jetstream.DiscardNew || cfg.Replicas != 1 ||
-		len(cfg.Subjects) != 1 || cfg.Subjects[0] != "updraft.queue._my___d_l_q_0fifo" {
+		len(cfg.Subjects) != 2 || cfg.Subjects[0] != "updraft.queue._my___d_l_q_0fifo" || cfg.Subjects[1] != "updraft.queue._my___d_l_q_0fifo.*" {
 		t.Errorf("stream config %+v", cfg)
 	}
 
