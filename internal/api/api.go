@@ -84,6 +84,9 @@ type Deps struct {
 	// refuses them); Root is the principal of a request that carries
 	// none (see withCaller).
 	IAM, STS http.Handler
+	// SQS serves the SQS API (internal/sqs), both protocols, on POST /
+	// and on queue URL paths; nil leaves them unknown operations.
+	SQS http.Handler
 	Root     iam.Principal
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
 	// (requestContext.accountId) and in the ARNs requests are authorised

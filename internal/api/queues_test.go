@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,8 +136,8 @@ func TestQueueSendReceiveList(t *testing.T) {
 	}
 	m := got.Messages[0]
 	if m.MessageID != sent.MessageID || m.Body != `{"n":1}` || m.MD5OfBody != md5hex(`{"n":1}`) || m.ReceiptHandle == "" ||
-		m.MessageAttributes["RequestID"] != (queue.Attribute{DataType: "String", StringValue: "r-1"}) ||
-		m.MessageAttributes["ErrorCode"] != (queue.Attribute{DataType: "Number", StringValue: "200"}) ||
+		!reflect.DeepEqual(m.MessageAttributes["RequestID"], queue.Attribute{DataType: "String", StringValue: "r-1"}) ||
+		!reflect.DeepEqual(m.MessageAttributes["ErrorCode"], queue.Attribute{DataType: "Number", StringValue: "200"}) ||
 		m.Attributes["ApproximateReceiveCount"] != "1" {
 		t.Errorf("first message %+v", m)
 	}
