@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -71,260 +72,238 @@ type cliMessage struct {
 
 type cliReceive struct{ Messages []cliMessage }
 
-// TestSQSWithAWSCLI drives the SQS API with the aws CLI v1, which speaks
-// SQS's JSON protocol, and checks what a queue-triggered function sees.
-func TestSQSWithAWSCLI(t *testing.T) {
+// TestSQS drives the SQS API as people do: the aws CLI v1 (SQS's JSON
+// protocol), aws-sdk-go-v2 (also JSON, with its MD5 checks), and signed
+// query-protocol forms (what older clients send); one server for all.
+func TestSQS(t *testing.T) {
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
+	t.Run("aws CLI", func(t *testing.T) { t.Parallel(); testSQSWithAWSCLI(t, srv) })
+	t.Run("SDK", func(t *testing.T) { t.Parallel(); testSQSWithSDK(t, srv) })
+	t.Run("redrive", func(t *testing.T) { t.Parallel(); testSQSRedrive(t, srv) })
+	t.Run("FIFO", func(t *testing.T) { t.Parallel(); testSQSFIFO(t, srv) })
+	t.Run("delay and visibility", func(t *testing.T) { t.Parallel(); testSQSDelay(t, srv) })
+	t.Run("query protocol", func(t *testing.T) { t.Parallel(); testSQSQueryProtocol(t, srv) })
+	t.Run("trigger", func(t *testing.T) { t.Parallel(); testSQSTrigger(t, srv) })
+}
 
-	t.Run("send receive delete", func(t *testing.T) {
-		t.Parallel()
-		var created struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &created, "sqs", "create-queue", "--queue-name", "cli-basic", "--attributes", "VisibilityTimeout=5")
-		if want := srv.URL + "/000000000000/cli-basic"; created.QueueURL != want {
-			t.Fatalf("create-queue QueueUrl = %q, want %q", created.QueueURL, want)
-		}
-		u := created.QueueURL
-		// The same attributes again: the same queue. Others: QueueAlreadyExists.
-		awsJSON(t, srv, &created, "sqs", "create-queue", "--queue-name", "cli-basic", "--attributes", "VisibilityTimeout=5")
-		_, errOut := awsCLI(t, srv, true, "sqs", "create-queue", "--queue-name", "cli-basic", "--attributes", "VisibilityTimeout=7")
-		if !strings.Contains(errOut, "(QueueAlreadyExists)") {
-			t.Errorf("create-queue with another VisibilityTimeout: %s", errOut)
-		}
+// testSQSWithAWSCLI: create-queue, send-message, receive-message,
+// delete-message and an error, with the aws CLI.
+func testSQSWithAWSCLI(t *testing.T, srv *testutil.Server) {
+	var created struct {
+		QueueURL string `json:"QueueUrl"`
+	}
+	awsJSON(t, srv, &created, "sqs", "create-queue", "--queue-name", "cli-basic", "--attributes", "VisibilityTimeout=5")
+	if want := srv.URL + "/000000000000/cli-basic"; created.QueueURL != want {
+		t.Fatalf("create-queue QueueUrl = %q, want %q", created.QueueURL, want)
+	}
+	u := created.QueueURL
+	var sent struct {
+		MessageID              string `json:"MessageId"`
+		MD5OfMessageBody       string
+		MD5OfMessageAttributes string
+	}
+	awsJSON(t, srv, &sent, "sqs", "send-message", "--queue-url", u, "--message-body", "hello from the cli",
+		"--message-attributes", `{"colour":{"DataType":"String","StringValue":"blue"},"n":{"DataType":"Number","StringValue":"42"}}`)
+	if sent.MessageID == "" || sent.MD5OfMessageBody != md5hex("hello from the cli") || len(sent.MD5OfMessageAttributes) != 32 {
+		t.Fatalf("send-message: %+v", sent)
+	}
+	var got cliReceive
+	awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", u, "--attribute-names", "All",
+		"--message-attribute-names", "All", "--wait-time-seconds", "5")
+	if len(got.Messages) != 1 {
+		t.Fatalf("receive-message: %+v", got)
+	}
+	m := got.Messages[0]
+	if m.MessageID != sent.MessageID || m.Body != "hello from the cli" || m.MD5OfBody != sent.MD5OfMessageBody ||
+		m.MD5OfMessageAttributes != sent.MD5OfMessageAttributes || m.Attributes["ApproximateReceiveCount"] != "1" ||
+		m.Attributes["SentTimestamp"] == "" || m.MessageAttributes["colour"].StringValue != "blue" ||
+		m.MessageAttributes["n"].DataType != "Number" {
+		t.Fatalf("received %+v", m)
+	}
+	c := sqsClient(srv)
+	cx := ctx(t)
+	qa, err := c.GetQueueAttributes(cx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []sqstypes.QueueAttributeName{"All"}})
+	if err != nil || qa.Attributes["ApproximateNumberOfMessagesNotVisible"] != "1" || qa.Attributes["ApproximateNumberOfMessages"] != "0" ||
+		qa.Attributes["VisibilityTimeout"] != "5" || qa.Attributes["QueueArn"] != "arn:aws:sqs:us-east-1:000000000000:cli-basic" ||
+		qa.Attributes["MessageRetentionPeriod"] != "345600" {
+		t.Errorf("GetQueueAttributes with the message in flight: %v, %v", qa, err)
+	}
+	awsCLI(t, srv, false, "sqs", "delete-message", "--queue-url", u, "--receipt-handle", m.ReceiptHandle)
+	qa, err = c.GetQueueAttributes(cx, &sqs.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []sqstypes.QueueAttributeName{"All"}})
+	if err != nil || qa.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0" || qa.Attributes["ApproximateNumberOfMessages"] != "0" {
+		t.Errorf("GetQueueAttributes after delete-message: %v, %v", qa, err)
+	}
+	_, errOut := awsCLI(t, srv, true, "sqs", "get-queue-url", "--queue-name", "no-such-queue")
+	if !strings.Contains(errOut, "(AWS.SimpleQueueService.NonExistentQueue)") || !strings.Contains(errOut, "The specified queue does not exist.") {
+		t.Errorf("get-queue-url of a missing queue: %s", errOut)
+	}
+}
 
-		var sent struct {
-			MessageID              string `json:"MessageId"`
-			MD5OfMessageBody       string
-			MD5OfMessageAttributes string
+// testSQSTrigger: a function mapped to a queue receives what `aws sqs
+// send-message` sent.
+func testSQSTrigger(t *testing.T, srv *testutil.Server) {
+	const fn = "sqs-cli-fn"
+	createTestFunction(t, srv.Lambda(), fn, fnOpts{zip: testutil.FunctionZip(t, "./internal/testutil/esmfn", "")})
+	c := sqsClient(srv)
+	q, err := c.CreateQueue(ctx(t), &sqs.CreateQueueInput{QueueName: aws.String("cli-trigger")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Lambda().CreateEventSourceMapping(ctx(t), &lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn),
+		EventSourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:cli-trigger"), BatchSize: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	awsCLI(t, srv, false, "sqs", "send-message", "--queue-url", aws.ToString(q.QueueUrl), "--message-body", "hello-trigger")
+	testutil.WaitFor(t, 60*time.Second, func() error {
+		out, _, _ := updraftCLI(t, srv, "logs", fn)
+		if !strings.Contains(out, "seen body=hello-trigger count=1 source=aws:sqs") {
+			return fmt.Errorf("the function's log lacks the message:\n%s", out)
 		}
-		awsJSON(t, srv, &sent, "sqs", "send-message", "--queue-url", u, "--message-body", "hello from the cli",
-			"--message-attributes", `{"colour":{"DataType":"String","StringValue":"blue"},"n":{"DataType":"Number","StringValue":"42"}}`)
-		if sent.MessageID == "" || sent.MD5OfMessageBody != md5hex("hello from the cli") || len(sent.MD5OfMessageAttributes) != 32 {
-			t.Fatalf("send-message: %+v", sent)
-		}
-
-		var got cliReceive
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", u, "--attribute-names", "All",
-			"--message-attribute-names", "All", "--wait-time-seconds", "5")
-		if len(got.Messages) != 1 {
-			t.Fatalf("receive-message: %+v", got)
-		}
-		m := got.Messages[0]
-		if m.MessageID != sent.MessageID || m.Body != "hello from the cli" || m.MD5OfBody != sent.MD5OfMessageBody ||
-			m.MD5OfMessageAttributes != sent.MD5OfMessageAttributes || m.Attributes["ApproximateReceiveCount"] != "1" ||
-			m.Attributes["SentTimestamp"] == "" || m.MessageAttributes["colour"].StringValue != "blue" ||
-			m.MessageAttributes["n"].DataType != "Number" {
-			t.Fatalf("received %+v", m)
-		}
-		// In flight, the message is invisible.
-		var again cliReceive
-		awsJSON(t, srv, &again, "sqs", "receive-message", "--queue-url", u)
-		if len(again.Messages) != 0 {
-			t.Fatalf("an in-flight message was received again: %+v", again)
-		}
-		var attrs struct{ Attributes map[string]string }
-		awsJSON(t, srv, &attrs, "sqs", "get-queue-attributes", "--queue-url", u, "--attribute-names", "All")
-		if attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] != "1" || attrs.Attributes["ApproximateNumberOfMessages"] != "0" ||
-			attrs.Attributes["VisibilityTimeout"] != "5" || attrs.Attributes["QueueArn"] != "arn:aws:sqs:us-east-1:000000000000:cli-basic" ||
-			attrs.Attributes["MessageRetentionPeriod"] != "345600" {
-			t.Errorf("get-queue-attributes: %v", attrs.Attributes)
-		}
-		awsCLI(t, srv, false, "sqs", "delete-message", "--queue-url", u, "--receipt-handle", m.ReceiptHandle)
-		awsJSON(t, srv, &attrs, "sqs", "get-queue-attributes", "--queue-url", u, "--attribute-names", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
-		if attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0" || attrs.Attributes["ApproximateNumberOfMessages"] != "0" {
-			t.Errorf("after delete-message: %v", attrs.Attributes)
-		}
-
-		_, errOut = awsCLI(t, srv, true, "sqs", "delete-message", "--queue-url", u, "--receipt-handle", "not-a-handle")
-		if !strings.Contains(errOut, "(ReceiptHandleIsInvalid)") {
-			t.Errorf("delete-message with a bad handle: %s", errOut)
-		}
-		_, errOut = awsCLI(t, srv, true, "sqs", "get-queue-url", "--queue-name", "no-such-queue")
-		if !strings.Contains(errOut, "(AWS.SimpleQueueService.NonExistentQueue)") || !strings.Contains(errOut, "The specified queue does not exist.") {
-			t.Errorf("get-queue-url of a missing queue: %s", errOut)
-		}
-		_, errOut = awsCLI(t, srv, true, "sqs", "send-message", "--queue-url", u, "--message-body", "x", "--delay-seconds", "901")
-		if !strings.Contains(errOut, "(InvalidParameterValue)") {
-			t.Errorf("send-message with delay 901: %s", errOut)
-		}
-		_, errOut = awsCLI(t, srv, true, "sqs", "set-queue-attributes", "--queue-url", u, "--attributes", "Colour=blue")
-		if !strings.Contains(errOut, "(InvalidAttributeName)") {
-			t.Errorf("set-queue-attributes with an unknown attribute: %s", errOut)
-		}
-		var url struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &url, "sqs", "get-queue-url", "--queue-name", "cli-basic")
-		if url.QueueURL != u {
-			t.Errorf("get-queue-url = %q, want %q", url.QueueURL, u)
-		}
-		// AWS's own form of the URL names the same queue.
-		awsCLI(t, srv, false, "sqs", "send-message", "--queue-url", "https://sqs.us-east-1.amazonaws.com/000000000000/cli-basic", "--message-body", "via an AWS URL")
-		awsCLI(t, srv, false, "sqs", "purge-queue", "--queue-url", u)
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", u)
-		if len(got.Messages) != 0 {
-			t.Errorf("a purged queue returned %+v", got)
-		}
-		awsCLI(t, srv, false, "sqs", "tag-queue", "--queue-url", u, "--tags", "team=core,env=test")
-		awsCLI(t, srv, false, "sqs", "untag-queue", "--queue-url", u, "--tag-keys", "env")
-		var tags struct{ Tags map[string]string }
-		awsJSON(t, srv, &tags, "sqs", "list-queue-tags", "--queue-url", u)
-		if len(tags.Tags) != 1 || tags.Tags["team"] != "core" {
-			t.Errorf("list-queue-tags: %v", tags.Tags)
-		}
-		var list struct{ QueueUrls []string }
-		awsJSON(t, srv, &list, "sqs", "list-queues", "--queue-name-prefix", "cli-ba")
-		if !slices.Equal(list.QueueUrls, []string{u}) {
-			t.Errorf("list-queues: %v", list.QueueUrls)
-		}
-		awsCLI(t, srv, false, "sqs", "delete-queue", "--queue-url", u)
-		_, errOut = awsCLI(t, srv, true, "sqs", "receive-message", "--queue-url", u)
-		if !strings.Contains(errOut, "NonExistentQueue") {
-			t.Errorf("receive-message from a deleted queue: %s", errOut)
-		}
-	})
-
-	t.Run("redrive to a dead-letter queue", func(t *testing.T) {
-		t.Parallel()
-		var dlq, src struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &dlq, "sqs", "create-queue", "--queue-name", "cli-dlq")
-		policy := `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:cli-dlq","maxReceiveCount":"2"}`
-		attrs, _ := json.Marshal(map[string]string{"RedrivePolicy": policy})
-		awsJSON(t, srv, &src, "sqs", "create-queue", "--queue-name", "cli-src", "--attributes", string(attrs))
-		var sent struct {
-			MessageID string `json:"MessageId"`
-		}
-		awsJSON(t, srv, &sent, "sqs", "send-message", "--queue-url", src.QueueURL, "--message-body", "poison")
-		for i := 1; i <= 2; i++ {
-			var got cliReceive
-			awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", src.QueueURL, "--visibility-timeout", "0",
-				"--wait-time-seconds", "5", "--attribute-names", "ApproximateReceiveCount")
-			if len(got.Messages) != 1 || got.Messages[0].Attributes["ApproximateReceiveCount"] != fmt.Sprint(i) {
-				t.Fatalf("receive %d: %+v", i, got)
-			}
-		}
-		// The third receive exceeds maxReceiveCount: the message moves.
-		var got cliReceive
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", src.QueueURL, "--wait-time-seconds", "1")
-		if len(got.Messages) != 0 {
-			t.Fatalf("a message past maxReceiveCount was received: %+v", got)
-		}
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", dlq.QueueURL, "--wait-time-seconds", "5")
-		if len(got.Messages) != 1 || got.Messages[0].Body != "poison" || got.Messages[0].MessageID != sent.MessageID {
-			t.Fatalf("dead-letter queue: %+v", got)
-		}
-	})
-
-	t.Run("FIFO group order and deduplication", func(t *testing.T) {
-		t.Parallel()
-		var q struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &q, "sqs", "create-queue", "--queue-name", "cli-order.fifo", "--attributes",
-			"FifoQueue=true,ContentBasedDeduplication=true")
-		send := func(group, body string) string {
-			var out struct {
-				MessageID      string `json:"MessageId"`
-				SequenceNumber string
-			}
-			awsJSON(t, srv, &out, "sqs", "send-message", "--queue-url", q.QueueURL, "--message-body", body, "--message-group-id", group)
-			if out.SequenceNumber == "" {
-				t.Fatalf("send to a FIFO queue without SequenceNumber: %+v", out)
-			}
-			return out.MessageID
-		}
-		first := send("a", "a1")
-		send("b", "b1")
-		send("a", "a2")
-		send("b", "b2")
-		send("a", "a3")
-		if dup := send("a", "a1"); dup != first {
-			t.Errorf("a duplicate (content-based) got id %s, want the original's %s", dup, first)
-		}
-		_, errOut := awsCLI(t, srv, true, "sqs", "send-message", "--queue-url", q.QueueURL, "--message-body", "x")
-		if !strings.Contains(errOut, "(MissingParameter)") || !strings.Contains(errOut, "MessageGroupId") {
-			t.Errorf("FIFO send without a group: %s", errOut)
-		}
-		var got cliReceive
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", q.QueueURL, "--max-number-of-messages", "10",
-			"--attribute-names", "All")
-		var bodies []string
-		for _, m := range got.Messages {
-			bodies = append(bodies, m.Body)
-		}
-		if !slices.Equal(bodies, []string{"a1", "b1", "a2", "b2", "a3"}) {
-			t.Fatalf("FIFO receive = %v, want a1 b1 a2 b2 a3 (the duplicate dropped)", bodies)
-		}
-		if got.Messages[0].Attributes["MessageGroupId"] != "a" || got.Messages[0].Attributes["MessageDeduplicationId"] == "" {
-			t.Errorf("FIFO attributes: %v", got.Messages[0].Attributes)
-		}
-		// While group a has messages in flight, a4 waits.
-		send("a", "a4")
-		var held cliReceive
-		awsJSON(t, srv, &held, "sqs", "receive-message", "--queue-url", q.QueueURL, "--wait-time-seconds", "1")
-		if len(held.Messages) != 0 {
-			t.Fatalf("a4 was received while a1-a3 were in flight: %+v", held)
-		}
-		for _, m := range got.Messages {
-			awsCLI(t, srv, false, "sqs", "delete-message", "--queue-url", q.QueueURL, "--receipt-handle", m.ReceiptHandle)
-		}
-		awsJSON(t, srv, &held, "sqs", "receive-message", "--queue-url", q.QueueURL, "--wait-time-seconds", "5")
-		if len(held.Messages) != 1 || held.Messages[0].Body != "a4" {
-			t.Fatalf("after deleting a1-a3: %+v", held)
-		}
-	})
-
-	t.Run("delay and visibility", func(t *testing.T) {
-		t.Parallel()
-		var q struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &q, "sqs", "create-queue", "--queue-name", "cli-delay")
-		start := time.Now()
-		awsCLI(t, srv, false, "sqs", "send-message", "--queue-url", q.QueueURL, "--message-body", "later", "--delay-seconds", "2")
-		var got cliReceive
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", q.QueueURL, "--wait-time-seconds", "10", "--attribute-names", "All")
-		if len(got.Messages) != 1 || time.Since(start) < 2*time.Second || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
-			t.Fatalf("delayed message after %s: %+v", time.Since(start), got)
-		}
-		// Visible again at once after its visibility is set to 0.
-		awsCLI(t, srv, false, "sqs", "change-message-visibility", "--queue-url", q.QueueURL,
-			"--receipt-handle", got.Messages[0].ReceiptHandle, "--visibility-timeout", "0")
-		awsJSON(t, srv, &got, "sqs", "receive-message", "--queue-url", q.QueueURL, "--wait-time-seconds", "5", "--attribute-names", "All")
-		if len(got.Messages) != 1 || got.Messages[0].Attributes["ApproximateReceiveCount"] != "2" {
-			t.Fatalf("after change-message-visibility 0: %+v", got)
-		}
-	})
-
-	t.Run("a queue-triggered function receives what send-message sent", func(t *testing.T) {
-		t.Parallel()
-		const fn = "sqs-cli-fn"
-		createTestFunction(t, srv.Lambda(), fn, fnOpts{zip: testutil.FunctionZip(t, "./internal/testutil/esmfn", "")})
-		var q struct {
-			QueueURL string `json:"QueueUrl"`
-		}
-		awsJSON(t, srv, &q, "sqs", "create-queue", "--queue-name", "cli-trigger")
-		awsCLI(t, srv, false, "lambda", "create-event-source-mapping", "--function-name", fn,
-			"--event-source-arn", "arn:aws:sqs:us-east-1:000000000000:cli-trigger", "--batch-size", "1")
-		awsCLI(t, srv, false, "sqs", "send-message", "--queue-url", q.QueueURL, "--message-body", "hello-trigger")
-		testutil.WaitFor(t, 60*time.Second, func() error {
-			out, _, _ := updraftCLI(t, srv, "logs", fn)
-			if !strings.Contains(out, "seen body=hello-trigger count=1 source=aws:sqs") {
-				return fmt.Errorf("the function's log lacks the message:\n%s", out)
-			}
-			return nil
-		})
+		return nil
 	})
 }
 
-// TestSQSWithSDK checks the SDK's MD5 validation of bodies and of binary
-// and custom-typed attributes, and the batch operations.
-func TestSQSWithSDK(t *testing.T) {
-	srv := testutil.StartServer(t, testutil.Options{})
+// testSQSRedrive: a message received more than maxReceiveCount times
+// moves to the dead-letter queue.
+func testSQSRedrive(t *testing.T, srv *testutil.Server) {
+	c := sqsClient(srv)
+	cx := ctx(t)
+	dlq, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:sdk-dlq","maxReceiveCount":"2"}`
+	// A visibility timeout of 0 makes each received message visible again
+	// at once.
+	src, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-src"),
+		Attributes: map[string]string{"RedrivePolicy": policy, "VisibilityTimeout": "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: src.QueueUrl, MessageBody: aws.String("poison")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: src.QueueUrl, WaitTimeSeconds: 5,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"ApproximateReceiveCount"}})
+		if err != nil || len(got.Messages) != 1 || got.Messages[0].Attributes["ApproximateReceiveCount"] != fmt.Sprint(i) {
+			t.Fatalf("receive %d: %+v, %v", i, got, err)
+		}
+	}
+	// The third receive exceeds maxReceiveCount: the message moves.
+	got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: src.QueueUrl, WaitTimeSeconds: 1})
+	if err != nil || len(got.Messages) != 0 {
+		t.Fatalf("a message past maxReceiveCount was received: %+v, %v", got, err)
+	}
+	got, err = c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 5})
+	if err != nil || len(got.Messages) != 1 || aws.ToString(got.Messages[0].Body) != "poison" ||
+		aws.ToString(got.Messages[0].MessageId) != aws.ToString(sent.MessageId) {
+		t.Fatalf("dead-letter queue: %+v, %v", got, err)
+	}
+	_, err = c.SetQueueAttributes(cx, &sqs.SetQueueAttributesInput{QueueUrl: src.QueueUrl,
+		Attributes: map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:sdk-dlq","maxReceiveCount":0}`}})
+	if apiErrorCode(err) != "InvalidParameterValue" {
+		t.Errorf("maxReceiveCount 0: %v", err)
+	}
+}
+
+// testSQSFIFO: messages of a group arrive in order, a group waits while
+// one of its messages is in flight, and duplicates are dropped.
+func testSQSFIFO(t *testing.T, srv *testutil.Server) {
+	c := sqsClient(srv)
+	cx := ctx(t)
+	q, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-order.fifo"),
+		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(group, body string) string {
+		t.Helper()
+		out, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(body), MessageGroupId: aws.String(group)})
+		if err != nil || aws.ToString(out.SequenceNumber) == "" {
+			t.Fatalf("send %s: %+v, %v", body, out, err)
+		}
+		return aws.ToString(out.MessageId)
+	}
+	first := send("a", "a1")
+	send("b", "b1")
+	send("a", "a2")
+	send("b", "b2")
+	send("a", "a3")
+	if dup := send("a", "a1"); dup != first {
+		t.Errorf("a duplicate (content-based) got id %s, want the original's %s", dup, first)
+	}
+	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x")}); apiErrorCode(err) != "MissingParameter" {
+		t.Errorf("FIFO send without a group: %v", err)
+	}
+	got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, m := range got.Messages {
+		bodies = append(bodies, aws.ToString(m.Body))
+	}
+	if !slices.Equal(bodies, []string{"a1", "b1", "a2", "b2", "a3"}) {
+		t.Fatalf("FIFO receive = %v, want a1 b1 a2 b2 a3 (the duplicate dropped)", bodies)
+	}
+	if got.Messages[0].Attributes["MessageGroupId"] != "a" || got.Messages[0].Attributes["MessageDeduplicationId"] == "" {
+		t.Errorf("FIFO attributes: %v", got.Messages[0].Attributes)
+	}
+	// While group a has messages in flight, a4 waits.
+	send("a", "a4")
+	held, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+	if err != nil || len(held.Messages) != 0 {
+		t.Fatalf("a4 was received while a1-a3 were in flight: %+v, %v", held, err)
+	}
+	for _, m := range got.Messages {
+		if _, err := c.DeleteMessage(cx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err = c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 5})
+	if err != nil || len(held.Messages) != 1 || aws.ToString(held.Messages[0].Body) != "a4" {
+		t.Fatalf("after deleting a1-a3: %+v, %v", held, err)
+	}
+}
+
+// testSQSDelay: a delayed message appears after its delay; a visibility
+// change to 0 makes a message visible again at once.
+func testSQSDelay(t *testing.T, srv *testutil.Server) {
+	c := sqsClient(srv)
+	cx := ctx(t)
+	q, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-delay")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("later"), DelaySeconds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	all := []sqstypes.MessageSystemAttributeName{"All"}
+	got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 10, MessageSystemAttributeNames: all})
+	if err != nil || len(got.Messages) != 1 || time.Since(start) < 2*time.Second || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+		t.Fatalf("delayed message after %s: %+v, %v", time.Since(start), got, err)
+	}
+	if _, err := c.ChangeMessageVisibility(cx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl,
+		ReceiptHandle: got.Messages[0].ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: all})
+	if err != nil || len(got.Messages) != 1 || got.Messages[0].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("after ChangeMessageVisibility 0: %+v, %v", got, err)
+	}
+	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x"), DelaySeconds: 901}); apiErrorCode(err) != "InvalidParameterValue" {
+		t.Errorf("DelaySeconds 901: %v", err)
+	}
+}
+
+// testSQSWithSDK checks the SDK's MD5 validation of bodies and of binary
+// and custom-typed attributes, the batch operations, queue management.
+func testSQSWithSDK(t *testing.T, srv *testutil.Server) {
 	c := sqsClient(srv)
 	cx := ctx(t)
 	q, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-q")})
@@ -382,13 +361,59 @@ func TestSQSWithSDK(t *testing.T) {
 	if !errors.As(err, &notFound) {
 		t.Errorf("GetQueueUrl of a missing queue: %v, want QueueDoesNotExist", err)
 	}
+
+	// Creating it again with the same attributes is fine; with others not.
+	if _, err := c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-q")}); err != nil {
+		t.Errorf("CreateQueue again: %v", err)
+	}
+	_, err = c.CreateQueue(cx, &sqs.CreateQueueInput{QueueName: aws.String("sdk-q"), Attributes: map[string]string{"VisibilityTimeout": "7"}})
+	var exists *sqstypes.QueueNameExists
+	if !errors.As(err, &exists) {
+		t.Errorf("CreateQueue with another VisibilityTimeout: %v, want QueueNameExists", err)
+	}
+	_, err = c.SetQueueAttributes(cx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{"Colour": "blue"}})
+	var badName *sqstypes.InvalidAttributeName
+	if !errors.As(err, &badName) {
+		t.Errorf("SetQueueAttributes with an unknown attribute: %v", err)
+	}
+	if _, err := c.DeleteMessage(cx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: aws.String("not-a-handle")}); apiErrorCode(err) != "ReceiptHandleIsInvalid" {
+		t.Errorf("DeleteMessage with a bad handle: %v", err)
+	}
+	// AWS's own form of the URL names the same queue.
+	awsURL := "https://sqs.us-east-1.amazonaws.com/000000000000/sdk-q"
+	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: &awsURL, MessageBody: aws.String("via an AWS URL")}); err != nil {
+		t.Errorf("SendMessage to %s: %v", awsURL, err)
+	}
+	if _, err := c.PurgeQueue(cx, &sqs.PurgeQueueInput{QueueUrl: q.QueueUrl}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl}); err != nil || len(got.Messages) != 0 {
+		t.Errorf("a purged queue returned %+v, %v", got, err)
+	}
+	if _, err := c.TagQueue(cx, &sqs.TagQueueInput{QueueUrl: q.QueueUrl, Tags: map[string]string{"team": "core", "env": "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagQueue(cx, &sqs.UntagQueueInput{QueueUrl: q.QueueUrl, TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := c.ListQueueTags(cx, &sqs.ListQueueTagsInput{QueueUrl: q.QueueUrl}); err != nil || len(tags.Tags) != 1 || tags.Tags["team"] != "core" {
+		t.Errorf("ListQueueTags: %+v, %v", tags, err)
+	}
+	if list, err := c.ListQueues(cx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String("sdk-q")}); err != nil || !slices.Equal(list.QueueUrls, []string{aws.ToString(q.QueueUrl)}) {
+		t.Errorf("ListQueues: %+v, %v", list, err)
+	}
+	if _, err := c.DeleteQueue(cx, &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl}); !errors.As(err, &notFound) {
+		t.Errorf("ReceiveMessage from a deleted queue: %v", err)
+	}
 }
 
-// TestSQSQueryProtocol speaks SQS's query protocol, as older clients
+// testSQSQueryProtocol speaks SQS's query protocol, as older clients
 // (the Debian awscli v2.9 package among them) do: signed forms posted to
 // / and to a queue's URL, answered in XML.
-func TestSQSQueryProtocol(t *testing.T) {
-	srv := testutil.StartServer(t, testutil.Options{})
+func testSQSQueryProtocol(t *testing.T, srv *testutil.Server) {
 	post := func(path string, form url.Values) (int, []byte) {
 		t.Helper()
 		form.Set("Version", "2012-11-05")

@@ -86,8 +86,8 @@ type Deps struct {
 	IAM, STS http.Handler
 	// SQS serves the SQS API (internal/sqs), both protocols, on POST /
 	// and on queue URL paths; nil leaves them unknown operations.
-	SQS http.Handler
-	Root     iam.Principal
+	SQS  http.Handler
+	Root iam.Principal
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
 	// (requestContext.accountId) and in the ARNs requests are authorised
 	// against; Region is the region of those ARNs.

@@ -420,6 +420,7 @@ func (s *Service) take(ctx context.Context, name string, m jetstream.Msg, msg Me
 	if err := m.DoubleAck(ctx); err != nil {
 		s.logger.Warn("receive: acknowledgement not confirmed; the message may be delivered again", "queue", name, "err", err)
 	}
+	s.settled(name, msg.Sequence)
 	return msg
 }
 

@@ -297,7 +297,7 @@ func (s *Service) admit(ctx context.Context, name string, msgs []jetstream.Msg) 
 			last[g] = seq
 		}
 		msg := s.convert(name, m)
-		msg.ReceiveCount = max(1, md.NumDelivered-s.deferrals(name, seq, true))
+		msg.ReceiveCount = max(1, md.NumDelivered-s.deferrals(name, seq))
 		if redrive.max > 0 && msg.ReceiveCount > uint64(redrive.max) {
 			s.deadLetter(ctx, name, redrive.dlq, m, msg)
 			continue
@@ -389,6 +389,7 @@ func (s *Service) deadLetter(ctx context.Context, name, dlq string, m jetstream.
 	if err := m.DoubleAck(ctx); err != nil {
 		s.logger.Warn("delete a message moved to its dead-letter queue; it may be delivered again", "queue", name, "err", err)
 	}
+	s.settled(name, msg.Sequence)
 	s.logger.Debug("message moved to its dead-letter queue", "queue", name, "dlq", dlq, "receives", msg.ReceiveCount)
 }
 
@@ -406,15 +407,23 @@ func (s *Service) deferOne(name string, seq uint64) {
 }
 
 // deferrals returns how many deliveries of the message at seq were put
-// back; with forget it stops counting them.
-func (s *Service) deferrals(name string, seq uint64, forget bool) uint64 {
+// back.
+func (s *Service) deferrals(name string, seq uint64) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.deferred[name][seq]
-	if forget && n > 0 {
-		delete(s.deferred[name], seq)
+	return s.deferred[name][seq]
+}
+
+// settled forgets the put-back count of the message at seq, deleted.
+func (s *Service) settled(name string, seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.deferred[name]; q != nil {
+		delete(q, seq)
+		if len(q) == 0 {
+			delete(s.deferred, name)
+		}
 	}
-	return n
 }
 
 // streamHandle returns the stream of queue name, looked up once.
@@ -458,11 +467,35 @@ func ackSubject(name, handle string) (string, error) {
 	return "", ErrBadHandle
 }
 
+// handleSequence is the stream sequence of the message of a receipt
+// handle: the second token after the stream and consumer names
+// (delivery count, stream sequence, consumer sequence, time, pending).
+func handleSequence(name, handle string) (uint64, bool) {
+	subj, err := ackSubject(name, handle)
+	if err != nil {
+		return 0, false
+	}
+	tokens := strings.Split(subj, ".")
+	for i := 2; i+3 < len(tokens); i++ {
+		if tokens[i] == streamName(name) && tokens[i+1] == consumerName {
+			n, err := strconv.ParseUint(tokens[i+3], 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // DeleteMessage deletes the message a receipt handle of queue name
 // stands for. A handle of a message already deleted, or received again
 // since, deletes nothing and is no error, as in SQS.
 func (s *Service) DeleteMessage(ctx context.Context, name, handle string) error {
-	return s.settle(ctx, name, handle, []byte("+ACK"))
+	if err := s.settle(ctx, name, handle, []byte("+ACK")); err != nil {
+		return err
+	}
+	if seq, ok := handleSequence(name, handle); ok {
+		s.settled(name, seq)
+	}
+	return nil
 }
 
 // ChangeVisibility makes the message of a receipt handle of queue name
