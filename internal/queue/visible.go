@@ -455,6 +455,11 @@ func ackSubject(name, handle string) (string, error) {
 		return "", ErrBadHandle
 	}
 	subj := string(b)
+	for i := 0; i < len(subj); i++ {
+		if subj[i] <= ' ' || subj[i] > '~' || subj[i] == '*' || subj[i] == '>' {
+			return "", ErrBadHandle
+		}
+	}
 	tokens := strings.Split(subj, ".")
 	if len(tokens) < 9 || tokens[0] != "$JS" || tokens[1] != "ACK" {
 		return "", ErrBadHandle
