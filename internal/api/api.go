@@ -26,6 +26,7 @@ import (
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/kinesis"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
@@ -74,7 +75,7 @@ type Deps struct {
 	Queues QueueService
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
-	Streams StreamService
+	Streams kinesis.Streams
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
 	// Policies serves the resource-based policies of functions
@@ -108,11 +109,20 @@ type Server struct {
 	deps    Deps
 	logger  *slog.Logger
 	handler http.Handler
+	// kinesis serves Kinesis's API (internal/kinesis) on POST /.
+	kinesis http.Handler
 }
 
 // New builds the handler tree.
 func New(deps Deps) *Server {
 	s := &Server{deps: deps, logger: deps.Logger.With("component", "api")}
+	s.kinesis = kinesis.New(kinesis.Config{Streams: deps.Streams, Region: deps.Region, AccountID: deps.AccountID, Logger: deps.Logger,
+		Authorize: func(r *http.Request, action, resource string) error {
+			return s.authorize(r, action, resource, nil)
+		}})
+	if deps.Authorizer == nil {
+		s.kinesis = kinesis.New(kinesis.Config{Streams: deps.Streams, Region: deps.Region, AccountID: deps.AccountID, Logger: deps.Logger})
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var authed http.Handler = mux

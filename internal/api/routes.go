@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/updraft/updraft/internal/kinesis"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/sqs"
 )
@@ -54,8 +55,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// and so do IAM's, STS's and SQS's query protocols (a form naming the
 	// Version).
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if isKinesis(r) {
-			s.kinesis(w, r)
+		if kinesis.IsKinesis(r) {
+			s.kinesis.ServeHTTP(w, r)
 			return
 		}
 		if sqs.IsJSON(r) && s.deps.SQS != nil {

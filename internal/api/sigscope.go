@@ -6,6 +6,7 @@ import (
 
 	"github.com/updraft/updraft/internal/auth"
 	"github.com/updraft/updraft/internal/awsquery"
+	"github.com/updraft/updraft/internal/kinesis"
 	"github.com/updraft/updraft/internal/sqs"
 )
 
@@ -32,7 +33,7 @@ const globalRegion = "us-east-1"
 func SigningScope(r *http.Request) auth.Allowed {
 	p := r.URL.Path
 	switch {
-	case p == "/" && r.Method == http.MethodPost && isKinesis(r):
+	case p == "/" && r.Method == http.MethodPost && kinesis.IsKinesis(r):
 		return auth.Allowed{Services: []string{"kinesis"}}
 	case p == "/" && r.Method == http.MethodPost && sqs.IsJSON(r),
 		r.Method == http.MethodPost && sqs.IsQueuePath(p):

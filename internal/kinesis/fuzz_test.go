@@ -1,4 +1,4 @@
-package api
+package kinesis
 
 import (
 	"encoding/json"
