@@ -42,6 +42,10 @@ type Streams interface {
 	Delete(ctx context.Context, name string) error
 	Describe(ctx context.Context, name string) (*stream.Info, error)
 	Put(ctx context.Context, name string, recs []stream.Record) ([]stream.PutResult, error)
+	ReadShard(ctx context.Context, name string, shard int, from uint64, at time.Time, limit int) ([]stream.StoredRecord, uint64, error)
+	ShardEnd(ctx context.Context, name string, shard int) (uint64, time.Time, error)
+	LastSequence(ctx context.Context, name string) (uint64, error)
+	List(ctx context.Context) ([]string, error)
 	ARN(name string) string
 	Account() string
 }
@@ -150,6 +154,10 @@ var kinesisOps = map[string]func() any{
 	"ListShards":            func() any { return new(listShardsInput) },
 	"PutRecord":             func() any { return new(putRecordInput) },
 	"PutRecords":            func() any { return new(putRecordsInput) },
+	"GetShardIterator":      func() any { return new(getShardIteratorInput) },
+	"GetRecords":            func() any { return new(getRecordsInput) },
+	"ListStreams":           func() any { return new(listStreamsInput) },
+	"DescribeStream":        func() any { return new(describeStreamInput) },
 }
 
 // decodeKinesis reads the operation named by target and its body: the
@@ -274,6 +282,14 @@ func (h *Handler) kinesisOp(r *http.Request) (any, error) {
 		return map[string]any{"StreamDescriptionSummary": sum}, nil
 	case "ListShards":
 		return h.listShards(ctx, in.(*listShardsInput))
+	case "GetShardIterator":
+		return h.getShardIterator(ctx, in.(*getShardIteratorInput))
+	case "GetRecords":
+		return h.getRecords(ctx, in.(*getRecordsInput))
+	case "ListStreams":
+		return h.listStreams(ctx, in.(*listStreamsInput))
+	case "DescribeStream":
+		return h.describeStream(ctx, in.(*describeStreamInput))
 	case "PutRecord":
 		req := in.(*putRecordInput)
 		name, err := h.streamName(&req.kinesisStreamRef)
@@ -445,6 +461,10 @@ func (h *Handler) kinesisResource(in any) string {
 	switch v := in.(type) {
 	case *createStreamInput:
 		name = v.StreamName
+	case *getRecordsInput:
+		if it, ok := decodeIterator(v.ShardIterator); ok {
+			name = it.Stream
+		}
 	case interface{ streamRef() *kinesisStreamRef }:
 		ref := v.streamRef()
 		if ref.StreamARN != "" {
