@@ -64,7 +64,7 @@ func TestKinesisStreamWithAWSCLI(t *testing.T) {
 	var recs struct {
 		Records []struct {
 			SequenceNumber, PartitionKey, Data string
-			ApproximateArrivalTimestamp       float64
+			ApproximateArrivalTimestamp        float64
 		}
 		NextShardIterator  string
 		MillisBehindLatest *int64
