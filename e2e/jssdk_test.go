@@ -74,7 +74,7 @@ func TestJavaScriptSDK(t *testing.T) {
 	srv := testutil.StartServer(t, testutil.Options{})
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(c, "node", filepath.Join(dir, "sdk.mjs"), )
+	cmd := exec.CommandContext(c, "node", filepath.Join(dir, "sdk.mjs"), "--subscribe")
 	cmd.Env = append(srv.AWSEnv(), "AWS_ENDPOINT_URL="+srv.URL)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -96,7 +96,7 @@ func TestJavaScriptSDK(t *testing.T) {
 		t.Errorf("Kinesis read back %+v", got)
 	}
 	if strings.Join(got.Subscribed, ",") != "one,two" {
-		t.Errorf("SubscribeToShard delivered %q, want one,two", got.Subscribed)
+		t.Errorf("SubscribeToShard delivered %q, want one,two; output %s", got.Subscribed, stdout.String())
 	}
 	if got.Queue.ID != got.Queue.SentID || got.Queue.Body != "hello from node" || got.Queue.Lang != "js" || got.Queue.Count != "1" {
 		t.Errorf("SQS read back %+v", got.Queue)

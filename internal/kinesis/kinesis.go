@@ -46,6 +46,9 @@ type Streams interface {
 	ShardEnd(ctx context.Context, name string, shard int) (uint64, time.Time, error)
 	LastSequence(ctx context.Context, name string) (uint64, error)
 	List(ctx context.Context) ([]string, error)
+	Consumers(ctx context.Context, name string) ([]stream.Consumer, error)
+	RegisterConsumer(ctx context.Context, name, consumer string) (stream.Consumer, error)
+	DeregisterConsumer(ctx context.Context, name, consumer string) error
 	ARN(name string) string
 	Account() string
 }
@@ -148,16 +151,21 @@ type (
 
 // kinesisOps maps each operation to a new value of its input shape.
 var kinesisOps = map[string]func() any{
-	"CreateStream":          func() any { return new(createStreamInput) },
-	"DeleteStream":          func() any { return new(kinesisStreamRef) },
-	"DescribeStreamSummary": func() any { return new(kinesisStreamRef) },
-	"ListShards":            func() any { return new(listShardsInput) },
-	"PutRecord":             func() any { return new(putRecordInput) },
-	"PutRecords":            func() any { return new(putRecordsInput) },
-	"GetShardIterator":      func() any { return new(getShardIteratorInput) },
-	"GetRecords":            func() any { return new(getRecordsInput) },
-	"ListStreams":           func() any { return new(listStreamsInput) },
-	"DescribeStream":        func() any { return new(describeStreamInput) },
+	"CreateStream":             func() any { return new(createStreamInput) },
+	"DeleteStream":             func() any { return new(kinesisStreamRef) },
+	"DescribeStreamSummary":    func() any { return new(kinesisStreamRef) },
+	"ListShards":               func() any { return new(listShardsInput) },
+	"PutRecord":                func() any { return new(putRecordInput) },
+	"PutRecords":               func() any { return new(putRecordsInput) },
+	"GetShardIterator":         func() any { return new(getShardIteratorInput) },
+	"GetRecords":               func() any { return new(getRecordsInput) },
+	"ListStreams":              func() any { return new(listStreamsInput) },
+	"DescribeStream":           func() any { return new(describeStreamInput) },
+	"RegisterStreamConsumer":   func() any { return new(consumerRef) },
+	"DescribeStreamConsumer":   func() any { return new(consumerRef) },
+	"DeregisterStreamConsumer": func() any { return new(consumerRef) },
+	"ListStreamConsumers":      func() any { return new(listConsumersInput) },
+	"SubscribeToShard":         func() any { return new(subscribeInput) },
 }
 
 // decodeKinesis reads the operation named by target and its body: the
@@ -196,6 +204,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ke = &kinesisError{Type: "InternalFailure", Message: "An internal error occurred.", status: http.StatusInternalServerError}
 		}
 		writeAmzJSON(w, ke.status, ke)
+		return
+	}
+	if sub, ok := out.(*subscription); ok {
+		sub.run(h, w, r)
 		return
 	}
 	writeAmzJSON(w, http.StatusOK, out)
@@ -290,6 +302,16 @@ func (h *Handler) kinesisOp(r *http.Request) (any, error) {
 		return h.listStreams(ctx, in.(*listStreamsInput))
 	case "DescribeStream":
 		return h.describeStream(ctx, in.(*describeStreamInput))
+	case "RegisterStreamConsumer":
+		return h.registerConsumer(ctx, in.(*consumerRef))
+	case "DescribeStreamConsumer":
+		return h.describeConsumer(ctx, in.(*consumerRef))
+	case "DeregisterStreamConsumer":
+		return h.deregisterConsumer(ctx, in.(*consumerRef))
+	case "ListStreamConsumers":
+		return h.listConsumers(ctx, in.(*listConsumersInput))
+	case "SubscribeToShard":
+		return h.subscribeToShard(ctx, in.(*subscribeInput))
 	case "PutRecord":
 		req := in.(*putRecordInput)
 		name, err := h.streamName(&req.kinesisStreamRef)
@@ -464,6 +486,21 @@ func (h *Handler) kinesisResource(in any) string {
 	case *getRecordsInput:
 		if it, ok := decodeIterator(v.ShardIterator); ok {
 			name = it.Stream
+		}
+	case *consumerRef:
+		if v.ConsumerARN != "" {
+			return v.ConsumerARN
+		}
+		if v.StreamARN != "" {
+			return v.StreamARN
+		}
+	case *listConsumersInput:
+		if v.StreamARN != "" {
+			return v.StreamARN
+		}
+	case *subscribeInput:
+		if v.ConsumerARN != "" {
+			return v.ConsumerARN
 		}
 	case interface{ streamRef() *kinesisStreamRef }:
 		ref := v.streamRef()
