@@ -105,6 +105,24 @@ func testKinesisReads(t *testing.T, srv *testutil.Server, seq, next string) {
 	if err != nil || len(ls.StreamNames) != 1 || ls.StreamNames[0] != "cli-s" || len(ls.StreamSummaries) != 1 {
 		t.Errorf("ListStreams: %+v, %v", ls, err)
 	}
+	arn := aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/cli-s")
+	reg, err := c.RegisterStreamConsumer(cx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fan")})
+	if err != nil || reg.Consumer.ConsumerStatus != ktypes.ConsumerStatusActive {
+		t.Fatalf("RegisterStreamConsumer: %+v, %v", reg, err)
+	}
+	if _, err := c.RegisterStreamConsumer(cx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fan")}); apiErrorCode(err) != "ResourceInUseException" {
+		t.Errorf("RegisterStreamConsumer twice: %v", err)
+	}
+	lc, err := c.ListStreamConsumers(cx, &kinesis.ListStreamConsumersInput{StreamARN: arn})
+	if err != nil || len(lc.Consumers) != 1 || aws.ToString(lc.Consumers[0].ConsumerARN) != aws.ToString(reg.Consumer.ConsumerARN) {
+		t.Errorf("ListStreamConsumers: %+v, %v", lc, err)
+	}
+	if _, err := c.DeregisterStreamConsumer(cx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: reg.Consumer.ConsumerARN}); err != nil {
+		t.Errorf("DeregisterStreamConsumer: %v", err)
+	}
+	if _, err := c.DescribeStreamConsumer(cx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: reg.Consumer.ConsumerARN}); apiErrorCode(err) != "ResourceNotFoundException" {
+		t.Errorf("DescribeStreamConsumer after deregistering: %v", err)
+	}
 	ds, err := c.DescribeStream(cx, &kinesis.DescribeStreamInput{StreamName: aws.String("cli-s")})
 	if err != nil || len(ds.StreamDescription.Shards) != 2 || ds.StreamDescription.StreamStatus != ktypes.StreamStatusActive {
 		t.Errorf("DescribeStream: %+v, %v", ds, err)
