@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -40,6 +41,37 @@ func TestHTTP2(t *testing.T) {
 		var p http.Protocols
 		p.SetHTTP2(true)
 		checkHTTP2(t, srv, &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: &tls.Config{RootCAs: roots}}})
+	})
+	t.Run("cap", func(t *testing.T) {
+		// Idle HTTP/2 connections are idle to the connection cap: with
+		// more of them open than the cap, a new client is still served.
+		t.Parallel()
+		srv := testutil.StartServer(t, testutil.Options{Args: []string{"--max-connections", "4"}})
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		for i := range 12 {
+			tr := &http.Transport{Protocols: &p}
+			t.Cleanup(tr.CloseIdleConnections)
+			resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/healthz")
+			if err != nil {
+				t.Fatalf("connection %d: %v", i, err)
+			}
+			resp.Body.Close()
+			if resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+				t.Fatalf("connection %d: %s %d, want HTTP/2.0 200", i, resp.Proto, resp.StatusCode)
+			}
+		}
+		start := time.Now()
+		tr := &http.Transport{Protocols: &p}
+		defer tr.CloseIdleConnections()
+		lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: &http.Client{Transport: tr}, RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, "")})
+		if _, err := lc.ListFunctions(ctx(t), &lambda.ListFunctionsInput{}); err != nil {
+			t.Fatalf("a signed request with 12 idle HTTP/2 connections open at a cap of 4: %v", err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the request took %s, want under 1s (an overflow connection waited)", took)
+		}
 	})
 }
 

@@ -19,13 +19,12 @@
 // Closing an idle keep-alive connection races with a request the client
 // may be sending on it at that instant, as an idle timeout does; clients
 // retry such requests on a new connection (HTTP/1.1 §9.3.1 of RFC 9112).
-// An HTTP/2 connection (over TLS or h2c) is StateActive from its
-// preface until it closes, however many of its streams are open: the
-// limiter counts it as busy and never evicts it, so HTTP/2 connections are
-// bounded by the server's idle timeout (which closes one with no open
-// stream) and by the cap itself, each new connection past it being an
-// overflow connection. Its requests run under the same Handler; the
-// overflow wait applies to each request of an overflow connection.
+// HTTP/2 connections (over TLS or h2c) are followed the same way: net/http
+// reports one StateActive while it has an open stream and StateIdle when
+// its last stream ends, so an HTTP/2 connection without a request in
+// flight is idle here and may be closed at the cap like a keep-alive
+// one. Its requests run under the same Handler; the overflow wait applies
+// to each request of an overflow connection.
 package connlimit
 
 import (

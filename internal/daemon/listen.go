@@ -124,9 +124,8 @@ func localEndpoint(scheme string, addr net.Addr) string {
 }
 
 // apiMaxStreams bounds the concurrent requests of one HTTP/2 connection
-// (Go's default is 250). Under the connection cap an HTTP/2 connection
-// counts as busy for as long as it is open (see internal/connlimit), so
-// this and the idle timeout bound what one client can hold.
+// (Go's default is 250): what one connection can hold, since the
+// connection cap counts connections, not streams (see internal/connlimit).
 const apiMaxStreams = 100
 
 // apiProtocols is what the API listener speaks: HTTP/1.1, HTTP/2 over TLS
