@@ -89,13 +89,16 @@ func (s *Service) Create(ctx context.Context, name string, attrs, tags map[strin
 }
 
 // applyRetention sets cfg.MaxAge from a MessageRetentionPeriod attribute
-// in seconds, if there is a valid one.
+// in seconds, if there is a valid one. JetStream refuses a duplicate
+// window longer than MaxAge, so a retention under 5 minutes shortens the
+// deduplication interval to the retention.
 func applyRetention(cfg *jetstream.StreamConfig, attrs map[string]string) {
 	if v, ok := attrs[AttrMessageRetentionPeriod]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			cfg.MaxAge = time.Duration(n) * time.Second
 		}
 	}
+	cfg.Duplicates = min(DuplicateWindow, cfg.MaxAge)
 }
 
 // State returns the settings and counters of queue name; ErrNotFound if

@@ -204,7 +204,8 @@ func (h *Handler) apiError(action string, err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The client went away (or gave up) during a long poll.
 		return errInternal.err("The request was cancelled.")
 	}
 	h.cfg.Logger.Error("internal error", "action", action, "err", err)
