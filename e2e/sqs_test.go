@@ -280,12 +280,16 @@ func testSQSDelay(t *testing.T, srv *testutil.Server) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("later"), DelaySeconds: 2}); err != nil {
+	const trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+	if _, err := c.SendMessage(cx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("later"), DelaySeconds: 2,
+		MessageSystemAttributes: map[string]sqstypes.MessageSystemAttributeValue{
+			"AWSTraceHeader": {DataType: aws.String("String"), StringValue: aws.String(trace)}}}); err != nil {
 		t.Fatal(err)
 	}
 	all := []sqstypes.MessageSystemAttributeName{"All"}
 	got, err := c.ReceiveMessage(cx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 10, MessageSystemAttributeNames: all})
-	if err != nil || len(got.Messages) != 1 || time.Since(start) < 2*time.Second || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+	if err != nil || len(got.Messages) != 1 || time.Since(start) < 2*time.Second || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" ||
+		got.Messages[0].Attributes["AWSTraceHeader"] != trace {
 		t.Fatalf("delayed message after %s: %+v, %v", time.Since(start), got, err)
 	}
 	if _, err := c.ChangeMessageVisibility(cx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl,

@@ -74,6 +74,8 @@ type Message struct {
 	// DedupID is a FIFO message's deduplication id when it differs from
 	// MessageID.
 	DedupID string
+	// Trace is the AWSTraceHeader system attribute, if one was sent.
+	Trace string
 }
 
 // QueueInfo describes one queue for List.
@@ -434,6 +436,7 @@ func (s *Service) convert(name string, m jetstream.Msg) Message {
 		MD5OfBody: hex.EncodeToString(sum[:]),
 		Group:     h.Get(hdrGroup),
 		DedupID:   h.Get(hdrDedup),
+		Trace:     h.Get(hdrTrace),
 	}
 	if id := h.Get(hdrMessageID); id != "" {
 		out.MessageID = id

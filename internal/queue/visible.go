@@ -24,6 +24,8 @@ const (
 	hdrMessageID = "Updraft-Message-Id"
 	hdrGroup     = "Updraft-Group"
 	hdrDedup     = "Updraft-Dedup-Id"
+	// hdrTrace is the message's AWSTraceHeader system attribute.
+	hdrTrace = "Updraft-Trace"
 	// hdrVisibleAt is when a delayed message becomes visible, in Unix
 	// milliseconds.
 	hdrVisibleAt = "Updraft-Visible-At"
@@ -57,6 +59,8 @@ type SendOptions struct {
 	Group string
 	// Delay keeps the message invisible for this long (at most MaxDelay).
 	Delay time.Duration
+	// Trace is the AWSTraceHeader system attribute (X-Ray's header).
+	Trace string
 	// MustExist makes Send fail with ErrNotFound rather than create the
 	// queue, as the SQS API does.
 	MustExist bool
@@ -117,6 +121,12 @@ func (s *Service) SendMessage(ctx context.Context, name string, body []byte, att
 	}
 	if o.Group != "" {
 		msg.Header.Set(hdrGroup, o.Group)
+	}
+	if o.Trace != "" {
+		if !validText(o.Trace) || strings.ContainsAny(o.Trace, "\r\n") {
+			return Sent{}, invalid("The AWSTraceHeader system attribute holds characters that are not allowed.")
+		}
+		msg.Header.Set(hdrTrace, o.Trace)
 	}
 	if o.Delay > 0 {
 		msg.Header.Set(hdrVisibleAt, strconv.FormatInt(time.Now().Add(o.Delay).UnixMilli(), 10))

@@ -413,6 +413,15 @@ func (h *Handler) send(ctx context.Context, st *queue.State, in *sendEntry) (sen
 	}
 	fifo := queue.FIFO(st.Name)
 	o := queue.SendOptions{MustExist: true}
+	for n, a := range in.MessageSystemAttributes {
+		if n != "AWSTraceHeader" {
+			return sendMessageOutput{}, errInvalidParameter.err("Message system attribute name '%s' is invalid.", sanitize(n)), nil
+		}
+		if a.BaseType() != queue.TypeString || a.StringValue == "" {
+			return sendMessageOutput{}, errInvalidParameter.err("Message system attribute 'AWSTraceHeader' must be of type String with a value."), nil
+		}
+		o.Trace = a.StringValue
+	}
 	delay := intAttr(st.Attributes, attrDelaySeconds)
 	if in.DelaySeconds != nil {
 		if fifo {
@@ -462,6 +471,7 @@ func (h *Handler) send(ctx context.Context, st *queue.State, in *sendEntry) (sen
 	out := sendMessageOutput{
 		MD5OfMessageBody:       hex.EncodeToString(sum[:]),
 		MD5OfMessageAttributes: queue.MD5OfAttributes(in.MessageAttributes),
+		MD5OfSystemAttributes:  queue.MD5OfAttributes(in.MessageSystemAttributes),
 		MessageID:              sent.MessageID,
 	}
 	if fifo {
@@ -640,6 +650,9 @@ func (h *Handler) receiveMessage(ctx context.Context, c *call, in *receiveMessag
 			"SenderId":                         h.cfg.AccountID,
 			"SentTimestamp":                    strconv.FormatInt(m.SentAt.UnixMilli(), 10),
 			"SqsManagedSseEnabled":             "false",
+		}
+		if m.Trace != "" {
+			sys["AWSTraceHeader"] = m.Trace
 		}
 		if m.Group != "" {
 			sys["MessageGroupId"] = m.Group

@@ -111,6 +111,7 @@ type (
 	sendMessageOutput struct {
 		MD5OfMessageBody       string `json:"MD5OfMessageBody" xml:"MD5OfMessageBody"`
 		MD5OfMessageAttributes string `json:"MD5OfMessageAttributes,omitempty" xml:"MD5OfMessageAttributes,omitempty"`
+		MD5OfSystemAttributes  string `json:"MD5OfMessageSystemAttributes,omitempty" xml:"MD5OfMessageSystemAttributes,omitempty"`
 		MessageID              string `json:"MessageId" xml:"MessageId"`
 		SequenceNumber         string `json:"SequenceNumber,omitempty" xml:"SequenceNumber,omitempty"`
 	}
