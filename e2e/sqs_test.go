@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +86,55 @@ func TestSQS(t *testing.T) {
 	t.Run("delay and visibility", func(t *testing.T) { t.Parallel(); testSQSDelay(t, srv) })
 	t.Run("query protocol", func(t *testing.T) { t.Parallel(); testSQSQueryProtocol(t, srv) })
 	t.Run("trigger", func(t *testing.T) { t.Parallel(); testSQSTrigger(t, srv) })
+	t.Run("Debian awscli v2 (query protocol)", func(t *testing.T) { t.Parallel(); testSQSDebianAWSCLI(t, srv) })
+}
+
+// debianAWSCLI is Debian's awscli package (2.9 in bookworm), whose
+// botocore predates SQS's JSON protocol and speaks the query protocol.
+const debianAWSCLI = "/usr/bin/aws"
+
+// testSQSDebianAWSCLI drives the query protocol with a real client: the
+// Debian awscli package when it is installed (apt-get install awscli),
+// which the aws CLI v1 on PATH does not replace.
+func testSQSDebianAWSCLI(t *testing.T, srv *testutil.Server) {
+	run := func(wantFail bool, args ...string) (string, string) {
+		t.Helper()
+		c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(c, debianAWSCLI, append([]string{"--endpoint-url", srv.URL, "--region", "us-east-1", "--output", "json"}, args...)...)
+		cmd.Env = srv.AWSEnv()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if (err != nil) != wantFail {
+			t.Fatalf("%s %s: %v\n%s\n%s", debianAWSCLI, strings.Join(args, " "), err, stdout.String(), stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	if out, err := exec.Command(debianAWSCLI, "--version").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "aws-cli/2.9") {
+		t.Skipf("Debian's awscli 2.9 (query protocol) is not at %s (apt-get install awscli): %s %v", debianAWSCLI, out, err)
+	}
+	var created struct {
+		QueueURL string `json:"QueueUrl"`
+	}
+	out, _ := run(false, "sqs", "create-queue", "--queue-name", "debian-q")
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.QueueURL != srv.URL+"/000000000000/debian-q" {
+		t.Fatalf("create-queue: %s (%v)", out, err)
+	}
+	run(false, "sqs", "send-message", "--queue-url", created.QueueURL, "--message-body", "from debian",
+		"--message-attributes", `{"k":{"DataType":"String","StringValue":"v"}}`)
+	out, _ = run(false, "sqs", "receive-message", "--queue-url", created.QueueURL, "--wait-time-seconds", "5",
+		"--attribute-names", "All", "--message-attribute-names", "All")
+	var got cliReceive
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Messages) != 1 || got.Messages[0].Body != "from debian" ||
+		got.Messages[0].MessageAttributes["k"].StringValue != "v" || got.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+		t.Fatalf("receive-message: %s (%v)", out, err)
+	}
+	run(false, "sqs", "delete-message", "--queue-url", created.QueueURL, "--receipt-handle", got.Messages[0].ReceiptHandle)
+	_, errOut := run(true, "sqs", "get-queue-url", "--queue-name", "no-such-queue")
+	if !strings.Contains(errOut, "AWS.SimpleQueueService.NonExistentQueue") {
+		t.Errorf("get-queue-url of a missing queue: %s", errOut)
+	}
 }
 
 // testSQSWithAWSCLI: create-queue, send-message, receive-message,
