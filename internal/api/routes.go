@@ -63,6 +63,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 			s.deps.SQS.ServeHTTP(w, r)
 			return
 		}
+		if isDynamoDB(r) {
+			s.dynamodb(w, r)
+			return
+		}
 		if h := s.queryService(r); h != nil {
 			h.ServeHTTP(w, r)
 			return

@@ -128,16 +128,6 @@ func (s *Service) ShardEnd(ctx context.Context, name string, shard int) (uint64,
 	return raw.Sequence, raw.Time, nil
 }
 
-// LastSequence is the stream's last sequence over every shard: where a
-// LATEST reader of any shard starts.
-func (s *Service) LastSequence(ctx context.Context, name string) (uint64, error) {
-	in, _, err := s.info(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	return in.State.LastSeq, nil
-}
-
 // List returns the names of every stream, sorted.
 func (s *Service) List(ctx context.Context) ([]string, error) {
 	lister := s.js.StreamNames(ctx, jetstream.WithStreamListSubject("updraft.stream.>"))
