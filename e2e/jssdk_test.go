@@ -67,8 +67,9 @@ func jsSDKDir(t *testing.T) string {
 // TestJavaScriptSDK runs testdata/jssdk/sdk.mjs, the AWS SDK for
 // JavaScript v3 as a Node program uses it, against a plain-HTTP server:
 // its Kinesis client speaks HTTP/2 (h2c) for every call; it writes and
-// reads a stream, subscribes to a shard, and sends, receives and deletes
-// a queue message (checking the MD5 digests as it does).
+// reads a stream, subscribes to a shard, sends, receives and deletes a
+// queue message (checking the MD5 digests as it does), and writes and
+// reads a table item.
 func TestJavaScriptSDK(t *testing.T) {
 	dir := jsSDKDir(t)
 	srv := testutil.StartServer(t, testutil.Options{})
@@ -87,6 +88,7 @@ func TestJavaScriptSDK(t *testing.T) {
 		Millis     *int64 `json:"millisBehindLatest"`
 		Subscribed []string
 		Queue      struct{ SentID, ID, Body, Lang, Count string }
+		Table      struct{ ID, N string }
 	}
 	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
 		t.Fatalf("output %q: %v", stdout.String(), err)
@@ -100,5 +102,8 @@ func TestJavaScriptSDK(t *testing.T) {
 	}
 	if got.Queue.ID != got.Queue.SentID || got.Queue.Body != "hello from node" || got.Queue.Lang != "js" || got.Queue.Count != "1" {
 		t.Errorf("SQS read back %+v", got.Queue)
+	}
+	if got.Table.ID != "a" || got.Table.N != "42" {
+		t.Errorf("DynamoDB read back %+v", got.Table)
 	}
 }

@@ -1,5 +1,5 @@
 // Drives updraft with the AWS SDK for JavaScript v3 as a Node program
-// would: Kinesis (which the SDK speaks over HTTP/2) and SQS. Reads the
+// would: Kinesis (which the SDK speaks over HTTP/2), SQS and DynamoDB. Reads the
 // endpoint and credentials from the environment (AWS_ENDPOINT_URL,
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and prints one JSON document
 // of what it read back; any failure exits non-zero with the error.
@@ -7,6 +7,9 @@ import {
   KinesisClient, CreateStreamCommand, PutRecordCommand, GetShardIteratorCommand, GetRecordsCommand,
   RegisterStreamConsumerCommand, DescribeStreamConsumerCommand, SubscribeToShardCommand,
 } from "@aws-sdk/client-kinesis";
+import {
+  DynamoDBClient, CreateTableCommand, DescribeTableCommand, PutItemCommand, GetItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import {
   SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand, DeleteMessageCommand,
 } from "@aws-sdk/client-sqs";
@@ -68,8 +71,24 @@ const m = got.Messages[0];
 await sqs.send(new DeleteMessageCommand({ QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle }));
 out.queue = { sentId: sent.MessageId, id: m.MessageId, body: m.Body, lang: m.MessageAttributes.lang.StringValue, count: m.Attributes.ApproximateReceiveCount };
 
+const ddb = new DynamoDBClient({ region, endpoint, maxAttempts: 1 });
+await ddb.send(new CreateTableCommand({
+  TableName: "js-t", BillingMode: "PAY_PER_REQUEST",
+  AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+  KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+}));
+for (let i = 0; i < 100; i++) {
+  const d = await ddb.send(new DescribeTableCommand({ TableName: "js-t" }));
+  if (d.Table.TableStatus === "ACTIVE") break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+await ddb.send(new PutItemCommand({ TableName: "js-t", Item: { id: { S: "a" }, n: { N: "42" } } }));
+const item = await ddb.send(new GetItemCommand({ TableName: "js-t", Key: { id: { S: "a" } }, ConsistentRead: true }));
+out.table = { id: item.Item.id.S, n: item.Item.n.N };
+
 kinesis.destroy();
 sqs.destroy();
+ddb.destroy();
 console.log(JSON.stringify(out));
 // An aborted event stream may leave the HTTP/2 session to time out; the
 // answer is complete, so do not wait for it.
