@@ -90,4 +90,37 @@ func TestExamples(t *testing.T) {
 			t.Fatalf("streamed answer %q", out)
 		}
 	})
+	t.Run("fan out and fan in with a workflow", func(t *testing.T) {
+		for _, f := range []string{"prepare", "compute", "aggregate"} {
+			deploy(t, "fanout-"+f, "python3.12", "app."+f, "fan-out")
+		}
+		run := func(args ...string) string {
+			t.Helper()
+			out, errOut, err := updraftCLI(t, srv, args...)
+			if err != nil {
+				t.Fatalf("updraft %v: %v\n%s\n%s", args, err, out, errOut)
+			}
+			return out
+		}
+		run("workflow", "create", "fan-out", "--definition", filepath.Join(root, "examples", "fan-out", "workflow.json"))
+		out := run("workflow", "start", "fan-out", "--input", `{"count":40}`, "--wait", "60s")
+		var d struct{ Status, Output, ExecutionArn string }
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("start --wait printed %s: %v", out, err)
+		}
+		total := 0
+		for i := range 40 {
+			total += i * i
+		}
+		if d.Status != "SUCCEEDED" || d.Output != fmt.Sprintf(`{"in_order":true,"items":40,"total":%d}`, total) {
+			t.Fatalf("execution: %s", out)
+		}
+		hist := run("workflow", "history", d.ExecutionArn)
+		if !strings.Contains(hist, "MapIterationSucceeded") || !strings.Contains(hist, "ExecutionSucceeded") || !strings.HasPrefix(hist, "ID") {
+			t.Errorf("history table:\n%s", hist)
+		}
+		if list := run("workflow", "list", "fan-out"); !strings.Contains(list, "SUCCEEDED") {
+			t.Errorf("workflow list fan-out:\n%s", list)
+		}
+	})
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/sfn"
 	"github.com/updraft/updraft/internal/store"
 )
 
@@ -78,6 +79,9 @@ type Deps struct {
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
 	Streams kinesis.Streams
+	// StepFunctions serves workflows (the Step Functions API); nil
+	// refuses their operations.
+	StepFunctions *sfn.Service
 	// Tables serves DynamoDB's API (X-Amz-Target DynamoDB_20120810.*);
 	// nil refuses it.
 	Tables *dynamodb.Service
@@ -116,6 +120,8 @@ type Server struct {
 	handler http.Handler
 	// kinesis serves Kinesis's API (internal/kinesis) on POST /.
 	kinesis http.Handler
+	// sfn serves Step Functions requests; nil without StepFunctions.
+	sfn http.Handler
 	// largeBodies are the slots of large JSON bodies (takeLargeBodySlot).
 	largeBodies chan struct{}
 }
@@ -129,6 +135,11 @@ func New(deps Deps) *Server {
 		}})
 	if deps.Authorizer == nil {
 		s.kinesis = kinesis.New(kinesis.Config{Streams: deps.Streams, Region: deps.Region, AccountID: deps.AccountID, Logger: deps.Logger})
+	}
+	if deps.StepFunctions != nil {
+		s.sfn = deps.StepFunctions.Handler(func(r *http.Request, action, resource string) error {
+			return s.authorize(r, action, resource, nil)
+		})
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)

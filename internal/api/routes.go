@@ -51,9 +51,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET /updraft/v1/code/{sha}", s.getCode)
 	h("GET /updraft/v1/functions/{name}/logs", s.getLogs)
 
-	// Kinesis's and SQS's JSON protocols post every operation to "/",
-	// and so do IAM's, STS's and SQS's query protocols (a form naming the
-	// Version).
+	// Kinesis's, SQS's and Step Functions' JSON protocols post every
+	// operation to "/", and so do IAM's, STS's and SQS's query protocols
+	// (a form naming the Version).
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if kinesis.IsKinesis(r) {
 			s.kinesis.ServeHTTP(w, r)
@@ -61,6 +61,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		if sqs.IsJSON(r) && s.deps.SQS != nil {
 			s.deps.SQS.ServeHTTP(w, r)
+			return
+		}
+		if isStepFunctions(r) {
+			s.stepFunctions(w, r)
 			return
 		}
 		if isDynamoDB(r) {

@@ -19,6 +19,7 @@ const globalRegion = "us-east-1"
 // [auth.WithScope] and the server's region. It reads no body:
 //
 //   - POST / with a Kinesis X-Amz-Target: "kinesis";
+//   - POST / with a Step Functions X-Amz-Target: "states";
 //   - POST / with a DynamoDB X-Amz-Target: "dynamodb";
 //   - POST / with an SQS X-Amz-Target (AmazonSQS.*), and POST to a
 //     queue URL's path (/ACCOUNT/NAME): "sqs";
@@ -39,6 +40,8 @@ func SigningScope(r *http.Request) auth.Allowed {
 	case p == "/" && r.Method == http.MethodPost && sqs.IsJSON(r),
 		r.Method == http.MethodPost && sqs.IsQueuePath(p):
 		return auth.Allowed{Services: []string{"sqs"}}
+	case p == "/" && r.Method == http.MethodPost && isStepFunctions(r):
+		return auth.Allowed{Services: []string{"states"}}
 	case p == "/" && r.Method == http.MethodPost && isDynamoDB(r):
 		return auth.Allowed{Services: []string{"dynamodb"}}
 	case p == "/" && r.Method == http.MethodPost:

@@ -51,6 +51,7 @@ func Commands(stdout, stderr io.Writer) []*cobra.Command {
 		logsCommand(newEnv(stdout, stderr)),
 		invocationCommand(newEnv(stdout, stderr)),
 		queueCommand(newEnv(stdout, stderr)),
+		workflowCommand(newEnv(stdout, stderr)),
 		eventCommand(newEnv(stdout, stderr)),
 		whoamiCommand(newEnv(stdout, stderr)),
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
+	"github.com/updraft/updraft/internal/sfn"
 	"github.com/updraft/updraft/internal/sqs"
 	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
@@ -232,6 +233,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region:          cfg.Server.Region,
 		EndpointURL:     endpoint,
 		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
+		// The pool says at start whether they are on, and why not.
+		RuntimeTemplates: cfg.Sandbox.RuntimeTemplates,
 	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts,
 		// The root key never enters an environment: each gets a session
 		// of its function's role, revoked when the environment ends.
@@ -312,6 +315,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		return fmt.Errorf("daemon: event source mappings: %w", err)
 	}
 
+	workflowAuth := &lateAuthorizer{enabled: cfg.Server.Auth == config.AuthSigV4}
+	workflows, err := sfn.New(ctx, sfn.Config{Region: cfg.Server.Region, AccountID: cfg.Server.AccountID, Replicas: st.Replicas()},
+		sfn.Deps{JetStream: st.JetStream(), Invoker: inv, Queues: workflowQueues{queues}, Authorizer: workflowAuth, Metrics: metrics.NewWorkflows(promReg), Logger: logger})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: workflows: %w", err)
+	}
+	// Closed before the pool: work items in flight finish or go back to
+	// the queue for the next start or another node.
+	closers = append(closers, workflows.Close)
+	if err := workflows.Start(ctx); err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: workflows: %w", err)
+	}
+
 	policies, err := fnpolicy.New(ctx, fnpolicy.Config{Replicas: st.Replicas()},
 		fnpolicy.Deps{JetStream: st.JetStream(), Functions: reg, Logger: logger})
 	if err != nil {
@@ -327,6 +347,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		ln.Close()
 		return fmt.Errorf("daemon: authoriser: %w", err)
 	}
+	workflowAuth.a.Store(authorizer)
 	var authn api.Authenticator
 	var apiAuthorizer api.Authorizer
 	if cfg.Server.Auth == config.AuthSigV4 {
@@ -357,22 +378,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		authn = v
 	}
 	handler := api.New(api.Deps{
-		Logger:     logger,
-		Registry:   reg,
-		Invoker:    inv,
-		Async:      engine,
-		Queues:     queues,
-		ESM:        mappings,
-		Policies:   policies,
-		Streams:    streams,
-		Tables:     tables,
-		Auth:       authn,
-		Authorizer: apiAuthorizer,
-		Roles:      definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},
-		AccountID:  cfg.Server.AccountID,
-		Region:     cfg.Server.Region,
-		IAM:        iam.NewHandler(identities, logger),
-		STS:        stsHandler,
+		Logger:        logger,
+		Registry:      reg,
+		Invoker:       inv,
+		Async:         engine,
+		Queues:        queues,
+		ESM:           mappings,
+		StepFunctions: workflows,
+		Policies:      policies,
+		Streams:       streams,
+		Tables:        tables,
+		Auth:          authn,
+		Authorizer:    apiAuthorizer,
+		Roles:         definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},
+		AccountID:     cfg.Server.AccountID,
+		Region:        cfg.Server.Region,
+		IAM:           iam.NewHandler(identities, logger),
+		STS:           stsHandler,
 		SQS: sqs.New(sqs.Config{
 			Queues: queues, Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
 			Authorize: sqsAuthorizer(apiAuthorizer), Logger: logger,
@@ -380,7 +402,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root: identities.Root(),
 		Logs: &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), pl.Stats())
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},
 	})
 	pl.SetPlatformAPI(handler)
