@@ -24,7 +24,9 @@ var forbidden = map[string][]string{
 	// Built-in streams are storage, like queues: below everything that
 	// reads or serves them.
 	"internal/stream": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm", "internal/daemon", "internal/queue"},
-	"internal/async":  {"internal/api", "internal/daemon", "internal/queue", "internal/esm"},
+	"internal/sqs": {"internal/registry", "internal/pool", "internal/invoke", "internal/api", "internal/async", "internal/esm",
+		"internal/daemon", "internal/stream", "internal/sandbox", "internal/runtimeapi", "internal/iam", "internal/store"},
+	"internal/async": {"internal/api", "internal/daemon", "internal/queue", "internal/esm"},
 	// Event source mappings reach the invoke service through an interface
 	// and are served by api; they know nothing of async invocation.
 	"internal/esm": {"internal/api", "internal/daemon", "internal/async"},

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -53,6 +54,31 @@ func TestKinesisStreamWithAWSCLI(t *testing.T) {
 		puts.Records[0].ShardId != "shardId-000000000000" || puts.Records[1].SequenceNumber <= put.SequenceNumber {
 		t.Fatalf("put-records: %s (%v)", out, err)
 	}
+	// Read shard 1 back: "hello" and "two" (partition key b).
+	out, _ = awsCLI(t, srv, false, "kinesis", "get-shard-iterator", "--stream-name", "cli-s", "--shard-id", "shardId-000000000001",
+		"--shard-iterator-type", "TRIM_HORIZON")
+	var iter struct{ ShardIterator string }
+	if err := json.Unmarshal([]byte(out), &iter); err != nil || iter.ShardIterator == "" {
+		t.Fatalf("get-shard-iterator: %s (%v)", out, err)
+	}
+	out, _ = awsCLI(t, srv, false, "kinesis", "get-records", "--shard-iterator", iter.ShardIterator)
+	var recs struct {
+		Records []struct {
+			SequenceNumber, PartitionKey, Data string
+			ApproximateArrivalTimestamp        float64
+		}
+		NextShardIterator  string
+		MillisBehindLatest *int64
+	}
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs.Records) != 2 || recs.NextShardIterator == "" ||
+		recs.MillisBehindLatest == nil || *recs.MillisBehindLatest != 0 ||
+		recs.Records[0].Data != base64.StdEncoding.EncodeToString([]byte("hello")) || recs.Records[0].SequenceNumber != put.SequenceNumber ||
+		recs.Records[0].PartitionKey != "b" || recs.Records[1].Data != base64.StdEncoding.EncodeToString([]byte("two")) ||
+		recs.Records[0].ApproximateArrivalTimestamp < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Fatalf("get-records: %s (%v)", out, err)
+	}
+	testKinesisReads(t, srv, put.SequenceNumber, recs.NextShardIterator)
+
 	awsCLI(t, srv, false, "kinesis", "delete-stream", "--stream-name", "cli-s")
 	_, errOut = awsCLI(t, srv, true, "kinesis", "describe-stream-summary", "--stream-name", "cli-s")
 	if !strings.Contains(errOut, "ResourceNotFoundException") || !strings.Contains(errOut, "Stream cli-s under account 000000000000 not found.") {

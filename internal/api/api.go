@@ -28,6 +28,7 @@ import (
 	"github.com/updraft/updraft/internal/esm"
 	"github.com/updraft/updraft/internal/iam"
 	"github.com/updraft/updraft/internal/invoke"
+	"github.com/updraft/updraft/internal/kinesis"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
@@ -77,7 +78,7 @@ type Deps struct {
 	Queues QueueService
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
-	Streams StreamService
+	Streams kinesis.Streams
 	// StepFunctions serves workflows (the Step Functions API); nil
 	// refuses their operations.
 	StepFunctions *sfn.Service
@@ -93,7 +94,10 @@ type Deps struct {
 	// refuses them); Root is the principal of a request that carries
 	// none (see withCaller).
 	IAM, STS http.Handler
-	Root     iam.Principal
+	// SQS serves the SQS API (internal/sqs), both protocols, on POST /
+	// and on queue URL paths; nil leaves them unknown operations.
+	SQS  http.Handler
+	Root iam.Principal
 	// AccountID is the 12-digit account shown in the HTTP proxy's events
 	// (requestContext.accountId) and in the ARNs requests are authorised
 	// against; Region is the region of those ARNs.
@@ -114,6 +118,8 @@ type Server struct {
 	deps    Deps
 	logger  *slog.Logger
 	handler http.Handler
+	// kinesis serves Kinesis's API (internal/kinesis) on POST /.
+	kinesis http.Handler
 	// sfn serves Step Functions requests; nil without StepFunctions.
 	sfn http.Handler
 	// largeBodies are the slots of large JSON bodies (takeLargeBodySlot).
@@ -123,6 +129,13 @@ type Server struct {
 // New builds the handler tree.
 func New(deps Deps) *Server {
 	s := &Server{deps: deps, logger: deps.Logger.With("component", "api"), largeBodies: make(chan struct{}, maxLargeBodies)}
+	s.kinesis = kinesis.New(kinesis.Config{Streams: deps.Streams, Region: deps.Region, AccountID: deps.AccountID, Logger: deps.Logger,
+		Authorize: func(r *http.Request, action, resource string) error {
+			return s.authorize(r, action, resource, nil)
+		}})
+	if deps.Authorizer == nil {
+		s.kinesis = kinesis.New(kinesis.Config{Streams: deps.Streams, Region: deps.Region, AccountID: deps.AccountID, Logger: deps.Logger})
+	}
 	if deps.StepFunctions != nil {
 		s.sfn = deps.StepFunctions.Handler(func(r *http.Request, action, resource string) error {
 			return s.authorize(r, action, resource, nil)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -18,7 +19,10 @@ func isDynamoDB(r *http.Request) bool {
 // table through s.authorize.
 func (s *Server) dynamodb(w http.ResponseWriter, r *http.Request) {
 	if s.deps.Tables == nil {
-		writeAmzJSON(w, http.StatusServiceUnavailable, map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "message": "Tables are not available on this server."})
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-RequestId", newRequestID())
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "message": "Tables are not available on this server."})
 		return
 	}
 	h := dynamodb.Handler{Service: s.deps.Tables, Authorize: func(r *http.Request, action, resource string) error {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -72,7 +73,12 @@ func TestKinesisAPI(t *testing.T) {
 		{name: "bad name", op: "CreateStream", body: `{"StreamName":"a b"}`, status: 400, errType: "InvalidArgumentException"},
 		{name: "zero shards", op: "CreateStream", body: `{"StreamName":"z","ShardCount":0}`, status: 400, errType: "ValidationException"},
 		{name: "not json", op: "PutRecord", body: `{"StreamName":`, status: 400, errType: "SerializationException"},
-		{name: "unknown op", op: "GetRecords", body: `{}`, status: 400, errType: "UnknownOperationException"},
+		{name: "unknown op", op: "MergeShards", body: `{}`, status: 400, errType: "UnknownOperationException"},
+		{name: "GetRecords without an iterator", op: "GetRecords", body: `{}`, status: 400, errType: "ValidationException"},
+		{name: "GetRecords with an expired iterator", op: "GetRecords", status: 400, errType: "ExpiredIteratorException",
+			body: `{"ShardIterator":"` + base64.RawURLEncoding.EncodeToString([]byte(`{"s":"s1","h":0,"i":1000}`)) + `"}`},
+		{name: "GetShardIterator with a bad type", op: "GetShardIterator", status: 400, errType: "ValidationException",
+			body: `{"StreamName":"s1","ShardId":"shardId-000000000000","ShardIteratorType":"OLDEST"}`},
 		{name: "no stream", op: "DescribeStreamSummary", body: `{}`, status: 400, errType: "InvalidArgumentException"},
 		{name: "missing stream", op: "DescribeStreamSummary", body: `{"StreamName":"nope"}`, status: 400, errType: "ResourceNotFoundException",
 			check: func(t *testing.T, out map[string]any) {

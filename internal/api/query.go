@@ -10,11 +10,12 @@ import (
 	"github.com/updraft/updraft/internal/authz"
 	"github.com/updraft/updraft/internal/awsquery"
 	"github.com/updraft/updraft/internal/iam"
+	"github.com/updraft/updraft/internal/sqs"
 	"github.com/updraft/updraft/internal/sts"
 )
 
-// queryService returns the handler of a query-protocol request (IAM or
-// STS: POST / with a form naming Version), or nil. It reads the body to
+// queryService returns the handler of a query-protocol request (IAM, STS
+// or SQS: POST / with a form naming Version), or nil. It reads the body to
 // find the Version and gives r an identical one.
 func (s *Server) queryService(r *http.Request) http.Handler {
 	var h http.Handler
@@ -27,6 +28,15 @@ func (s *Server) queryService(r *http.Request) http.Handler {
 	switch awsquery.VersionOf(r.URL.RawQuery, body) {
 	case iam.APIVersion:
 		h, namespace, service = s.deps.IAM, "https://iam.amazonaws.com/doc/2010-05-08/", "iam"
+	case sqs.APIVersion:
+		// The SQS handler authorises each operation itself.
+		if s.deps.SQS == nil {
+			return nil
+		}
+		if !signedFor(r, "sqs") {
+			return wrongQueryService("http://queue.amazonaws.com/doc/2012-11-05/", "sqs")
+		}
+		return s.deps.SQS
 	case sts.APIVersion:
 		// GetCallerIdentity needs no permission; AssumeRole checks its own.
 		h, namespace, service = s.deps.STS, "https://sts.amazonaws.com/doc/2011-06-15/", "sts"

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,8 +136,8 @@ func TestQueueSendReceiveList(t *testing.T) {
 	}
 	m := got.Messages[0]
 	if m.MessageID != sent.MessageID || m.Body != `{"n":1}` || m.MD5OfBody != md5hex(`{"n":1}`) || m.ReceiptHandle == "" ||
-		m.MessageAttributes["RequestID"] != (queue.Attribute{DataType: "String", StringValue: "r-1"}) ||
-		m.MessageAttributes["ErrorCode"] != (queue.Attribute{DataType: "Number", StringValue: "200"}) ||
+		!reflect.DeepEqual(m.MessageAttributes["RequestID"], queue.Attribute{DataType: "String", StringValue: "r-1"}) ||
+		!reflect.DeepEqual(m.MessageAttributes["ErrorCode"], queue.Attribute{DataType: "Number", StringValue: "200"}) ||
 		m.Attributes["ApproximateReceiveCount"] != "1" {
 		t.Errorf("first message %+v", m)
 	}
@@ -213,8 +214,8 @@ func TestQueueErrors(t *testing.T) {
 			400, "InvalidParameterValueException", "The request must contain the parameter MessageBody."},
 		{"an empty body is 400", "POST", "/updraft/v1/queues/exists/messages", `{"MessageBody":""}`,
 			400, "InvalidParameterValueException", "The request must contain the parameter MessageBody."},
-		{"a bad attribute type is 400", "POST", "/updraft/v1/queues/exists/messages", `{"MessageBody":"x","MessageAttributes":{"a":{"DataType":"Binary","StringValue":"x"}}}`,
-			400, "InvalidParameterValueException", `Message attribute "a" has DataType "Binary": only String and Number are supported.`},
+		{"a bad attribute type is 400", "POST", "/updraft/v1/queues/exists/messages", `{"MessageBody":"x","MessageAttributes":{"a":{"DataType":"Blob","StringValue":"x"}}}`,
+			400, "InvalidParameterValueException", `Message attribute "a" has DataType "Blob": only String, Number and Binary, optionally with a custom label, are supported.`},
 		{"a body that is not JSON is 400", "POST", "/updraft/v1/queues/exists/messages", `{oops`,
 			400, "InvalidRequestContentException", "Could not parse request body into json: invalid character 'o' looking for beginning of object key string"},
 		{"max 0 is 400", "POST", "/updraft/v1/queues/exists/receive?max=0", "",

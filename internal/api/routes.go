@@ -3,7 +3,9 @@ package api
 import (
 	"net/http"
 
+	"github.com/updraft/updraft/internal/kinesis"
 	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/sqs"
 )
 
 // routes registers every operation. Lambda's path dates differ between
@@ -49,11 +51,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET /updraft/v1/code/{sha}", s.getCode)
 	h("GET /updraft/v1/functions/{name}/logs", s.getLogs)
 
-	// Kinesis's and Step Functions' JSON protocol post every operation
-	// to "/", and so do IAM's and STS's query protocol (a form naming the Version).
+	// Kinesis's, SQS's and Step Functions' JSON protocols post every
+	// operation to "/", and so do IAM's, STS's and SQS's query protocols
+	// (a form naming the Version).
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if isKinesis(r) {
-			s.kinesis(w, r)
+		if kinesis.IsKinesis(r) {
+			s.kinesis.ServeHTTP(w, r)
+			return
+		}
+		if sqs.IsJSON(r) && s.deps.SQS != nil {
+			s.deps.SQS.ServeHTTP(w, r)
 			return
 		}
 		if isStepFunctions(r) {
@@ -66,6 +73,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		if h := s.queryService(r); h != nil {
 			h.ServeHTTP(w, r)
+			return
+		}
+		s.writeError(w, r, lambdaerr.UnknownOperation("No operation matches %s %s.", r.Method, r.URL.Path))
+	})
+	// SDKs and older clients post queue operations to the queue's URL,
+	// /ACCOUNT/NAME.
+	mux.HandleFunc("POST /{account}/{queue}", func(w http.ResponseWriter, r *http.Request) {
+		if s.deps.SQS != nil && sqs.IsQueuePath(r.URL.Path) {
+			s.deps.SQS.ServeHTTP(w, r)
 			return
 		}
 		s.writeError(w, r, lambdaerr.UnknownOperation("No operation matches %s %s.", r.Method, r.URL.Path))

@@ -6,6 +6,8 @@ import (
 
 	"github.com/updraft/updraft/internal/auth"
 	"github.com/updraft/updraft/internal/awsquery"
+	"github.com/updraft/updraft/internal/kinesis"
+	"github.com/updraft/updraft/internal/sqs"
 )
 
 // globalRegion is the region SDKs sign IAM's and STS's global endpoints
@@ -19,10 +21,13 @@ const globalRegion = "us-east-1"
 //   - POST / with a Kinesis X-Amz-Target: "kinesis";
 //   - POST / with a Step Functions X-Amz-Target: "states";
 //   - POST / with a DynamoDB X-Amz-Target: "dynamodb";
-//   - any other POST /: IAM's or STS's query protocol, "iam" or "sts",
-//     also signed for us-east-1. Which of the two is decided by the
-//     form's Version, in the body, so the verifier accepts either and
-//     queryService checks the one the Version names once it has read it;
+//   - POST / with an SQS X-Amz-Target (AmazonSQS.*), and POST to a
+//     queue URL's path (/ACCOUNT/NAME): "sqs";
+//   - any other POST /: IAM's, STS's or SQS's query protocol, "iam",
+//     "sts" or "sqs", IAM and STS also signed for us-east-1. Which one
+//     is decided by the form's Version, in the body, so the verifier
+//     accepts any and queryService checks the one the Version names once
+//     it has read it;
 //   - /updraft/v1/http/... and /updraft/v1/async/...: "execute-api", as
 //     API Gateway's callers sign (updraft's CLI signs them so too);
 //   - every other path, Lambda's REST API and updraft's own endpoints:
@@ -30,14 +35,17 @@ const globalRegion = "us-east-1"
 func SigningScope(r *http.Request) auth.Allowed {
 	p := r.URL.Path
 	switch {
-	case p == "/" && r.Method == http.MethodPost && isKinesis(r):
+	case p == "/" && r.Method == http.MethodPost && kinesis.IsKinesis(r):
 		return auth.Allowed{Services: []string{"kinesis"}}
+	case p == "/" && r.Method == http.MethodPost && sqs.IsJSON(r),
+		r.Method == http.MethodPost && sqs.IsQueuePath(p):
+		return auth.Allowed{Services: []string{"sqs"}}
 	case p == "/" && r.Method == http.MethodPost && isStepFunctions(r):
 		return auth.Allowed{Services: []string{"states"}}
 	case p == "/" && r.Method == http.MethodPost && isDynamoDB(r):
 		return auth.Allowed{Services: []string{"dynamodb"}}
 	case p == "/" && r.Method == http.MethodPost:
-		return auth.Allowed{Services: []string{"iam", "sts"}, Regions: []string{globalRegion}}
+		return auth.Allowed{Services: []string{"iam", "sts", "sqs"}, Regions: []string{globalRegion}}
 	case strings.HasPrefix(p, "/updraft/v1/http/"), strings.HasPrefix(p, "/updraft/v1/async/"):
 		return auth.Allowed{Services: []string{"execute-api"}}
 	}

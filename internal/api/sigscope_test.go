@@ -17,8 +17,11 @@ func TestSigningScopeNamesTheServiceOfTheRoute(t *testing.T) {
 		{name: "the HTTP proxy is execute-api", method: "PUT", path: "/updraft/v1/http/web/a/b", wantServices: []string{"execute-api"}},
 		{name: "the async batch endpoint is execute-api", method: "POST", path: "/updraft/v1/async/rows", wantServices: []string{"execute-api"}},
 		{name: "a Kinesis target on / is kinesis", method: "POST", path: "/", target: "Kinesis_20131202.PutRecord", wantServices: []string{"kinesis"}},
-		{name: "a form on / is iam or sts, also in us-east-1", method: "POST", path: "/",
-			wantServices: []string{"iam", "sts"}, wantRegions: []string{"us-east-1"}},
+		{name: "a form on / is iam, sts or sqs, also in us-east-1", method: "POST", path: "/",
+			wantServices: []string{"iam", "sts", "sqs"}, wantRegions: []string{"us-east-1"}},
+		{name: "an SQS target on / is sqs", method: "POST", path: "/", target: "AmazonSQS.SendMessage", wantServices: []string{"sqs"}},
+		{name: "a queue URL's path is sqs", method: "POST", path: "/000000000000/my-queue.fifo", wantServices: []string{"sqs"}},
+		{name: "another two-segment path is lambda", method: "POST", path: "/2015-03-31/functions", wantServices: []string{"lambda"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -208,6 +208,10 @@ func hostValues(r *http.Request) []string {
 	return hosts
 }
 
+// authorityHeader is HTTP/2's :authority pseudo-header, which net/http
+// turns into Request.Host.
+const authorityHeader = ":authority"
+
 // canonicalHeaders builds the CanonicalHeaders block (each line
 // "name:value\n") for the signed header names, using host for the host
 // header. Values of a repeated header are joined with ',' after trimming
@@ -220,7 +224,7 @@ func canonicalHeaders(r *http.Request, names []string, host string, trim func(st
 		b.WriteByte(':')
 		var values []string
 		switch lname {
-		case "host":
+		case "host", authorityHeader:
 			values = []string{host}
 		default:
 			values = r.Header.Values(name)

@@ -171,6 +171,13 @@ func newAuthorization(cred, signedHeaders, signature string) (authorization, err
 	}
 	hasHost := false
 	for name := range strings.SplitSeq(signedHeaders, ";") {
+		// HTTP/2 clients may sign the :authority pseudo-header in place
+		// of Host (the AWS SDK for JavaScript v3 does); it carries the
+		// same value.
+		if name == authorityHeader {
+			hasHost = true
+			continue
+		}
 		if !isToken(name) {
 			return authorization{}, errIncomplete(fmt.Sprintf("SignedHeaders contains an invalid header name %q.", name))
 		}

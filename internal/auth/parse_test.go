@@ -28,6 +28,16 @@ func TestParseAuthorization(t *testing.T) {
 			want: authorization{Credential: credential{"AKIA1", "20260301", "eu-west-2", "execute-api"},
 				SignedHeaders: "content-type;host", Signature: goodSig},
 		},
+		{
+			// The AWS SDK for JavaScript v3 over HTTP/2 signs :authority in
+			// place of host.
+			name:   "HTTP/2's :authority in place of host",
+			header: "AWS4-HMAC-SHA256 Credential=AKIA1/20260301/us-east-1/kinesis/aws4_request, SignedHeaders=:authority;content-type;x-amz-date, Signature=" + goodSig,
+			want: authorization{Credential: credential{"AKIA1", "20260301", "us-east-1", "kinesis"},
+				SignedHeaders: ":authority;content-type;x-amz-date", Signature: goodSig},
+		},
+		{name: "a pseudo-header other than :authority", header: "AWS4-HMAC-SHA256 Credential=AKIA1/20260301/us-east-1/lambda/aws4_request, SignedHeaders=host;:path, Signature=" + goodSig,
+			wantErr: "SignedHeaders contains an invalid header name"},
 		{name: "another scheme", header: "Bearer abc", wantErr: "Unsupported AWS 'algorithm'"},
 		{name: "SigV2", header: "AWS AKIA1:sig", wantErr: "Unsupported AWS 'algorithm'"},
 		{name: "a missing signature", header: "AWS4-HMAC-SHA256 Credential=AKIA1/20260301/us-east-1/lambda/aws4_request, SignedHeaders=host",

@@ -19,8 +19,12 @@
 // Closing an idle keep-alive connection races with a request the client
 // may be sending on it at that instant, as an idle timeout does; clients
 // retry such requests on a new connection (HTTP/1.1 §9.3.1 of RFC 9112).
-// The limiter understands HTTP/1.x only: the server must not negotiate
-// HTTP/2, whose streams share one connection.
+// HTTP/2 connections (over TLS or h2c) are followed the same way: net/http
+// reports one StateActive while it has an open stream and StateIdle when
+// its last stream ends, so an HTTP/2 connection without a request in
+// flight is idle here and may be closed at the cap like a keep-alive
+// one. Its requests run under the same Handler; the overflow wait applies
+// to each request of an overflow connection.
 package connlimit
 
 import (

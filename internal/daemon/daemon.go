@@ -47,6 +47,7 @@ import (
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
 	"github.com/updraft/updraft/internal/sfn"
+	"github.com/updraft/updraft/internal/sqs"
 	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
 	"github.com/updraft/updraft/internal/sts"
@@ -395,8 +396,12 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region:        cfg.Server.Region,
 		IAM:           iam.NewHandler(identities, logger),
 		STS:           stsHandler,
-		Root:          identities.Root(),
-		Logs:          &logReader{js: st.JetStream()},
+		SQS: sqs.New(sqs.Config{
+			Queues: queues, Region: cfg.Server.Region, AccountID: cfg.Server.AccountID,
+			Authorize: sqsAuthorizer(apiAuthorizer), Logger: logger,
+		}),
+		Root: identities.Root(),
+		Logs: &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
 			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), st.Cluster(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},

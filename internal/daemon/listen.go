@@ -103,9 +103,9 @@ func apiTLS(cfg config.Config, host string, logger *slog.Logger) (*tls.Config, s
 	if err != nil {
 		return nil, "", fmt.Errorf("daemon: api certificate: %w", err)
 	}
-	// HTTP/1.1 only: the connection cap reasons about one request per
-	// connection at a time, and the SDKs speak HTTP/1.1 to Lambda.
-	tc.NextProtos = []string{"http/1.1"}
+	// HTTP/2 first, as AWS's endpoints offer it (the AWS SDK for
+	// JavaScript v3 sends Kinesis calls over HTTP/2 only), then HTTP/1.1.
+	tc.NextProtos = []string{"h2", "http/1.1"}
 	return tc, caFile, nil
 }
 
@@ -123,10 +123,34 @@ func localEndpoint(scheme string, addr net.Addr) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
+// apiMaxStreams bounds the concurrent requests of one HTTP/2 connection
+// (Go's default is 250): what one connection can hold, since the
+// connection cap counts connections, not streams (see internal/connlimit).
+const apiMaxStreams = 100
+
+// apiProtocols is what the API listener speaks: HTTP/1.1, HTTP/2 over TLS
+// (ALPN "h2") and HTTP/2 without TLS with prior knowledge (h2c; a client
+// that opens with the HTTP/2 preface). The HTTP/1.1 Upgrade: h2c dance is
+// not offered; no AWS SDK uses it.
+func apiProtocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetHTTP2(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}
+
 // newAPIServer returns the API's http.Server: h behind the connection
-// cap and the body deadline, with the limits above.
+// cap and the body deadline, with the limits above, speaking HTTP/1.1 and
+// HTTP/2 (see apiProtocols).
 func newAPIServer(h http.Handler, limiter *connlimit.Limiter, logger *slog.Logger) *http.Server {
 	return &http.Server{
+		Protocols: apiProtocols(),
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams: apiMaxStreams,
+			// The body deadline (withBodyDeadline) and the idle timeout
+			// apply per stream and per connection as for HTTP/1.1.
+		},
 		Handler:           limiter.Handler(withBodyDeadline(h, apiBodyTimeout)),
 		ReadHeaderTimeout: apiReadHeaderTimeout,
 		IdleTimeout:       apiIdleTimeout,

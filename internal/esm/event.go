@@ -2,11 +2,9 @@ package esm
 
 import (
 	"crypto/md5"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -37,13 +35,18 @@ func (s source) record(m queue.Message, received time.Time) events.SQSMessage {
 	}
 	msgAttrs := make(map[string]events.SQSMessageAttribute, len(m.Attributes))
 	for name, a := range m.Attributes {
-		v := a.StringValue
-		msgAttrs[name] = events.SQSMessageAttribute{
-			StringValue:      &v,
+		ma := events.SQSMessageAttribute{
 			StringListValues: []string{},
 			BinaryListValues: [][]byte{},
 			DataType:         a.DataType,
 		}
+		if a.BaseType() == queue.TypeBinary {
+			ma.BinaryValue = a.BinaryValue
+		} else {
+			v := a.StringValue
+			ma.StringValue = &v
+		}
+		msgAttrs[name] = ma
 	}
 	md5Body := m.MD5OfBody
 	if md5Body == "" {
@@ -70,33 +73,9 @@ func receiptHandle(m queue.Message) string {
 	return strconv.FormatUint(m.Sequence, 10) + ":" + m.MessageID
 }
 
-// md5OfAttributes is SQS's MD5OfMessageAttributes: the digest, over the
-// attributes sorted by name, of each name, data type and value, every
-// one preceded by its 4-byte big-endian length, with a transport byte (1
-// for String and Number) before the value. "" when there are none.
-func md5OfAttributes(attrs map[string]queue.Attribute) string {
-	if len(attrs) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	h := md5.New()
-	put := func(s string) {
-		_ = binary.Write(h, binary.BigEndian, uint32(len(s)))
-		_, _ = h.Write([]byte(s))
-	}
-	for _, n := range names {
-		a := attrs[n]
-		put(n)
-		put(a.DataType)
-		_, _ = h.Write([]byte{1})
-		put(a.StringValue)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+// md5OfAttributes is SQS's MD5OfMessageAttributes (see
+// queue.MD5OfAttributes).
+func md5OfAttributes(attrs map[string]queue.Attribute) string { return queue.MD5OfAttributes(attrs) }
 
 // buildEvent encodes the event for msgs, as many as fit in limit bytes
 // (at least one, so that an oversized message fails its invocation

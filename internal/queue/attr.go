@@ -2,28 +2,41 @@ package queue
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 )
 
-// Attribute is an SQS message attribute. DataType is "String" or
-// "Number"; StringValue holds the value of both (SQS sends numbers as
-// strings too). Binary attributes and custom type labels
-// ("Number.float") are not supported yet.
+// Attribute is an SQS message attribute. DataType is "String", "Number"
+// or "Binary", optionally followed by a custom label ("Number.float",
+// "Binary.gif"); StringValue holds the value of String and Number (SQS
+// sends numbers as strings too), BinaryValue that of Binary.
 type Attribute struct {
 	DataType    string `json:"DataType"`
 	StringValue string `json:"StringValue,omitempty"`
+	BinaryValue []byte `json:"BinaryValue,omitempty"`
 }
 
 // Attribute data types.
 const (
 	TypeString = "String"
 	TypeNumber = "Number"
+	TypeBinary = "Binary"
 )
+
+// BaseType is the data type without its custom label: "Number" for
+// "Number.float".
+func (a Attribute) BaseType() string {
+	t, _, _ := strings.Cut(a.DataType, ".")
+	return t
+}
 
 // Attribute limits, as SQS has them ("SendMessage", Amazon SQS API
 // Reference): at most 10 attributes per message, names of at most 256
@@ -58,20 +71,36 @@ func validAttrName(name string) error {
 
 // validate checks one attribute's type and value.
 func (a Attribute) validate(name string) error {
-	if a.StringValue == "" {
-		return invalid("Message attribute %q must have a non-empty StringValue.", trunc(name))
+	if len(a.DataType) > maxAttrNameLen {
+		return invalid("Message attribute %q has a DataType longer than %d characters.", trunc(name), maxAttrNameLen)
 	}
-	switch a.DataType {
-	case TypeString:
-		if !validText(a.StringValue) {
-			return invalid("Message attribute %q has a StringValue with characters outside the allowed set (valid UTF-8 without control characters other than tab, line feed and carriage return).", trunc(name))
+	if _, label, ok := strings.Cut(a.DataType, "."); ok && (label == "" || !validText(label)) {
+		return invalid("Message attribute %q has DataType %q with an invalid custom label.", trunc(name), trunc(a.DataType))
+	}
+	switch a.BaseType() {
+	case TypeString, TypeNumber:
+		if a.StringValue == "" {
+			return invalid("Message attribute %q must have a non-empty StringValue.", trunc(name))
 		}
-	case TypeNumber:
-		if !validNumber(a.StringValue) {
-			return invalid("Message attribute %q has DataType Number but StringValue %q is not a decimal number.", trunc(name), trunc(a.StringValue))
+		if len(a.BinaryValue) > 0 {
+			return invalid("Message attribute %q of DataType %s must not have a BinaryValue.", trunc(name), trunc(a.DataType))
 		}
+	case TypeBinary:
+		if len(a.BinaryValue) == 0 {
+			return invalid("Message attribute %q must have a non-empty BinaryValue.", trunc(name))
+		}
+		if a.StringValue != "" {
+			return invalid("Message attribute %q of DataType %s must not have a StringValue.", trunc(name), trunc(a.DataType))
+		}
+		return nil
 	default:
-		return invalid("Message attribute %q has DataType %q: only String and Number are supported.", trunc(name), trunc(a.DataType))
+		return invalid("Message attribute %q has DataType %q: only String, Number and Binary, optionally with a custom label, are supported.", trunc(name), trunc(a.DataType))
+	}
+	if a.BaseType() == TypeString && !validText(a.StringValue) {
+		return invalid("Message attribute %q has a StringValue with characters outside the allowed set (valid UTF-8 without control characters other than tab, line feed and carriage return).", trunc(name))
+	}
+	if a.BaseType() == TypeNumber && !validNumber(a.StringValue) {
+		return invalid("Message attribute %q has DataType Number but StringValue %q is not a decimal number.", trunc(name), trunc(a.StringValue))
 	}
 	return nil
 }
@@ -104,7 +133,7 @@ func SanitizeAttributes(attrs map[string]Attribute) map[string]Attribute {
 	}
 	out := make(map[string]Attribute, len(attrs))
 	for name, a := range attrs {
-		if a.StringValue == "" {
+		if a.StringValue == "" && len(a.BinaryValue) == 0 {
 			continue
 		}
 		if !validText(a.StringValue) {
@@ -169,7 +198,7 @@ func validateAttributes(attrs map[string]Attribute) (int, error) {
 		if err := a.validate(name); err != nil {
 			return 0, err
 		}
-		size += len(name) + len(a.DataType) + len(a.StringValue)
+		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
 	}
 	return size, nil
 }
@@ -220,4 +249,40 @@ func decodeAttributes(h nats.Header) (map[string]Attribute, error) {
 		attrs[name] = a
 	}
 	return attrs, nil
+}
+
+// MD5OfAttributes is SQS's MD5OfMessageAttributes: the digest, over the
+// attributes sorted by name, of each name, data type and value, every one
+// preceded by its 4-byte big-endian length, with a transport byte (1 for
+// String and Number, 2 for Binary) before the value. "" when there are
+// none.
+func MD5OfAttributes(attrs map[string]Attribute) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(attrs))
+	for n := range attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := md5.New()
+	put := func(b []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		_, _ = h.Write(n[:])
+		_, _ = h.Write(b)
+	}
+	for _, n := range names {
+		a := attrs[n]
+		put([]byte(n))
+		put([]byte(a.DataType))
+		if a.BaseType() == TypeBinary {
+			_, _ = h.Write([]byte{2})
+			put(a.BinaryValue)
+			continue
+		}
+		_, _ = h.Write([]byte{1})
+		put([]byte(a.StringValue))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -2,7 +2,7 @@ package queue
 
 import (
 	"errors"
-	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,8 +29,12 @@ func TestValidateAttributes(t *testing.T) {
 		{"strings may hold any Unicode text", map[string]Attribute{"a": str("héllo ✓ \t \r\n <&>")}, true},
 		{"eleven attributes are too many", many, false},
 		{"an empty value is refused", map[string]Attribute{"a": str("")}, false},
-		{"an unknown data type is refused", map[string]Attribute{"a": {DataType: "Binary", StringValue: "x"}}, false},
-		{"a custom type label is refused for now", map[string]Attribute{"a": {DataType: "Number.float", StringValue: "1"}}, false},
+		{"a Binary with a StringValue is refused", map[string]Attribute{"a": {DataType: "Binary", StringValue: "x"}}, false},
+		{"an unknown data type is refused", map[string]Attribute{"a": {DataType: "Blob", StringValue: "x"}}, false},
+		{"a custom type label is allowed", map[string]Attribute{"a": {DataType: "Number.float", StringValue: "1"}}, true},
+		{"an empty custom type label is refused", map[string]Attribute{"a": {DataType: "Number.", StringValue: "1"}}, false},
+		{"a Binary value is allowed", map[string]Attribute{"a": {DataType: "Binary.gif", BinaryValue: []byte{0, 1}}}, true},
+		{"an empty Binary value is refused", map[string]Attribute{"a": {DataType: "Binary"}}, false},
 		{"a non-number Number is refused", map[string]Attribute{"a": num("12abc")}, false},
 		{"NaN is refused", map[string]Attribute{"a": num("NaN")}, false},
 		{"a bare sign is refused", map[string]Attribute{"a": num("-")}, false},
@@ -83,7 +87,7 @@ func TestAttributesRoundTripThroughHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !maps.Equal(got, attrs) {
+	if !reflect.DeepEqual(got, attrs) {
 		t.Errorf("round trip:\n got %v\nwant %v", got, attrs)
 	}
 }
@@ -124,7 +128,7 @@ func TestSanitizeAttributes(t *testing.T) {
 		"ErrorCode":    {DataType: TypeNumber, StringValue: "500"},
 		"ErrorMessage": {DataType: TypeString, StringValue: "bad \uFFFD[31mred\uFFFD and a cut rune \uFFFD"},
 	}
-	if !maps.Equal(got, want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("SanitizeAttributes =\n%q\nwant\n%q", got, want)
 	}
 	if _, err := validateAttributes(got); err != nil {

@@ -41,6 +41,8 @@ func (s *Service) VisibilityTimeout() time.Duration { return s.ackWait }
 type Delivery struct {
 	Message
 	msg jetstream.Msg
+	// settled forgets the message's put-back count once it is deleted.
+	settled func()
 }
 
 // Ack deletes the message from the queue. It waits for JetStream to
@@ -48,6 +50,9 @@ type Delivery struct {
 func (d *Delivery) Ack(ctx context.Context) error {
 	if err := d.msg.DoubleAck(ctx); err != nil {
 		return fmt.Errorf("queue: ack message %s: %w", d.MessageID, err)
+	}
+	if d.settled != nil {
+		d.settled()
 	}
 	return nil
 }
@@ -120,9 +125,11 @@ func (s *Service) Fetch(ctx context.Context, name string, max int, wait, window 
 		nakAll(msgs)
 		return nil, fmt.Errorf("queue: fetch from %s: %w", name, context.Cause(ctx))
 	}
-	out := make([]*Delivery, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, &Delivery{Message: s.convert(name, m), msg: m})
+	got := s.admit(ctx, name, msgs)
+	out := make([]*Delivery, 0, len(got))
+	for _, a := range got {
+		seq := a.msg.Sequence
+		out = append(out, &Delivery{Message: a.msg, msg: a.m, settled: func() { s.settled(name, seq) }})
 	}
 	return out, nil
 }

@@ -1,8 +1,10 @@
 package queue
 
 import (
+	"encoding/base64"
 	"errors"
-	"maps"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -69,8 +71,27 @@ func FuzzDecodeAttributes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decode of re-encoded %v: %v", h, err)
 		}
-		if !maps.Equal(attrs, again) {
+		if !reflect.DeepEqual(attrs, again) {
 			t.Fatalf("round trip changed %v into %v", attrs, again)
 		}
+	})
+}
+
+// FuzzReceiptHandle decodes any receipt handle: it is refused or names a
+// JetStream acknowledgement subject of the queue's own stream and
+// consumer.
+func FuzzReceiptHandle(f *testing.F) {
+	f.Add(base64.RawURLEncoding.EncodeToString([]byte("$JS.ACK.UPDRAFT_QUEUE_q.updraft-queue.1.7.7.1796654125731198610.0")))
+	f.Add(base64.RawURLEncoding.EncodeToString([]byte("$JS.ACK.dom.hash.UPDRAFT_QUEUE_q.updraft-queue.1.7.7.1.0.tok")))
+	f.Add("not base64!")
+	f.Fuzz(func(t *testing.T, handle string) {
+		subj, err := ackSubject("q", handle)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(subj, "$JS.ACK.") || !strings.Contains(subj, ".UPDRAFT_QUEUE_q.updraft-queue.") || strings.ContainsAny(subj, " \t\r\n") {
+			t.Fatalf("accepted handle %q names %q", handle, subj)
+		}
+		_, _ = handleSequence("q", handle)
 	})
 }

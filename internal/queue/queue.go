@@ -69,6 +69,13 @@ type Message struct {
 	// delivery included (SQS's ApproximateReceiveCount); above 1 only
 	// after a receiver vanished before acknowledging it.
 	ReceiveCount uint64
+	// Group is a FIFO message's MessageGroupId; "" for others.
+	Group string
+	// DedupID is a FIFO message's deduplication id when it differs from
+	// MessageID.
+	DedupID string
+	// Trace is the AWSTraceHeader system attribute, if one was sent.
+	Trace string
 }
 
 // QueueInfo describes one queue for List.
@@ -116,6 +123,11 @@ type Service struct {
 	mu        sync.Mutex
 	streams   map[string]bool               // queues whose stream is known to exist; guarded by mu
 	consumers map[string]jetstream.Consumer // the consumer of each queue; guarded by mu
+	handles   map[string]jetstream.Stream   // the stream of each queue; guarded by mu
+	states    map[string]cachedState        // recently read settings; guarded by mu
+	// deferred counts, per queue and message sequence, deliveries put
+	// back unseen (see admit); guarded by mu.
+	deferred map[string]map[uint64]uint64
 }
 
 // New returns a Service over js that creates queue streams with the given
@@ -132,6 +144,9 @@ func New(js jetstream.JetStream, replicas int, logger *slog.Logger, opts ...Opti
 		ackWait:    defaultAckWait,
 		streams:    make(map[string]bool),
 		consumers:  make(map[string]jetstream.Consumer),
+		handles:    make(map[string]jetstream.Stream),
+		states:     make(map[string]cachedState),
+		deferred:   make(map[string]map[uint64]uint64),
 	}
 	for _, o := range opts {
 		o(s)
@@ -155,44 +170,14 @@ func (s *Service) Send(ctx context.Context, name string, body []byte, attrs map[
 // printable ASCII characters), for callers that retry: a second Send with
 // the same id within DuplicateWindow is acknowledged but stores nothing.
 func (s *Service) SendWithID(ctx context.Context, name, id string, body []byte, attrs map[string]Attribute) (string, error) {
-	if err := ValidName(name); err != nil {
-		return "", err
-	}
 	if err := validID(id); err != nil {
 		return "", err
 	}
-	attrSize, err := validateAttributes(attrs)
+	sent, err := s.SendMessage(ctx, name, body, attrs, SendOptions{ID: id})
 	if err != nil {
 		return "", err
 	}
-	if size := len(body) + attrSize; size > s.maxMessage {
-		return "", invalid("The message is %d bytes long (body and attributes); the limit is %d bytes.", size, s.maxMessage)
-	}
-	msg := nats.NewMsg(subject(name))
-	msg.Data = body
-	if err := encodeAttributes(msg.Header, attrs); err != nil {
-		return "", err
-	}
-	// One retry covers a stream deleted behind the cache's back.
-	for attempt := 0; ; attempt++ {
-		if err := s.ensureStream(ctx, name); err != nil {
-			return "", err
-		}
-		_, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(streamName(name)))
-		switch {
-		case err == nil:
-			return id, nil
-		case errors.Is(err, jetstream.ErrNoStreamResponse) && attempt == 0 && ctx.Err() == nil:
-			s.forget(name)
-			continue
-		case errors.Is(err, nats.ErrMaxPayload):
-			return "", invalid("The message is too large for this server's NATS max_payload (%d bytes with headers).", s.js.Conn().MaxPayload())
-		case isMaxBytes(err):
-			return "", fmt.Errorf("queue: send to %s: %w (%d bytes)", name, ErrFull, s.maxBytes)
-		default:
-			return "", fmt.Errorf("queue: send to %s: %w", name, err)
-		}
-	}
+	return sent.MessageID, nil
 }
 
 // isMaxBytes reports whether a publish failed because the stream is at
@@ -227,7 +212,7 @@ func (s *Service) streamConfig(name string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        streamName(name),
 		Description: "updraft queue " + name,
-		Subjects:    []string{subject(name)},
+		Subjects:    subjects(name),
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.replicas,
@@ -238,22 +223,44 @@ func (s *Service) streamConfig(name string) jetstream.StreamConfig {
 	}
 }
 
-// ensureStream creates or updates the stream of queue name once per
-// Service; every node may race to do it with the same definition.
-func (s *Service) ensureStream(ctx context.Context, name string) error {
+// subjects are the subjects of queue name's stream: its subject, and for
+// a FIFO queue the subjects of its message groups below it.
+func subjects(name string) []string {
+	if FIFO(name) {
+		return []string{subject(name), subject(name) + ".*"}
+	}
+	return []string{subject(name)}
+}
+
+// ensureStream makes sure the stream of queue name exists, once per
+// Service: it looks it up and, unless mustExist (then a missing queue is
+// ErrNotFound), creates it with the default settings. It never changes
+// an existing stream, whose settings CreateQueue and SetQueueAttributes
+// own.
+func (s *Service) ensureStream(ctx context.Context, name string, mustExist bool) error {
 	s.mu.Lock()
 	known := s.streams[name]
 	s.mu.Unlock()
 	if known {
 		return nil
 	}
-	if _, err := s.js.CreateOrUpdateStream(ctx, s.streamConfig(name)); err != nil {
-		return fmt.Errorf("queue: create stream of %s: %w", name, err)
+	_, err := s.js.Stream(ctx, streamName(name))
+	switch {
+	case err == nil:
+	case errors.Is(err, jetstream.ErrStreamNotFound) && mustExist:
+		return fmt.Errorf("queue: %s: %w", name, ErrNotFound)
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		_, err = s.js.CreateStream(ctx, s.streamConfig(name))
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("queue: create stream of %s: %w", name, err)
+		}
+		s.logger.Debug("queue stream ready", "queue", name, "stream", streamName(name))
+	default:
+		return fmt.Errorf("queue: look up stream of %s: %w", name, err)
 	}
 	s.mu.Lock()
 	s.streams[name] = true
 	s.mu.Unlock()
-	s.logger.Debug("queue stream ready", "queue", name, "stream", streamName(name))
 	return nil
 }
 
@@ -262,6 +269,7 @@ func (s *Service) forget(name string) {
 	s.mu.Lock()
 	delete(s.streams, name)
 	delete(s.consumers, name)
+	delete(s.handles, name)
 	s.mu.Unlock()
 }
 
@@ -335,9 +343,10 @@ func (s *Service) Receive(ctx context.Context, name string, max int, wait time.D
 		nakAll(msgs)
 		return nil, fmt.Errorf("queue: receive from %s: %w", name, context.Cause(ctx))
 	}
-	out := make([]Message, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, s.take(ctx, name, m))
+	got := s.admit(ctx, name, msgs)
+	out := make([]Message, 0, len(got))
+	for _, a := range got {
+		out = append(out, s.take(ctx, name, a.m, a.msg))
 	}
 	return out, nil
 }
@@ -405,23 +414,32 @@ func nakAll(msgs []jetstream.Msg) {
 	}
 }
 
-// take acknowledges m, which removes it from the queue, and converts it.
+// take acknowledges m, which removes it from the queue, and returns its
+// conversion msg.
 // A message whose acknowledgement JetStream did not confirm is returned
 // all the same: it may be delivered again, but it is never lost.
-func (s *Service) take(ctx context.Context, name string, m jetstream.Msg) Message {
+func (s *Service) take(ctx context.Context, name string, m jetstream.Msg, msg Message) Message {
 	if err := m.DoubleAck(ctx); err != nil {
 		s.logger.Warn("receive: acknowledgement not confirmed; the message may be delivered again", "queue", name, "err", err)
 	}
-	return s.convert(name, m)
+	s.settled(name, msg.Sequence)
+	return msg
 }
 
 // convert turns a delivered JetStream message into a Message.
 func (s *Service) convert(name string, m jetstream.Msg) Message {
 	sum := md5.Sum(m.Data())
+	h := m.Headers()
 	out := Message{
-		MessageID: m.Headers().Get(jetstream.MsgIDHeader),
+		MessageID: h.Get(jetstream.MsgIDHeader),
 		Body:      m.Data(),
 		MD5OfBody: hex.EncodeToString(sum[:]),
+		Group:     h.Get(hdrGroup),
+		DedupID:   h.Get(hdrDedup),
+		Trace:     h.Get(hdrTrace),
+	}
+	if id := h.Get(hdrMessageID); id != "" {
+		out.MessageID = id
 	}
 	attrs, err := decodeAttributes(m.Headers())
 	if err != nil {

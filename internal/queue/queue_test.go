@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +65,7 @@ func TestSendThenReceive(t *testing.T) {
 	cfg := info.CachedInfo().Config
 	if cfg.Retention != jetstream.WorkQueuePolicy || cfg.Storage != jetstream.FileStorage || cfg.MaxAge != 14*24*time.Hour ||
 		cfg.MaxBytes != MaxQueueBytes || cfg.Discard != jetstream.DiscardNew || cfg.Replicas != 1 ||
-		len(cfg.Subjects) != 1 || cfg.Subjects[0] != "updraft.queue._my___d_l_q_0fifo" {
+		len(cfg.Subjects) != 2 || cfg.Subjects[0] != "updraft.queue._my___d_l_q_0fifo" || cfg.Subjects[1] != "updraft.queue._my___d_l_q_0fifo.*" {
 		t.Errorf("stream config %+v", cfg)
 	}
 
@@ -78,7 +78,7 @@ func TestSendThenReceive(t *testing.T) {
 	}
 	m := msgs[0]
 	sum := md5.Sum([]byte(`{"event":1}`))
-	if m.MessageID != id || m.MD5OfBody != hex.EncodeToString(sum[:]) || !maps.Equal(m.Attributes, attrs) ||
+	if m.MessageID != id || m.MD5OfBody != hex.EncodeToString(sum[:]) || !reflect.DeepEqual(m.Attributes, attrs) ||
 		m.SentAt.Before(before) || m.SentAt.After(time.Now()) || m.Sequence != 1 || m.ReceiveCount != 1 {
 		t.Errorf("message %+v", m)
 	}

@@ -1,4 +1,4 @@
-package api
+package kinesis
 
 import (
 	"context"
@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/updraft/updraft/internal/authz"
+	"github.com/google/uuid"
+
 	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
 )
@@ -33,13 +35,20 @@ const (
 	onDemandShards = 4
 )
 
-// StreamService is the built-in stream store (internal/stream); see
+// Streams is the built-in stream store (internal/stream); see
 // stream.Service for the semantics of each method.
-type StreamService interface {
+type Streams interface {
 	Create(ctx context.Context, name string, shards int) error
 	Delete(ctx context.Context, name string) error
 	Describe(ctx context.Context, name string) (*stream.Info, error)
 	Put(ctx context.Context, name string, recs []stream.Record) ([]stream.PutResult, error)
+	ReadShard(ctx context.Context, name string, shard int, from uint64, at time.Time, limit int) ([]stream.StoredRecord, uint64, error)
+	ShardEnd(ctx context.Context, name string, shard int) (uint64, time.Time, error)
+	LastSequence(ctx context.Context, name string) (uint64, error)
+	List(ctx context.Context) ([]string, error)
+	Consumers(ctx context.Context, name string) ([]stream.Consumer, error)
+	RegisterConsumer(ctx context.Context, name, consumer string) (stream.Consumer, error)
+	DeregisterConsumer(ctx context.Context, name, consumer string) error
 	ARN(name string) string
 	Account() string
 }
@@ -142,12 +151,21 @@ type (
 
 // kinesisOps maps each operation to a new value of its input shape.
 var kinesisOps = map[string]func() any{
-	"CreateStream":          func() any { return new(createStreamInput) },
-	"DeleteStream":          func() any { return new(kinesisStreamRef) },
-	"DescribeStreamSummary": func() any { return new(kinesisStreamRef) },
-	"ListShards":            func() any { return new(listShardsInput) },
-	"PutRecord":             func() any { return new(putRecordInput) },
-	"PutRecords":            func() any { return new(putRecordsInput) },
+	"CreateStream":             func() any { return new(createStreamInput) },
+	"DeleteStream":             func() any { return new(kinesisStreamRef) },
+	"DescribeStreamSummary":    func() any { return new(kinesisStreamRef) },
+	"ListShards":               func() any { return new(listShardsInput) },
+	"PutRecord":                func() any { return new(putRecordInput) },
+	"PutRecords":               func() any { return new(putRecordsInput) },
+	"GetShardIterator":         func() any { return new(getShardIteratorInput) },
+	"GetRecords":               func() any { return new(getRecordsInput) },
+	"ListStreams":              func() any { return new(listStreamsInput) },
+	"DescribeStream":           func() any { return new(describeStreamInput) },
+	"RegisterStreamConsumer":   func() any { return new(consumerRef) },
+	"DescribeStreamConsumer":   func() any { return new(consumerRef) },
+	"DeregisterStreamConsumer": func() any { return new(consumerRef) },
+	"ListStreamConsumers":      func() any { return new(listConsumersInput) },
+	"SubscribeToShard":         func() any { return new(subscribeInput) },
 }
 
 // decodeKinesis reads the operation named by target and its body: the
@@ -169,23 +187,27 @@ func decodeKinesis(target string, body []byte) (string, any, *kinesisError) {
 	return op, in, nil
 }
 
-// isKinesis reports whether r is a Kinesis API request.
-func isKinesis(r *http.Request) bool {
+// IsKinesis reports whether r is a Kinesis API request.
+func IsKinesis(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), kinesisTargetPrefix)
 }
 
-// kinesis serves POST / with a Kinesis X-Amz-Target.
-func (s *Server) kinesis(w http.ResponseWriter, r *http.Request) {
-	out, err := s.kinesisOp(r)
+// ServeHTTP serves POST / with a Kinesis X-Amz-Target.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out, err := h.kinesisOp(r)
 	if err != nil {
 		var ke *kinesisError
 		if errors.Is(err, store.ErrUnavailable) {
-			ke = &kinesisError{Type: "InternalFailure", Message: storeUnavailableMessage, status: http.StatusInternalServerError}
+			ke = &kinesisError{Type: "InternalFailure", Message: "The service cannot store data right now. Retry later.", status: http.StatusInternalServerError}
 		} else if !errors.As(err, &ke) {
-			s.logger.Error("kinesis: internal error", "target", r.Header.Get("X-Amz-Target"), "err", err)
+			h.cfg.Logger.Error("kinesis: internal error", "target", r.Header.Get("X-Amz-Target"), "err", err)
 			ke = &kinesisError{Type: "InternalFailure", Message: "An internal error occurred.", status: http.StatusInternalServerError}
 		}
 		writeAmzJSON(w, ke.status, ke)
+		return
+	}
+	if sub, ok := out.(*subscription); ok {
+		sub.run(h, w, r)
 		return
 	}
 	writeAmzJSON(w, http.StatusOK, out)
@@ -200,14 +222,14 @@ func writeAmzJSON(w http.ResponseWriter, status int, v any) {
 		b = nil
 	}
 	w.Header().Set("Content-Type", contentTypeAmzJSON)
-	w.Header().Set("X-Amzn-RequestId", newRequestID())
+	w.Header().Set("X-Amzn-RequestId", uuid.NewString())
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
 // kinesisOp runs one operation and returns its output (nil for none).
-func (s *Server) kinesisOp(r *http.Request) (any, error) {
-	svc := s.deps.Streams
+func (h *Handler) kinesisOp(r *http.Request) (any, error) {
+	svc := h.cfg.Streams
 	if svc == nil {
 		return nil, &kinesisError{Type: "ServiceUnavailable", Message: "Built-in streams are not available on this server.", status: http.StatusServiceUnavailable}
 	}
@@ -222,12 +244,10 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 	if kerr != nil {
 		return nil, kerr
 	}
-	if err := s.authorize(r, "kinesis:"+op, s.kinesisResource(in), nil); err != nil {
-		var d *authz.Denied
-		if errors.As(err, &d) {
-			return nil, &kinesisError{Type: "AccessDeniedException", Message: d.Message, status: http.StatusBadRequest}
+	if h.cfg.Authorize != nil {
+		if err := h.cfg.Authorize(r, "kinesis:"+op, h.kinesisResource(in)); err != nil {
+			return nil, &kinesisError{Type: "AccessDeniedException", Message: err.Error(), status: http.StatusBadRequest}
 		}
-		return nil, err
 	}
 	ctx := r.Context()
 	switch op {
@@ -243,26 +263,26 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 			}
 		}
 		if err := svc.Create(ctx, req.StreamName, shards); err != nil {
-			return nil, s.streamError(req.StreamName, err)
+			return nil, h.streamError(req.StreamName, err)
 		}
 		return nil, nil
 	case "DeleteStream":
-		name, err := s.streamName(in.(*kinesisStreamRef))
+		name, err := h.streamName(in.(*kinesisStreamRef))
 		if err != nil {
 			return nil, err
 		}
 		if err := svc.Delete(ctx, name); err != nil {
-			return nil, s.streamError(name, err)
+			return nil, h.streamError(name, err)
 		}
 		return nil, nil
 	case "DescribeStreamSummary":
-		name, err := s.streamName(in.(*kinesisStreamRef))
+		name, err := h.streamName(in.(*kinesisStreamRef))
 		if err != nil {
 			return nil, err
 		}
 		info, err := svc.Describe(ctx, name)
 		if err != nil {
-			return nil, s.streamError(name, err)
+			return nil, h.streamError(name, err)
 		}
 		sum := streamSummary{StreamName: info.Name, StreamARN: info.ARN, StreamStatus: "ACTIVE", RetentionPeriodHours: int(stream.Retention / time.Hour),
 			StreamCreationTimestamp: float64(info.Created.UnixMilli()) / 1000, EncryptionType: "NONE", OpenShardCount: len(info.Shards)}
@@ -273,10 +293,28 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 		sum.EnhancedMonitoring[0].ShardLevelMetrics = []string{}
 		return map[string]any{"StreamDescriptionSummary": sum}, nil
 	case "ListShards":
-		return s.listShards(ctx, in.(*listShardsInput))
+		return h.listShards(ctx, in.(*listShardsInput))
+	case "GetShardIterator":
+		return h.getShardIterator(ctx, in.(*getShardIteratorInput))
+	case "GetRecords":
+		return h.getRecords(ctx, in.(*getRecordsInput))
+	case "ListStreams":
+		return h.listStreams(ctx, in.(*listStreamsInput))
+	case "DescribeStream":
+		return h.describeStream(ctx, in.(*describeStreamInput))
+	case "RegisterStreamConsumer":
+		return h.registerConsumer(ctx, in.(*consumerRef))
+	case "DescribeStreamConsumer":
+		return h.describeConsumer(ctx, in.(*consumerRef))
+	case "DeregisterStreamConsumer":
+		return h.deregisterConsumer(ctx, in.(*consumerRef))
+	case "ListStreamConsumers":
+		return h.listConsumers(ctx, in.(*listConsumersInput))
+	case "SubscribeToShard":
+		return h.subscribeToShard(ctx, in.(*subscribeInput))
 	case "PutRecord":
 		req := in.(*putRecordInput)
-		name, err := s.streamName(&req.kinesisStreamRef)
+		name, err := h.streamName(&req.kinesisStreamRef)
 		if err != nil {
 			return nil, err
 		}
@@ -285,12 +323,12 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 		}
 		res, err := svc.Put(ctx, name, []stream.Record{{PartitionKey: *req.PartitionKey, ExplicitHashKey: req.ExplicitHashKey, Data: req.Data}})
 		if err != nil {
-			return nil, s.streamError(name, err)
+			return nil, h.streamError(name, err)
 		}
 		return putRecordOutput{ShardID: res[0].ShardID, SequenceNumber: res[0].SequenceNumber}, nil
 	case "PutRecords":
 		req := in.(*putRecordsInput)
-		name, err := s.streamName(&req.kinesisStreamRef)
+		name, err := h.streamName(&req.kinesisStreamRef)
 		if err != nil {
 			return nil, err
 		}
@@ -303,7 +341,7 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 		}
 		res, err := svc.Put(ctx, name, recs)
 		if err != nil && len(res) == 0 {
-			return nil, s.streamError(name, err)
+			return nil, h.streamError(name, err)
 		}
 		out := putRecordsOutput{Records: make([]putRecordOutput, 0, len(recs))}
 		for _, p := range res {
@@ -312,7 +350,7 @@ func (s *Server) kinesisOp(r *http.Request) (any, error) {
 		if err != nil {
 			// Stored in order, so the rest failed: Kinesis's per-record
 			// failure with FailedRecordCount.
-			s.logger.Warn("kinesis: PutRecords stored part of the records", "stream", name, "stored", len(res), "of", len(recs), "err", err)
+			h.cfg.Logger.Warn("kinesis: PutRecords stored part of the records", "stream", name, "stored", len(res), "of", len(recs), "err", err)
 			for range recs[len(res):] {
 				out.Records = append(out.Records, putRecordOutput{})
 				out.FailedRecordCount++
@@ -345,7 +383,7 @@ func putRecordsFailed(out putRecordsOutput) any {
 
 // listShards is ListShards. NextToken is opaque: base64 of the stream
 // name and the last shard returned.
-func (s *Server) listShards(ctx context.Context, req *listShardsInput) (any, error) {
+func (h *Handler) listShards(ctx context.Context, req *listShardsInput) (any, error) {
 	after := req.ExclusiveStartShardID
 	var name string
 	if req.NextToken != "" {
@@ -357,7 +395,7 @@ func (s *Server) listShards(ctx context.Context, req *listShardsInput) (any, err
 		name, after = n, last
 	} else {
 		var err error
-		if name, err = s.streamName(&req.kinesisStreamRef); err != nil {
+		if name, err = h.streamName(&req.kinesisStreamRef); err != nil {
 			return nil, err
 		}
 	}
@@ -367,9 +405,9 @@ func (s *Server) listShards(ctx context.Context, req *listShardsInput) (any, err
 			return nil, kinErr("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and %d", limit, maxListShards)
 		}
 	}
-	info, err := s.deps.Streams.Describe(ctx, name)
+	info, err := h.cfg.Streams.Describe(ctx, name)
 	if err != nil {
-		return nil, s.streamError(name, err)
+		return nil, h.streamError(name, err)
 	}
 	out := listShardsOutput{Shards: []kinesisShard{}}
 	for _, sh := range info.Shards {
@@ -391,13 +429,13 @@ func (s *Server) listShards(ctx context.Context, req *listShardsInput) (any, err
 
 // streamName is the stream a request names, by StreamName or by a
 // StreamARN of this server's account.
-func (s *Server) streamName(ref *kinesisStreamRef) (string, error) {
+func (h *Handler) streamName(ref *kinesisStreamRef) (string, error) {
 	if ref.StreamARN != "" {
 		_, account, name, err := stream.ParseARN(ref.StreamARN)
 		if err != nil {
 			return "", kinErr("InvalidArgumentException", "%s", errMessage(err))
 		}
-		if account != s.deps.Streams.Account() || s.deps.Streams.ARN(name) != ref.StreamARN {
+		if account != h.cfg.Streams.Account() || h.cfg.Streams.ARN(name) != ref.StreamARN {
 			return "", kinErr("ResourceNotFoundException", "Stream %s under account %s not found.", name, account)
 		}
 		if ref.StreamName != "" && ref.StreamName != name {
@@ -412,15 +450,15 @@ func (s *Server) streamName(ref *kinesisStreamRef) (string, error) {
 }
 
 // streamError turns the stream service's errors into Kinesis's.
-func (s *Server) streamError(name string, err error) error {
+func (h *Handler) streamError(name string, err error) error {
 	var ve *stream.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		return kinErr("InvalidArgumentException", "%s", ve.Message)
 	case errors.Is(err, stream.ErrNotFound):
-		return kinErr("ResourceNotFoundException", "Stream %s under account %s not found.", name, s.deps.Streams.Account())
+		return kinErr("ResourceNotFoundException", "Stream %s under account %s not found.", name, h.cfg.Streams.Account())
 	case errors.Is(err, stream.ErrInUse):
-		return kinErr("ResourceInUseException", "Stream %s under account %s already exists.", name, s.deps.Streams.Account())
+		return kinErr("ResourceInUseException", "Stream %s under account %s already exists.", name, h.cfg.Streams.Account())
 	default:
 		return fmt.Errorf("api: stream %s: %w", name, err)
 	}
@@ -440,11 +478,30 @@ func (ref *kinesisStreamRef) streamRef() *kinesisStreamRef { return ref }
 
 // kinesisResource is the stream ARN an operation acts on, "*" when it
 // names none.
-func (s *Server) kinesisResource(in any) string {
+func (h *Handler) kinesisResource(in any) string {
 	name := ""
 	switch v := in.(type) {
 	case *createStreamInput:
 		name = v.StreamName
+	case *getRecordsInput:
+		if it, ok := decodeIterator(v.ShardIterator); ok {
+			name = it.Stream
+		}
+	case *consumerRef:
+		if v.ConsumerARN != "" {
+			return v.ConsumerARN
+		}
+		if v.StreamARN != "" {
+			return v.StreamARN
+		}
+	case *listConsumersInput:
+		if v.StreamARN != "" {
+			return v.StreamARN
+		}
+	case *subscribeInput:
+		if v.ConsumerARN != "" {
+			return v.ConsumerARN
+		}
 	case interface{ streamRef() *kinesisStreamRef }:
 		ref := v.streamRef()
 		if ref.StreamARN != "" {
@@ -455,5 +512,43 @@ func (s *Server) kinesisResource(in any) string {
 	if name == "" {
 		return "*"
 	}
-	return "arn:aws:kinesis:" + s.deps.Region + ":" + s.deps.AccountID + ":stream/" + name
+	return "arn:aws:kinesis:" + h.cfg.Region + ":" + h.cfg.AccountID + ":stream/" + name
+}
+
+// Config configures a Handler.
+type Config struct {
+	// Streams is the stream store; nil answers every call
+	// ServiceUnavailable.
+	Streams Streams
+	// Region and AccountID name streams in ARNs.
+	Region, AccountID string
+	// Authorize checks the caller of r for an IAM action
+	// ("kinesis:GetRecords") on a resource (a stream ARN or "*"); nil
+	// allows everything. A non-nil error is answered as
+	// AccessDeniedException with its text.
+	Authorize func(r *http.Request, action, resource string) error
+	// Logger gets internal errors.
+	Logger *slog.Logger
+}
+
+// Handler serves Kinesis's JSON protocol.
+type Handler struct {
+	cfg Config
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = cfg.Logger.With("component", "kinesis")
+	return &Handler{cfg: cfg}
+}
+
+// sanitize keeps parser messages short.
+func sanitize(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
 }
