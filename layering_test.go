@@ -44,6 +44,7 @@ var forbidden = map[string][]string{
 	"internal/lambdaapi": {"internal/"},
 	"internal/config":    {"internal/"},
 	"internal/jsname":    {"internal/"},
+	"internal/rawheader": {"internal/"},
 	// Sample events are built from aws-lambda-go's types alone.
 	"internal/sampleevents": {"internal/"},
 	// Any package's tests may use testutil: it must import none of them.
@@ -60,6 +61,7 @@ var forbidden = map[string][]string{
 var thirdParty = map[string][]string{
 	// The policy language is the standard library alone.
 	"internal/iam/policy":  {},
+	"internal/rawheader":   {},
 	"internal/iam/managed": {},
 	// The sandbox talks to the kernel through x/sys alone, except for the
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,

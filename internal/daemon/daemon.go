@@ -42,6 +42,7 @@ import (
 	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/pool"
 	"github.com/updraft/updraft/internal/queue"
+	"github.com/updraft/updraft/internal/rawheader"
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
@@ -208,7 +209,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	// The cap counts TCP connections, beneath TLS, so that handshakes
 	// that never finish count too.
 	limiter := connlimit.New(connlimit.Config{Max: maxConns})
-	ln := limiter.Listener(rawLn)
+	// Plaintext connections record their requests' header names as sent,
+	// for the HTTP proxy's events (TLS ones cannot: see rawheader).
+	var recorded net.Listener = rawLn
+	if tlsConfig == nil {
+		recorded = rawheader.Listener(rawLn)
+	}
+	ln := limiter.Listener(recorded)
 	scheme := "http"
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
