@@ -214,13 +214,13 @@ func requestLineIs(block []byte, method, target string) bool {
 
 // parser states.
 const (
-	stateHead       = iota // reading a header block
-	stateBody              // skipping remain bytes of a Content-Length body
-	stateChunkSize         // reading a chunk-size line
-	stateChunkData         // skipping remain bytes of chunk data
-	stateChunkEnd          // reading the CRLF after chunk data
-	stateTrailer           // reading trailer lines up to the empty one
-	stateOff               // not recording
+	stateHead      = iota // reading a header block
+	stateBody             // skipping remain bytes of a Content-Length body
+	stateChunkSize        // reading a chunk-size line
+	stateChunkData        // skipping remain bytes of chunk data
+	stateChunkEnd         // reading the CRLF after chunk data
+	stateTrailer          // reading trailer lines up to the empty one
+	stateOff              // not recording
 )
 
 // parser follows HTTP/1.x request framing over the bytes a server reads.
