@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/testutil"
 )
 
@@ -154,6 +157,115 @@ func TestPythonBoto3(t *testing.T) {
 			}
 			if !strings.HasSuffix(got.File, tc.file) {
 				t.Errorf("%s imported boto3 from %s, want a path ending in %s", tc.fn, got.File, tc.file)
+			}
+		}
+	})
+}
+
+// nodeSDKRequire skips unless `make node-sdk` installed the AWS SDK for
+// JavaScript v3 where the server looks by default.
+func nodeSDKRequire(t *testing.T) {
+	t.Helper()
+	for _, pkg := range []string{"client-lambda", "client-sts"} {
+		if _, err := os.Stat(filepath.Join(config.DefaultNodeSDKDir, "node_modules", "@aws-sdk", pkg, "package.json")); err != nil {
+			t.Skipf("no @aws-sdk/%s under %s: run make node-sdk (.ci/run does)", pkg, config.DefaultNodeSDKDir)
+		}
+	}
+}
+
+// nodeSDKCJS calls updraft through the SDK it does not ship, configured
+// by the environment alone (SDK v3 reads AWS_ENDPOINT_URL itself).
+const nodeSDKCJS = `const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
+const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');
+exports.handler = async (event) => {
+  if (event.action === 'echo') return { echo: event.value };
+  const r = await new LambdaClient({}).send(new InvokeCommand({
+    FunctionName: event.target, InvocationType: 'Event',
+    Payload: JSON.stringify({ action: 'echo', value: event.value }),
+  }));
+  const id = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  return { status: r.StatusCode, requestId: r.$metadata.requestId, arn: id.Arn, from: require.resolve('@aws-sdk/client-lambda') };
+};
+`
+
+// nodeSDKESM imports the SDK from an ES module.
+const nodeSDKESM = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+export const handler = async () => {
+  const id = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  return { arn: id.Arn, own: STSClient.own === true };
+};
+`
+
+// TestNodeAWSSDK: nodejs functions import the AWS SDK for JavaScript v3
+// without shipping it, with require and with import, and reach updraft;
+// a function's own copy wins.
+func TestNodeAWSSDK(t *testing.T) {
+	nodeSDKRequire(t)
+	t.Parallel()
+	srv := testutil.StartServer(t, testutil.Options{})
+	c := srv.Lambda()
+	sessionARN := regexp.MustCompile(`^arn:aws:sts::000000000000:assumed-role/updraft-test/.+`)
+
+	t.Run("require: Event invoke and STS", func(t *testing.T) {
+		t.Parallel()
+		createNodeFunction(t, srv, nodeFunction{name: "sdk-caller", handler: "index.handler", timeout: 20, files: map[string]string{"index.js": nodeSDKCJS}})
+		createNodeFunction(t, srv, nodeFunction{name: "sdk-callee", handler: "index.handler", files: map[string]string{"index.js": nodeSDKCJS}})
+		var got struct {
+			Status    int
+			RequestID string `json:"requestId"`
+			ARN       string `json:"arn"`
+			From      string
+		}
+		invokeJSON(t, c, "sdk-caller", map[string]any{"target": "sdk-callee", "value": "queued by SDK v3"}, &got)
+		if got.Status != 202 || got.RequestID == "" || !sessionARN.MatchString(got.ARN) {
+			t.Fatalf("SDK calls answered %+v", got)
+		}
+		if !strings.HasPrefix(got.From, config.DefaultNodeSDKDir+"/node_modules/@aws-sdk/client-lambda/") {
+			t.Errorf("@aws-sdk/client-lambda resolved to %s, want the provided SDK", got.From)
+		}
+		rec := waitRecord(t, srv, got.RequestID, 30*time.Second)
+		if rec.Status != "SUCCEEDED" || !strings.Contains(string(rec.Result), `"echo":"queued by SDK v3"`) {
+			t.Fatalf("record of the event the SDK queued: %+v %s", rec, rec.Result)
+		}
+	})
+
+	t.Run("import from an ES module handler", func(t *testing.T) {
+		t.Parallel()
+		createNodeFunction(t, srv, nodeFunction{name: "sdk-esm", handler: "index.handler", timeout: 20, files: map[string]string{"index.mjs": nodeSDKESM}})
+		var got struct {
+			ARN string `json:"arn"`
+			Own bool
+		}
+		invokeJSON(t, c, "sdk-esm", map[string]any{}, &got)
+		if !sessionARN.MatchString(got.ARN) || got.Own {
+			t.Fatalf("ES module SDK call answered %+v", got)
+		}
+	})
+
+	t.Run("the function's own copy wins, for require and import", func(t *testing.T) {
+		t.Parallel()
+		own := map[string]string{
+			"node_modules/@aws-sdk/client-sts/package.json": `{"name":"@aws-sdk/client-sts","version":"0.0.0-own","main":"index.js"}`,
+			"node_modules/@aws-sdk/client-sts/index.js": `class STSClient { async send() { return { Arn: 'own' }; } }
+STSClient.own = true;
+exports.STSClient = STSClient;
+exports.GetCallerIdentityCommand = class {};
+`,
+		}
+		cjs := map[string]string{"index.js": `const { STSClient } = require('@aws-sdk/client-sts');
+exports.handler = async () => ({ own: STSClient.own === true });
+`}
+		esm := map[string]string{"index.mjs": nodeSDKESM}
+		for k, v := range own {
+			cjs[k], esm[k] = v, v
+		}
+		createNodeFunction(t, srv, nodeFunction{name: "sdk-own-cjs", handler: "index.handler", files: cjs})
+		createNodeFunction(t, srv, nodeFunction{name: "sdk-own-esm", handler: "index.handler", files: esm})
+		for _, fn := range []string{"sdk-own-cjs", "sdk-own-esm"} {
+			var got struct{ Own bool }
+			invokeJSON(t, c, fn, map[string]any{}, &got)
+			if !got.Own {
+				t.Errorf("%s used the provided SDK, not its own copy", fn)
 			}
 		}
 	})

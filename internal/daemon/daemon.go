@@ -224,7 +224,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	endpoint := localEndpoint(scheme, rawLn.Addr())
 	reg.SetCodeBaseURL(endpoint)
 
-	rts, err := runtimes.New(cfg.Store.DataDir)
+	rts, err := runtimes.New(cfg.Store.DataDir, runtimes.WithNodeSDK(cfg.Pool.NodeSDKDir))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("daemon: runtimes: %w", err)
@@ -411,7 +411,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
 		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
-		Creds: creds, CredsCreated: created,
+		Creds: creds, CredsCreated: created, NodeSDK: rts.NodeSDK(), NodeSDKDir: cfg.Pool.NodeSDKDir,
 		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
 
@@ -441,6 +441,9 @@ type banner struct {
 	Join         store.Join
 	Creds        auth.Credentials
 	CredsCreated bool
+	// NodeSDK is the node_modules nodejs functions import the AWS SDK
+	// from ("" when none), NodeSDKDir where it was looked for.
+	NodeSDK, NodeSDKDir string
 }
 
 // printBanner prints the banner. The lines about TLS and metrics come
@@ -453,6 +456,12 @@ func printBanner(out io.Writer, b banner) {
 	}
 	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
 	printJoin(out, b.Join)
+	switch {
+	case b.NodeSDK != "":
+		fmt.Fprintf(out, "nodejs functions import the AWS SDK from %s\n", b.NodeSDK)
+	case b.NodeSDKDir != "":
+		fmt.Fprintf(out, "nodejs functions have no AWS SDK to import: make node-sdk installs it in %s\n", b.NodeSDKDir)
+	}
 	if b.Auth == config.AuthNone {
 		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")
 	} else {
