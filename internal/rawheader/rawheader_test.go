@@ -227,3 +227,45 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServer is a keep-alive POST round trip through a loopback
+// http.Server with and without recording, the handler taking the block
+// (as every API request does) and the HTTP proxy's Names on top.
+func BenchmarkServer(b *testing.B) {
+	body := strings.Repeat("x", 64)
+	for _, mode := range []string{"plain", "recorded", "recorded+names"} {
+		b.Run(mode, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				if mode == "recorded+names" && Names(r) == nil {
+					b.Error("no names")
+				}
+				_, _ = io.WriteString(w, "ok")
+			})
+			srv := &http.Server{Handler: h}
+			if mode != "plain" {
+				srv.Handler, srv.ConnContext, ln = Handler(h), ConnContext, Listener(ln)
+			}
+			go func() { _ = srv.Serve(ln) }()
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			url := "http://" + ln.Addr().String() + "/2015-03-31/functions/echo/invocations"
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+				req.Header["x-amz-date"] = []string{"20261207T000000Z"}
+				req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIA/20261207/us-east-1/lambda/aws4_request")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
