@@ -108,8 +108,8 @@ func TestPythonBoto3(t *testing.T) {
 		if got.Status != 202 || got.RequestID == "" {
 			t.Fatalf("boto3 Event invoke answered %+v", got)
 		}
-		if !strings.HasPrefix(got.Boto3, "/usr/lib/python3/dist-packages/boto3/") {
-			t.Errorf("boto3 came from %s, want the host's (Debian's) package", got.Boto3)
+		if !strings.HasPrefix(got.Boto3, "/usr/") {
+			t.Errorf("boto3 came from %s, want the host's (Debian's /usr/lib/python3/dist-packages)", got.Boto3)
 		}
 		if !strings.HasPrefix(got.Endpoint, "http://") {
 			t.Errorf("the client's endpoint is %q, want updraft's", got.Endpoint)
@@ -123,6 +123,60 @@ func TestPythonBoto3(t *testing.T) {
 			t.Fatalf("record of the event boto3 queued: %+v %s", rec, rec.Result)
 		}
 		t.Logf("botocore %s at %s", got.Botocore, got.Endpoint)
+	})
+
+	t.Run("per-service endpoints, an explicit endpoint_url and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS as botocore 1.31+ has them", func(t *testing.T) {
+		t.Parallel()
+		code := `import boto3
+
+
+def handler(event, context):
+    s = boto3.session.Session()
+    return {
+        "sts": s.client("sts").meta.endpoint_url,
+        "ddb": boto3.resource("dynamodb").meta.client.meta.endpoint_url,
+        "sfn": s.client("stepfunctions").meta.endpoint_url,
+        "explicit": s.client("sts", endpoint_url="http://explicit.invalid:3").meta.endpoint_url,
+    }
+`
+		env := map[string]string{"AWS_ENDPOINT_URL_STS": "http://sts.invalid:1", "AWS_ENDPOINT_URL_SFN": "http://sfn.invalid:2"}
+		for _, ignore := range []bool{false, true} {
+			name := "boto-endpoints"
+			if ignore {
+				name, env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "boto-endpoints-ignored", "true"
+			}
+			_, err := c.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
+				FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
+				Role: aws.String(testRole), Timeout: aws.Int32(20), MemorySize: aws.Int32(256),
+				Environment: &types.Environment{Variables: env},
+				Code:        &types.FunctionCode{ZipFile: testutil.ZipFiles(t, map[string]testutil.ZipEntry{"app.py": {Data: []byte(code)}})},
+			})
+			if err != nil {
+				t.Fatalf("create %s: %v", name, err)
+			}
+			var got struct{ STS, DDB, SFN, Explicit string }
+			invokeJSON(t, c, name, map[string]any{}, &got)
+			if ignore {
+				// AWS's own endpoints (STS's global or regional one,
+				// depending on the botocore).
+				for _, u := range []string{got.STS, got.DDB, got.SFN} {
+					if !strings.HasPrefix(u, "https://") || !strings.HasSuffix(u, ".amazonaws.com") {
+						t.Errorf("%s: endpoint %s, want AWS's own with the configured ones ignored (%+v)", name, u, got)
+					}
+				}
+				if got.Explicit != "http://explicit.invalid:3" {
+					t.Errorf("%s: explicit endpoint_url became %s", name, got.Explicit)
+				}
+				continue
+			}
+			want := struct{ STS, DDB, SFN, Explicit string }{"http://sts.invalid:1", got.DDB, "http://sfn.invalid:2", "http://explicit.invalid:3"}
+			if !strings.HasPrefix(got.DDB, "http://") || strings.Contains(got.DDB, "amazonaws") {
+				t.Errorf("dynamodb endpoint %s, want AWS_ENDPOINT_URL (updraft)", got.DDB)
+			}
+			if got != want {
+				t.Errorf("%s: endpoints %+v, want %+v", name, got, want)
+			}
+		}
 	})
 
 	t.Run("the function's own boto3 wins over a layer's, which wins over the runtime's", func(t *testing.T) {
@@ -145,7 +199,7 @@ func TestPythonBoto3(t *testing.T) {
 			{"boto-own", "own", "/boto3/__init__.py"},
 			{"boto-own-layer", "own", "/boto3/__init__.py"},
 			{"boto-layer-only", "layer", "/python/boto3/__init__.py"},
-			{"boto-runtime", "", "/usr/lib/python3/dist-packages/boto3/__init__.py"},
+			{"boto-runtime", "", "/dist-packages/boto3/__init__.py"},
 		} {
 			var got struct{ Version, File string }
 			invokeJSON(t, c, tc.fn, map[string]any{}, &got)
