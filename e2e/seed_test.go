@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -75,6 +76,63 @@ func TestHTTPProxyRawHeaderNames(t *testing.T) {
 		}
 		if contains(got.Headers, "Sf-External-Function-Query-Batch-Id") {
 			t.Errorf("the canonical spelling is in the event too: %v", got.Headers)
+		}
+	}
+}
+
+// TestHTTPProxyHeaderNamesOverHTTP2: over HTTP/2 (h2c with prior
+// knowledge, as the AWS SDK for JavaScript v3 speaks it) header names are
+// lower case on the wire, and the event carries them so; HTTP/1.1 on the
+// same server keeps the client's spellings.
+func TestHTTPProxyHeaderNamesOverHTTP2(t *testing.T) {
+	pyRequire(t)
+	t.Parallel()
+	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--auth", "none"}})
+	zip := testutil.ZipFiles(t, map[string]testutil.ZipEntry{"app.py": {Data: []byte(headersHandler)}})
+	if _, err := srv.Lambda().CreateFunction(ctx(t), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("h2-headers"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
+		Role: aws.String(testRole), Code: &types.FunctionCode{ZipFile: zip},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	defer h2.CloseIdleConnections()
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		proto  int
+		want   []string
+	}{
+		{"HTTP/2", &http.Client{Transport: h2}, 2, []string{batchIDHeader, "x-mixed-case", "host"}},
+		{"HTTP/1.1", &http.Client{}, 1, []string{batchIDHeader, "X-MiXeD-CaSe", "Host"}},
+	} {
+		req, err := http.NewRequestWithContext(ctx(t), "GET", srv.URL+"/updraft/v1/http/h2-headers/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header[batchIDHeader] = []string{"b"}
+		req.Header["X-MiXeD-CaSe"] = []string{"1"}
+		resp, err := tc.client.Do(req)
+		if err != nil {
+			if tc.proto == 2 {
+				t.Skipf("the server does not speak h2c: %v", err)
+			}
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.ProtoMajor != tc.proto {
+			t.Fatalf("%s: %s %d %s", tc.name, resp.Proto, resp.StatusCode, body)
+		}
+		var got struct{ Headers []string }
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("%s: %s: %v", tc.name, body, err)
+		}
+		for _, want := range tc.want {
+			if !contains(got.Headers, want) {
+				t.Errorf("%s: header %q missing from %v", tc.name, want, got.Headers)
+			}
 		}
 	}
 }
