@@ -47,8 +47,9 @@ type Verifier struct {
 	maxBody  int64
 	memBody  int64
 	spoolDir string
-	budget   *budget // bytes held by bodies under verification; never nil after New
-	region   string  // the region credential scopes must name, with allowed
+	budget   *budget   // bytes held by bodies under verification; never nil after New
+	keys     *keyCache // derived signing keys
+	region   string    // the region credential scopes must name, with allowed
 	allowed  func(*http.Request) Allowed
 	onError  func(http.ResponseWriter, *http.Request, error)
 }
@@ -125,6 +126,7 @@ func New(creds []Credentials, opts ...Option) (*Verifier, error) {
 		maxBody: DefaultMaxBodyBytes,
 		memBody: DefaultMemoryBodyBytes,
 		budget:  &budget{limit: DefaultSpoolBudget},
+		keys:    &keyCache{},
 		onError: func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err) },
 	}
 	if len(creds) == 0 {
@@ -441,7 +443,7 @@ func (v *Verifier) newCandidates(r *http.Request, a authorization, ts, rawQuery,
 		timestamp:     ts,
 		signedHeaders: a.SignedHeaders,
 		cred:          a.Credential,
-		key:           signingKey(secret, a.Credential),
+		key:           v.keys.get(secret, a.Credential),
 		signature:     sig,
 		uris:          canonicalURIs(wirePath(r), a.Credential.Service),
 		queries:       canonicalQueries(rawQuery, skip),

@@ -49,6 +49,11 @@ type Process struct {
 
 	hwm     hwmReader     // reads the processes' VmHWM
 	hwmPeak atomic.Uint64 // running maximum of their summed VmHWM, bytes
+	// hwmFloor and hwmAt are the cgroup's peak charge and the time (Unix
+	// ns) when the VmHWM sum was last read; see
+	// MaxMemoryUsedBytes.
+	hwmFloor atomic.Uint64
+	hwmAt    atomic.Int64
 
 	// freezeMu serialises Freeze, Thaw, the thaw step of Kill and the
 	// removal of the cgroup.
@@ -133,14 +138,33 @@ func (p *Process) OOMKilled() bool {
 // sandbox-wide figure if higher (the cgroup's peak charge, or the
 // watcher's highest RSS sum in basic mode). The caller reads it at the end
 // of each invocation. After Done it is the final value.
+//
+// Reading every process's /proc/PID/status costs more than the rest of a
+// warm invocation's bookkeeping together, so with a cgroup the sum is read
+// again only when the cgroup's peak charge rose since the last reading
+// (anything the processes allocate is charged there) or hwmResample has
+// passed; what that skips is growth in shared file pages charged to
+// another cgroup, which the next reading catches.
 func (p *Process) MaxMemoryUsedBytes() uint64 {
 	select {
 	case <-p.done:
 		return p.maxMemory
 	default:
 	}
-	return max(p.sampleResidentPeak(), p.floorPeak())
+	floor := p.floorPeak()
+	if p.cg != nil {
+		now := time.Now().UnixNano()
+		if at := p.hwmAt.Load(); at != 0 && floor == p.hwmFloor.Load() && now-at < int64(hwmResample) {
+			return max(p.hwmPeak.Load(), floor)
+		}
+		defer func() { p.hwmFloor.Store(floor); p.hwmAt.Store(now) }()
+	}
+	return max(p.sampleResidentPeak(), floor)
 }
+
+// hwmResample is the longest a sandbox with a cgroup goes without its
+// VmHWM sum being read while it is invoked.
+const hwmResample = time.Second
 
 // floorPeak is the sandbox-wide peak: the cgroup's, or in basic mode the
 // watcher's sampled RSS sum.
