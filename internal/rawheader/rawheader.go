@@ -27,6 +27,7 @@ package rawheader
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -74,6 +75,26 @@ type Conn struct {
 
 // NetConn returns the connection beneath.
 func (c *Conn) NetConn() net.Conn { return c.Conn }
+
+// CloseWrite half-closes the connection beneath, as net/http does to a
+// TCP connection it closes after an answer (so that the client reads the
+// answer before a reset); a no-op where the connection cannot.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// ReadFrom writes r to the connection with the connection's own
+// ReadFrom where it has one (sendfile, splice): writes need no
+// recording.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(c.Conn, r)
+}
 
 // Read reads from the connection and records what it read.
 func (c *Conn) Read(b []byte) (int, error) {

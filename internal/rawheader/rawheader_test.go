@@ -269,3 +269,44 @@ func BenchmarkServer(b *testing.B) {
 		})
 	}
 }
+
+// TestConnKeepsTCPFeatures: the wrapper still offers what net/http uses
+// on a *net.TCPConn (half-close before closing after an answer).
+func TestConnKeepsTCPFeatures(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c) // ends at the client's half-close
+		done <- b
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Conn{Conn: raw}
+	defer c.Close()
+	if _, err := c.ReadFrom(strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-done:
+		if string(b) != "hello" {
+			t.Fatalf("peer read %q", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("CloseWrite did not half-close the connection")
+	}
+}
