@@ -53,6 +53,10 @@ var forbidden = map[string][]string{
 	// logic that the IAM/STS API and request authorisation build on.
 	"internal/iam/policy":  {"internal/"},
 	"internal/iam/managed": {"internal/"},
+	// DynamoDB's data model and expression languages are pure: values
+	// and expressions only, no store, no HTTP.
+	"internal/dynamodb/attr": {"internal/"},
+	"internal/dynamodb/expr": {"internal/api", "internal/daemon", "internal/store", "internal/registry", "internal/esm", "internal/dynamodb/streams"},
 }
 
 // thirdParty lists, for the packages that are kept to a few outside
@@ -60,9 +64,11 @@ var forbidden = map[string][]string{
 // standard library is always allowed.
 var thirdParty = map[string][]string{
 	// The policy language is the standard library alone.
-	"internal/iam/policy":  {},
-	"internal/rawheader":   {},
-	"internal/iam/managed": {},
+	"internal/iam/policy":    {},
+	"internal/rawheader":     {},
+	"internal/iam/managed":   {},
+	"internal/dynamodb/attr": {},
+	"internal/dynamodb/expr": {},
 	// The sandbox talks to the kernel through x/sys alone, except for the
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
 	// as the binary is built without cgo, unlike libseccomp-golang)

@@ -3,7 +3,7 @@
 // numbers mean little on their own.
 //
 //	go run ./bench            # or: make bench
-//	go run ./bench -only c64  # one phase (latency, c8, c64, auth, cold, async)
+//	go run ./bench -only c64  # one phase (latency, c8, c64, auth, dynamodb, cold, async)
 //
 // It builds the updraft binary and an aws-lambda-go echo function, starts
 // `updraft server --auth none` on a loopback port with a temporary data
@@ -20,6 +20,9 @@
 //     the functions' processes) per request answered;
 //   - a warm invoke signed by an IAM user whose policy is evaluated,
 //     against --auth none, on two servers;
+//   - DynamoDB: PutItem and GetItem (strongly consistent) p50 at
+//     concurrency 1 and throughput at concurrency 8, on a 1,000-item
+//     table, beside the floor;
 //   - cold starts, each against what the same work costs without
 //     updraft: the first invoke of fresh Go echo functions against the
 //     same bootstrap exec'd directly against a stub Runtime API (exec →
@@ -59,7 +62,7 @@ import (
 )
 
 // phases are the parts of the bench -only can select, in running order.
-var phases = []string{"latency", "c8", "c64", "auth", "cold", "async"}
+var phases = []string{"latency", "c8", "c64", "auth", "dynamodb", "cold", "async"}
 
 // options are the flags.
 type options struct {
@@ -153,6 +156,7 @@ type bench struct {
 	authNoneErrs, authErrs errCount
 	cold                   []*coldKind
 	async                  *asyncResults
+	dynamo                 *dynamoResults
 }
 
 // tputPhase is the throughput measure at one concurrency.
@@ -241,6 +245,7 @@ func run(opts options) error {
 		{"c8", func() error { return b.throughputPhase(8) }},
 		{"c64", func() error { return b.throughputPhase(64) }},
 		{"auth", b.authPhase},
+		{"dynamodb", b.dynamoPhase},
 		{"cold", b.coldPhase},
 		// Asynchronous invocation last, so its queue and records cannot
 		// disturb the figures above.
@@ -423,6 +428,9 @@ func (b *bench) print() {
 		fmt.Printf("    each round replays one signature, so the figure is the server's verification and authorisation\n")
 		errRow("auth none", &b.authNoneErrs)
 		errRow("SigV4", &b.authErrs)
+	}
+	if b.dynamo != nil {
+		b.dynamo.print()
 	}
 	for _, k := range b.cold {
 		if k.skip != "" {

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/updraft/updraft/internal/testutil"
+	"github.com/updraft/updraft/internal/testutil/peerns"
 )
 
 // probeResult mirrors probefn's Result.
@@ -59,12 +58,11 @@ func requireFullIsolation(t *testing.T, srv *testutil.Server) {
 }
 
 // peerNamespace is a network namespace the test creates with a veth pair
-// to the host: the host side has hostIP, the namespace peerIP, and an HTTP
-// server listens at peerIP:port inside it. It stands for a server
-// somewhere on the operator's network, which functions reach through
-// egress when the server allows peerIP.
+// to the host (see internal/testutil/peerns): an HTTP server listens at
+// peerIP:port inside it. It stands for a server somewhere on the
+// operator's network, which functions reach through egress when the
+// server allows peerIP.
 type peerNamespace struct {
-	name, hostLink string
 	hostIP, peerIP string
 	port           int
 }
@@ -73,63 +71,31 @@ type peerNamespace struct {
 var peerCount atomic.Int32
 
 // newPeerNamespace creates a peer namespace serving handler (a fixed
-// greeting when nil), removed when the test ends; nil, with the reason,
-// when this machine cannot (not root, no ip command).
+// greeting when nil), removed by cleanup; nil, with the reason, when this
+// machine cannot (not root, no ip command).
 func newPeerNamespace(cleanup func(func()), handler http.Handler) (*peerNamespace, string) {
-	if os.Geteuid() != 0 {
-		return nil, "creating a network namespace needs root"
+	if why := peerns.Unavailable(); why != "" {
+		return nil, why
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return nil, "the ip command (iproute2) is missing"
-	}
-	// A /30 of 10.<200+pid%50>.<n>.0 so parallel tests and processes differ.
-	n := int(peerCount.Add(1))
-	pid := os.Getpid()
-	p := &peerNamespace{
-		name:     fmt.Sprintf("updraft-peer-%d-%d", pid, n),
-		hostLink: fmt.Sprintf("up%dx%d", pid%100000, n),
-		hostIP:   fmt.Sprintf("10.%d.%d.1", 200+pid%50, n%250),
-		peerIP:   fmt.Sprintf("10.%d.%d.2", 200+pid%50, n%250),
-	}
-	run := func(args ...string) error {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	if err := run("netns", "add", p.name); err != nil {
-		return nil, err.Error()
-	}
-	cleanup(func() {
-		_ = exec.Command("ip", "link", "del", p.hostLink).Run()
-		_ = exec.Command("ip", "netns", "del", p.name).Run()
-	})
-	for _, args := range [][]string{
-		{"link", "add", p.hostLink, "type", "veth", "peer", "name", "eth0", "netns", p.name},
-		{"addr", "add", p.hostIP + "/30", "dev", p.hostLink},
-		{"link", "set", p.hostLink, "up"},
-		{"-n", p.name, "addr", "add", p.peerIP + "/30", "dev", "eth0"},
-		{"-n", p.name, "link", "set", "eth0", "up"},
-		{"-n", p.name, "link", "set", "lo", "up"},
-	} {
-		if err := run(args...); err != nil {
-			return nil, err.Error()
-		}
-	}
-	ln, err := listenInNamespace("/run/netns/"+p.name, p.peerIP+":0")
-	if err != nil {
-		return nil, err.Error()
-	}
-	p.port = ln.Addr().(*net.TCPAddr).Port
 	if handler == nil {
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, "hello from the peer")
 		})
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	cleanup(func() { _ = srv.Close() })
-	return p, ""
+	// A /30 of 10.<200+pid%50>.<n>.0 so parallel tests and processes differ.
+	n := int(peerCount.Add(1))
+	pid := os.Getpid()
+	p, err := peerns.Start(peerns.Config{
+		Name:     fmt.Sprintf("updraft-peer-%d-%d", pid, n),
+		HostLink: fmt.Sprintf("up%dx%d", pid%100000, n),
+		HostIP:   fmt.Sprintf("10.%d.%d.1", 200+pid%50, n%250),
+		PeerIP:   fmt.Sprintf("10.%d.%d.2", 200+pid%50, n%250),
+	}, handler)
+	if err != nil {
+		return nil, err.Error()
+	}
+	cleanup(func() { _ = p.Close() })
+	return &peerNamespace{hostIP: p.HostIP, peerIP: p.PeerIP, port: p.Port}, ""
 }
 
 // requirePeerNamespace is newPeerNamespace for a test that needs one.
@@ -140,44 +106,6 @@ func requirePeerNamespace(t *testing.T) *peerNamespace {
 		t.Skip(why)
 	}
 	return p
-}
-
-// listenInNamespace opens a TCP listener inside the network namespace at
-// nsPath, from a thread that enters it and leaves again.
-func listenInNamespace(nsPath, addr string) (net.Listener, error) {
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			ch <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		ns, err := os.Open(nsPath)
-		if err != nil {
-			ch <- result{err: err}
-			return
-		}
-		defer ns.Close()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{err: err}
-			return
-		}
-		ln, lerr := net.Listen("tcp", addr)
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{err: err} // the thread dies locked
-			return
-		}
-		runtime.UnlockOSThread()
-		ch <- result{ln: ln, err: lerr}
-	}()
-	r := <-ch
-	return r.ln, r.err
 }
 
 // TestIsolationProbes deploys a hostile probe function next to a victim

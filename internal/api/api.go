@@ -9,11 +9,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/updraft/updraft/internal/dynamodb"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,6 +77,9 @@ type Deps struct {
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
 	Streams StreamService
+	// Tables serves DynamoDB's API (X-Amz-Target DynamoDB_20120810.*);
+	// nil refuses it.
+	Tables *dynamodb.Service
 	// ESM serves event source mappings; nil refuses their operations.
 	ESM *esm.Service
 	// Policies serves the resource-based policies of functions
@@ -105,11 +110,13 @@ type Server struct {
 	deps    Deps
 	logger  *slog.Logger
 	handler http.Handler
+	// largeBodies are the slots of large JSON bodies (takeLargeBodySlot).
+	largeBodies chan struct{}
 }
 
 // New builds the handler tree.
 func New(deps Deps) *Server {
-	s := &Server{deps: deps, logger: deps.Logger.With("component", "api")}
+	s := &Server{deps: deps, logger: deps.Logger.With("component", "api"), largeBodies: make(chan struct{}, maxLargeBodies)}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var authed http.Handler = mux
@@ -147,6 +154,9 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 			}
 			s.writeError(w, r, err)
 			return
+		}
+		if r.ContentLength > largeBodyBytes {
+			r = r.WithContext(context.WithValue(r.Context(), largeBodySlotsKey{}, s.largeBodies))
 		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
@@ -200,7 +210,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeJSON reads a control-plane body into v.
 func decodeJSON(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxControlBodyBytes+1))
+	if err := takeLargeBodySlot(r); err != nil {
+		return err
+	}
+	// Read into a buffer of the stated size at once: growing one from
+	// 512 bytes to a 70 MB code upload would allocate twice that.
+	hint := r.ContentLength
+	if hint < 0 || hint > MaxControlBodyBytes {
+		hint = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, MaxControlBodyBytes+1))
+	body := buf.Bytes()
 	if err != nil {
 		return lambdaerr.InvalidRequestContent("Could not read request body.")
 	}
@@ -218,6 +239,37 @@ func decodeJSON(r *http.Request, v any) error {
 		return lambdaerr.InvalidRequestContent("Could not parse request body into json: %s", sanitize(err.Error()))
 	}
 	return nil
+}
+
+// largeBodyBytes is the size past which a JSON body (a code upload) is
+// decoded only in one of maxLargeBodies slots at a time.
+const largeBodyBytes = 1 << 20
+
+// maxLargeBodies bounds the large JSON bodies decoded at once. Each code
+// upload holds its body, the decoded zip and the chunks on their way to
+// the store, several times the upload's size; ten uploads of 10 MB at
+// once took the server's memory up by hundreds of MB, two cost at most
+// a wait of the time one takes to store.
+const maxLargeBodies = 2
+
+// largeBodySlotsKey carries the server's slots in the context of a
+// request with a large body (see Server.wrap).
+type largeBodySlotsKey struct{}
+
+// takeLargeBodySlot waits for a slot when r's body is large, and gives it
+// back when the request is done.
+func takeLargeBodySlot(r *http.Request) error {
+	slots, ok := r.Context().Value(largeBodySlotsKey{}).(chan struct{})
+	if !ok {
+		return nil
+	}
+	select {
+	case slots <- struct{}{}:
+		context.AfterFunc(r.Context(), func() { <-slots })
+		return nil
+	case <-r.Context().Done():
+		return lambdaerr.InvalidRequestContent("Could not read request body.")
+	}
 }
 
 // sanitize keeps parser messages short.

@@ -56,6 +56,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 			s.kinesis(w, r)
 			return
 		}
+		if isDynamoDB(r) {
+			s.dynamodb(w, r)
+			return
+		}
 		if h := s.queryService(r); h != nil {
 			h.ServeHTTP(w, r)
 			return

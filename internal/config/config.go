@@ -33,6 +33,7 @@ type Config struct {
 	Sandbox Sandbox
 	Async   Async
 	Queue   Queue
+	Tables  Tables
 	Logs    Logs
 	Log     Log
 
@@ -209,6 +210,13 @@ func (s Sandbox) EgressAllowPrefixes() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// Tables configures the DynamoDB-compatible tables.
+type Tables struct {
+	// TTLInterval is how often expired TTL items are swept (DynamoDB
+	// takes up to days; tests use seconds).
+	TTLInterval time.Duration
+}
+
 // Async configures asynchronous invocation.
 type Async struct {
 	// MaxPayloadBytes is the Event payload limit (Lambda: 1 MB).
@@ -300,7 +308,8 @@ func Default() Config {
 			RecordTTL:       12 * time.Hour,
 			ReleaseAfter:    5 * time.Minute,
 		},
-		Queue: Queue{VisibilityTimeout: 30 * time.Second},
+		Queue:  Queue{VisibilityTimeout: 30 * time.Second},
+		Tables: Tables{TTLInterval: time.Minute},
 		Logs: Logs{
 			FunctionMaxBytes:    64 << 20,
 			FunctionMaxMessages: 100_000,
@@ -402,6 +411,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
 	dur(&cfg.Async.ReleaseAfter, "async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "stop a function's async workers and drop its consumer after this long without events")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
+	dur(&cfg.Tables.TTLInterval, "table-ttl-interval", "UPDRAFT_TABLE_TTL_INTERVAL", "how often expired DynamoDB TTL items are swept")
 	dur(&cfg.Queue.VisibilityTimeout, "queue-visibility-timeout", "UPDRAFT_QUEUE_VISIBILITY_TIMEOUT", "how long a queue message taken by an event source mapping stays invisible (and a failed batch waits)")
 	num(&cfg.Logs.FunctionMaxBytes, "logs-function-max-bytes", "UPDRAFT_LOGS_FUNCTION_MAX_BYTES", "bytes of log each function keeps; past it that function's oldest records are dropped (at least 1 MiB)")
 	num(&cfg.Logs.FunctionMaxMessages, "logs-function-max-messages", "UPDRAFT_LOGS_FUNCTION_MAX_MESSAGES", "stored log messages (up to 64 KiB of lines each) each function keeps; past it that function's oldest are dropped")
@@ -523,6 +533,9 @@ func (c Config) Validate() error {
 	}
 	if d := c.Pool.NodeSDKDir; d != "" && (!filepath.IsAbs(d) || !strings.HasPrefix(filepath.Clean(d)+"/", "/usr/")) {
 		errs = append(errs, fmt.Errorf("--node-sdk-dir %q: want a directory under /usr, which functions see (or empty)", d))
+	}
+	if c.Tables.TTLInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--table-ttl-interval %s: want a positive duration", c.Tables.TTLInterval))
 	}
 	if c.Pool.IdleTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--idle-ttl %s: want a positive duration", c.Pool.IdleTTL))

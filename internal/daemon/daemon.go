@@ -16,6 +16,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/updraft/updraft/internal/dynamodb"
 	"io"
 	"log/slog"
 	"net"
@@ -260,6 +261,14 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	queues := queue.New(st.JetStream(), st.Replicas(), logger, queue.WithAccount(cfg.Server.Region, cfg.Server.AccountID),
 		queue.WithMaxMessageBytes(store.MinMaxPayload-(256<<10)), queue.WithVisibilityTimeout(cfg.Queue.VisibilityTimeout))
 	streams := stream.New(st.JetStream(), st.Replicas(), logger, stream.WithAccount(cfg.Server.Region, cfg.Server.AccountID))
+	tables, err := dynamodb.New(ctx, st.JetStream(), st.Conn(), logger, dynamodb.Options{
+		Region: cfg.Server.Region, Account: cfg.Server.AccountID, Replicas: st.Replicas(), TTLInterval: cfg.Tables.TTLInterval, Streams: streams})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: tables: %w", err)
+	}
+	closers = append(closers, func(context.Context) error { tables.Close(); return nil })
 	engine, err := async.New(ctx, async.Config{
 		MaxPayloadBytes:  cfg.Async.MaxPayloadBytes,
 		RetryDelay:       cfg.Async.RetryDelay,
@@ -362,6 +371,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		ESM:        mappings,
 		Policies:   policies,
 		Streams:    streams,
+		Tables:     tables,
 		Auth:       authn,
 		Authorizer: apiAuthorizer,
 		Roles:      definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},

@@ -2,6 +2,7 @@ package esm
 
 import (
 	"fmt"
+	"github.com/updraft/updraft/internal/dynamodb"
 	"slices"
 	"strings"
 	"time"
@@ -238,6 +239,16 @@ func checkCombination(m *Mapping) error {
 // parseSource checks that arn names a built-in queue or stream of this
 // server and returns the queue's or the stream's name.
 func parseSource(arn, region, account string) (queueName, streamName string, err error) {
+	if strings.HasPrefix(arn, "arn:aws:dynamodb:") {
+		r, a, table, label, err := dynamodb.ParseStreamARN(arn)
+		if err != nil {
+			return "", "", lambdaerr.InvalidParameterValue("Unrecognized event source %s: only table streams (arn:aws:dynamodb:%s:%s:table/NAME/stream/LABEL) are supported.", arn, region, account).WithCause(err)
+		}
+		if r != region || a != account {
+			return "", "", lambdaerr.InvalidParameterValue("Unrecognized event source %s: tables are in region %s and account %s.", arn, region, account)
+		}
+		return "", dynamodb.StreamName(table, label), nil
+	}
 	if strings.HasPrefix(arn, "arn:aws:kinesis:") {
 		r, a, name, err := stream.ParseARN(arn)
 		if err != nil {

@@ -128,9 +128,9 @@ func (s *Service) processRecords(ctx context.Context, m *Mapping, ds []*stream.D
 	defer stop()
 	src := source{arn: m.EventSourceArn, region: s.cfg.Region, account: s.cfg.AccountID}
 	for len(ds) > 0 {
-		_, n, err := src.buildKinesisEvent(ds, m.Role, invoke.MaxSyncRequestBytes)
+		_, n, err := src.buildStreamEvent(ds, m.Role, invoke.MaxSyncRequestBytes)
 		if err != nil {
-			log.Error("build a Kinesis event", "err", err)
+			log.Error("build a stream event", "err", err)
 			n = 1
 		}
 		if !s.deliverBatch(ctx, m, src, ds[:n], log) {
@@ -166,7 +166,7 @@ func (s *Service) deliverBatch(ctx context.Context, m *Mapping, src source, ds [
 			s.ack(ctx, ds, log)
 			return true
 		}
-		payload, _, err := src.buildKinesisEvent(ds, m.Role, len(ds)*invoke.MaxSyncRequestBytes)
+		payload, _, err := src.buildStreamEvent(ds, m.Role, len(ds)*invoke.MaxSyncRequestBytes)
 		var resp *invoke.Response
 		if err == nil {
 			// The invocation finishes even if the mapping stops meanwhile.

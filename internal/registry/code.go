@@ -27,6 +27,9 @@ func (r *Registry) storeCode(ctx context.Context, zi *zipInfo, data []byte) erro
 	if err := r.holdCode(ctx, zi.sha256Hex); err != nil {
 		return err
 	}
+	if err := r.indexCode(ctx, zi.sha256Hex, zi.size); err != nil {
+		return err
+	}
 	_, err := r.code.GetInfo(ctx, zi.sha256Hex)
 	if err == nil {
 		return nil

@@ -101,8 +101,8 @@ func (r *Registry) holdCode(ctx context.Context, sha string) error {
 // pruneBlobs deletes the zips that have gone unreferenced for the grace
 // and records what the store holds.
 func (r *Registry) pruneBlobs(ctx context.Context, st *reclaimState) {
-	infos, err := r.code.List(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+	index, err := r.indexedCode(ctx)
+	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("list code zips", "err", err)
 		}
@@ -114,12 +114,11 @@ func (r *Registry) pruneBlobs(ctx context.Context, st *reclaimState) {
 	grace := r.cfg.PruneGrace
 	now := time.Now()
 	var total, count int64
-	seen := make(map[string]bool, len(infos))
-	for _, info := range infos {
-		size := int64(info.Size)
+	seen := make(map[string]bool, len(index))
+	for sha, entry := range index {
+		size := entry.Size
 		total += size
 		count++
-		sha := info.Name
 		if !validSHA(sha) || refs[sha] {
 			continue
 		}
@@ -129,7 +128,7 @@ func (r *Registry) pruneBlobs(ctx context.Context, st *reclaimState) {
 			st.unreferenced[sha] = now
 			continue
 		}
-		if now.Sub(since) < grace || now.Sub(info.ModTime) < grace {
+		if now.Sub(since) < grace || now.Sub(entry.Stored) < grace {
 			continue
 		}
 		deleted, err := r.pruneBlob(ctx, sha, grace)
@@ -196,12 +195,14 @@ func (r *Registry) pruneBlob(ctx context.Context, sha string, grace time.Duratio
 	// Delete would "delete" a deleted object again without complaint).
 	if _, err := r.code.GetInfo(dctx, sha); err != nil {
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
-			return false, nil
+			// Not stored: deleted by another pruner, or an upload
+			// that entered it did not get to store it.
+			return false, r.unindexCode(dctx, sha)
 		}
 		return false, fmt.Errorf("look up: %w", err)
 	}
 	if err := r.code.Delete(dctx, sha); err != nil {
 		return false, fmt.Errorf("delete: %w", err)
 	}
-	return true, nil
+	return true, r.unindexCode(dctx, sha)
 }

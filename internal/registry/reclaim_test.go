@@ -1,10 +1,13 @@
 package registry
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,5 +386,63 @@ func TestTwoNodesPruneOneZipOnce(t *testing.T) {
 		if blobExists(t, a, sha) {
 			t.Fatalf("round %d: zip still stored", round)
 		}
+	}
+}
+
+// TestZipsStoredBeforeTheIndexArePruned stores a zip the way a server
+// without the code index did (straight into the object store, with no
+// index entry and no index marked filled): the first pass enters it, and
+// being unreferenced it goes after the grace. An index entry whose zip
+// was never stored (an upload that died between the two) is dropped.
+func TestZipsStoredBeforeTheIndexArePruned(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	old := []byte("a zip from before the index")
+	oldSum := sha256.Sum256(old)
+	oldSha := hex.EncodeToString(oldSum[:])
+	if _, err := st.Code().PutBytes(ctx, oldSha, old); err != nil {
+		t.Fatal(err)
+	}
+	// Old enough to be pruned once seen unreferenced for a grace.
+	time.Sleep(testGrace)
+	stray := strings.Repeat("ab", 32)
+	r := newReclaimingRegistry(t, st, testGrace)
+	if err := r.indexCode(ctx, stray, 10); err != nil {
+		t.Fatal(err)
+	}
+	waitBlobGone(t, r, oldSha)
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		index, err := r.indexedCode(ctx)
+		if err != nil {
+			return err
+		}
+		if len(index) != 0 {
+			return fmt.Errorf("index still holds %v", index)
+		}
+		return nil
+	})
+	if _, err := st.CodeIndex().Get(ctx, indexBackfilledKey); err != nil {
+		t.Fatalf("index not marked filled: %v", err)
+	}
+}
+
+// TestIndexListsStoredZips checks that an upload enters its zip in the
+// code index with its size, so the pruner sees it without listing the
+// object store.
+func TestIndexListsStoredZips(t *testing.T) {
+	st := newStore(t)
+	r := newReclaimingRegistry(t, st, time.Hour)
+	mustCreate(t, r, "indexed")
+	sha := shaOf(t, r, "indexed", "")
+	info, err := st.Code().GetInfo(t.Context(), sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, err := r.indexedCode(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := index[sha]; !ok || e.Size != int64(info.Size) || e.Stored.IsZero() {
+		t.Fatalf("index entry of %s = %+v (present %v), want size %d and a time", sha, e, ok, info.Size)
 	}
 }

@@ -65,6 +65,8 @@ type Registry struct {
 	code   jetstream.ObjectStore
 	// holds marks code zips used by an upload or being pruned (prune.go).
 	holds jetstream.KeyValue
+	// index lists the zips of code, for the pruner (codeindex.go).
+	index jetstream.KeyValue
 
 	mu   sync.RWMutex
 	view *view // guarded by mu
@@ -129,6 +131,7 @@ func New(ctx context.Context, st *store.Store, cfg Config, logger *slog.Logger) 
 		kv:        st.Functions(),
 		code:      st.Code(),
 		holds:     st.CodeHolds(),
+		index:     st.CodeIndex(),
 		view:      newView(),
 		unpacking: make(map[string]*unpackCall),
 		pins:      make(map[string]int),

@@ -34,6 +34,11 @@ const (
 	// that deletes it ("deleting"), always with a compare-and-set. See
 	// internal/registry's prune.go.
 	BucketCodeHolds = "updraft-code-holds"
+	// BucketCodeIndex lists the zips in BucketCode, one key per zip (its
+	// hex sha256) with its size and when it was stored, so that the
+	// pruner reads a small bucket rather than list the object store,
+	// which makes JetStream load every block of the zips' stream.
+	BucketCodeIndex = "updraft-code-index"
 )
 
 // keyValues returns the definitions of every KV bucket.
@@ -60,6 +65,13 @@ func keyValues(replicas int) []jetstream.KeyValueConfig {
 		{
 			Bucket:      BucketCodeHolds,
 			Description: "updraft code zips' last upload and pruning marks",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		},
+		{
+			Bucket:      BucketCodeIndex,
+			Description: "updraft code zips stored: size and time, by sha256",
 			History:     1,
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,

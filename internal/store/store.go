@@ -460,6 +460,9 @@ func (s *Store) Code() jetstream.ObjectStore { return s.objs[BucketCode] }
 // CodeHolds returns the KV bucket of code zips' upload and pruning marks.
 func (s *Store) CodeHolds() jetstream.KeyValue { return s.kvs[BucketCodeHolds] }
 
+// CodeIndex returns the KV bucket listing the stored code zips.
+func (s *Store) CodeIndex() jetstream.KeyValue { return s.kvs[BucketCodeIndex] }
+
 // KeyValue returns the KV bucket with the given name, one of those
 // declared in objects.go; nil for any other name.
 func (s *Store) KeyValue(bucket string) jetstream.KeyValue { return s.kvs[bucket] }
