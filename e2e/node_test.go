@@ -132,10 +132,29 @@ func decodeNodeError(t *testing.T, r *nodeInvoke) nodeErrorDoc {
 }
 
 // TestNodeRuntime runs nodejs20.x functions in updraft's own Node.js
-// runtime client, created and invoked with the aws CLI.
+// runtime client, created and invoked with the aws CLI, on a server with
+// runtime templates (where full isolation allows them) and on one
+// without.
 func TestNodeRuntime(t *testing.T) {
 	requireAWSCLI(t)
-	srv := testutil.StartServer(t, testutil.Options{})
+	t.Parallel()
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		{"runtime templates", []string{"--zygotes", "6", "--log-level", "debug"}},
+		{"no runtime templates", []string{"--runtime-templates=false"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testutil.StartServer(t, testutil.Options{Args: mode.args})
+			t.Cleanup(func() { checkTemplatesTaken(t, srv) })
+			testNodeRuntime(t, srv)
+		})
+	}
+}
+
+func testNodeRuntime(t *testing.T, srv *testutil.Server) {
 
 	t.Run("the tutorial's callback handler answers its greeting", func(t *testing.T) {
 		t.Parallel()

@@ -121,12 +121,42 @@ func pyDecodeError(t *testing.T, payload []byte) pyError {
 var pyLogTimestamp = `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`
 
 // TestPythonRuntime drives python3.12 functions with the aws CLI: context,
-// logs, reuse, errors, packages and init failures.
+// logs, reuse, errors, packages and init failures, on a server with
+// runtime templates (where full isolation allows them; more pre-started
+// sandboxes than by default, so that most of its parallel cold starts
+// find one) and on one without.
 func TestPythonRuntime(t *testing.T) {
 	requireAWSCLI(t)
 	pyRequire(t)
 	t.Parallel()
-	srv := testutil.StartServer(t, testutil.Options{})
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		{"runtime templates", []string{"--zygotes", "6", "--log-level", "debug"}},
+		{"no runtime templates", []string{"--runtime-templates=false"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testutil.StartServer(t, testutil.Options{Args: mode.args})
+			t.Cleanup(func() { checkTemplatesTaken(t, srv) })
+			testPythonRuntime(t, srv)
+		})
+	}
+}
+
+// checkTemplatesTaken fails t when srv has runtime templates on but no
+// cold start took one, and logs how many did.
+func checkTemplatesTaken(t *testing.T, srv *testutil.Server) {
+	out := srv.Output.String()
+	n := strings.Count(out, "runtime_template=true")
+	if n == 0 && strings.Contains(out, "runtime templates on") && !t.Failed() {
+		t.Error("runtime templates are on, but no cold start took one")
+	}
+	t.Logf("%d cold starts took a runtime template", n)
+}
+
+func testPythonRuntime(t *testing.T, srv *testutil.Server) {
 	zipPath := filepath.Join(t.TempDir(), "python.zip")
 	if err := os.WriteFile(zipPath, pyZip(t), 0o644); err != nil {
 		t.Fatal(err)

@@ -173,6 +173,10 @@ type Sandbox struct {
 	// Zygotes is how many pre-started sandbox inits full isolation keeps
 	// ready for cold starts; 0 starts every sandbox on demand.
 	Zygotes int
+	// RuntimeTemplates keeps managed runtimes (Python) started in
+	// pre-started sandboxes, waiting for their function (full isolation
+	// with zygotes only); false starts them anew on every cold start.
+	RuntimeTemplates bool
 	// FunctionNetwork is what full-isolation functions reach: "auto"
 	// (egress where slirp4netns is installed, else isolated), "egress" or
 	// "isolated".
@@ -301,7 +305,7 @@ func Default() Config {
 			FreezeDelay:     2 * time.Millisecond,
 			NodeSDKDir:      DefaultNodeSDKDir,
 		},
-		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, FunctionNetwork: "auto", EphemeralStorage: "reserved"},
+		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, RuntimeTemplates: true, FunctionNetwork: "auto", EphemeralStorage: "reserved"},
 		Async: Async{
 			MaxPayloadBytes: 1 << 20,
 			RetryDelay:      time.Minute,
@@ -403,6 +407,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	dur(&cfg.Pool.IdleTTL, "idle-ttl", "UPDRAFT_IDLE_TTL", "evict an execution environment after this long unused")
 	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
 	num(&cfg.Sandbox.Zygotes, "zygotes", "UPDRAFT_ZYGOTES", "pre-started sandboxes kept ready for cold starts (full isolation); 0 = none")
+	boolean(&cfg.Sandbox.RuntimeTemplates, "runtime-templates", "UPDRAFT_RUNTIME_TEMPLATES", "keep Python runtimes started in pre-started sandboxes, handed a function on its cold start (full isolation with --zygotes > 0; elsewhere they start anew)")
 	str(&cfg.Sandbox.Isolation, "isolation", "UPDRAFT_ISOLATION", "isolation level: auto, full or basic")
 	str(&cfg.Sandbox.FunctionNetwork, "function-network", "UPDRAFT_FUNCTION_NETWORK", "what functions reach under full isolation: egress (outbound through a user-mode stack, never the host or private ranges), isolated (nothing), or auto (egress where slirp4netns is installed)")
 	str(&cfg.Sandbox.EphemeralStorage, "ephemeral-storage", "UPDRAFT_EPHEMERAL_STORAGE", "how full isolation backs each function's /tmp: reserved (its whole EphemeralStorage size reserved on disk at creation) or sparse (disk taken as written; functions share the data dir's free space)")

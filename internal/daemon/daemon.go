@@ -238,6 +238,8 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Region:          cfg.Server.Region,
 		EndpointURL:     endpoint,
 		TmpRoot:         filepath.Join(cfg.Store.DataDir, "tmp"),
+		// The pool says at start whether they are on, and why not.
+		RuntimeTemplates: cfg.Sandbox.RuntimeTemplates,
 	}, pool.Deps{Logger: logger, Sandbox: sb, Code: reg, Logs: sink, Observer: invokeMetrics, Runtimes: rts,
 		// The root key never enters an environment: each gets a session
 		// of its function's role, revoked when the environment ends.
@@ -382,7 +384,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		Root:       identities.Root(),
 		Logs:       &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), pl.Stats())
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},
 	})
 	pl.SetPlatformAPI(handler)

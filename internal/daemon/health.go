@@ -3,8 +3,17 @@ package daemon
 import (
 	"time"
 
+	"github.com/updraft/updraft/internal/pool"
 	"github.com/updraft/updraft/internal/store"
 )
+
+// poolHealth is the pool's part of /healthz: its counts, and the
+// pre-started runtimes ready per runtime template (absent when templates
+// are off).
+type poolHealth struct {
+	pool.Stats
+	RuntimeTemplates map[string]int `json:"runtimeTemplates,omitempty"`
+}
 
 // healthDoc is the /healthz document and whether it is served with 200.
 //

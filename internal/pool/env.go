@@ -215,6 +215,9 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		Stderr: outW,
 	}
 	spec.Extras = extensionCommands(e.extNames, layout, spec.Main)
+	if full {
+		spec.Template = p.templateFor(v, launch, layout, &spec)
+	}
 	// Init Duration, as Lambda reports it, starts with the sandbox and
 	// ends at the runtime's first /next; unpacking the code is not in it.
 	start := time.Now()
@@ -236,6 +239,12 @@ func (p *Pool) startEnv(ctx context.Context, key envKey, v *registry.Version) (*
 		e.closeRuntimeAPI()
 		return nil, fmt.Errorf("pool: start %s: %w", v.FunctionName, err)
 	}
+	if out := e.proc.Output(); out != nil {
+		// A runtime template that writes to a pipe of its own (Node):
+		// the function's output is there, and outR only sees EOF.
+		e.logs.Attach(out)
+	}
+	p.logger.Debug("environment started", "env_id", e.id, "function", v.FunctionName, "runtime_template", e.proc.FromTemplate())
 	if e.rt == nil {
 		rtCfg.Listener = e.proc.RuntimeAPIListener()
 		if e.rt, err = runtimeapi.New(rtCfg, p.logger.With("env_id", e.id)); err != nil {

@@ -44,6 +44,11 @@ type Config struct {
 	// TmpRoot holds per-environment /tmp directories when the sandbox cannot
 	// mount a private /tmp (basic isolation).
 	TmpRoot string
+	// RuntimeTemplates starts managed runtimes (Python) from runtime
+	// templates (templates.go) where the sandbox allows it: full
+	// isolation with pre-started sandboxes. Elsewhere they start anew,
+	// as without it.
+	RuntimeTemplates bool
 }
 
 // CodeSource provides a function's files on this node. The directories
@@ -167,6 +172,9 @@ type Pool struct {
 	// SetPlatformAPI.
 	platformAPI atomic.Pointer[http.Handler]
 
+	// templates are the runtime templates in use; nil when off.
+	templates *templates
+
 	mu       sync.Mutex
 	closed   bool                    // guarded by mu
 	versions map[envKey]*versionPool // guarded by mu
@@ -208,6 +216,15 @@ func New(cfg Config, deps Deps) (*Pool, error) {
 		busyByFn: make(map[string]int),
 		carried:  make(map[envKey]carriedTmp),
 		stop:     make(chan struct{}),
+	}
+	switch err := deps.Sandbox.TemplatesAvailable(); {
+	case !cfg.RuntimeTemplates:
+		p.logger.Info("runtime templates off by configuration: managed runtimes start anew on every cold start")
+	case err != nil:
+		p.logger.Info("runtime templates off: managed runtimes start anew on every cold start", "reason", err.Error())
+	default:
+		p.templates = &templates{envs: map[string][]string{}, off: map[string]bool{}}
+		p.logger.Info("runtime templates on: Python runtimes wait started in pre-started sandboxes (a template per runtime, started on first use)")
 	}
 	p.janitor.Add(1)
 	go p.runJanitor()
@@ -456,15 +473,35 @@ type Stats struct {
 
 // Stats returns current counts.
 func (p *Pool) Stats() Stats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	var s Stats
+	p.mu.Lock()
 	for _, vp := range p.versions {
 		s.Environments += len(vp.all)
 		s.Idle += len(vp.idle)
 	}
 	s.Busy = p.busy
+	p.mu.Unlock()
 	return s
+}
+
+// TemplateStats counts the pre-started runtimes ready to be handed a
+// function, by runtime template; nil when templates are off.
+func (p *Pool) TemplateStats() map[string]int {
+	t := p.templates
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	names := make([]string, 0, len(t.envs))
+	for name := range t.envs {
+		names = append(names, name)
+	}
+	t.mu.Unlock()
+	ready := make(map[string]int, len(names))
+	for _, name := range names {
+		ready[name] = p.deps.Sandbox.TemplateReady(name)
+	}
+	return ready
 }
 
 func (p *Pool) runJanitor() {

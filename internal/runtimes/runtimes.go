@@ -77,6 +77,33 @@ type Launch struct {
 	Args []string
 	// Env is added to the function's environment (search paths).
 	Env map[string]string
+	// Template names the runtime template that can run this launch (one
+	// per distinct command and search path), "" when the runtime has
+	// none: its client can wait, started, for its function (see
+	// StartupVariable).
+	Template string
+	// OwnOutput says the template's runtime cannot take its output
+	// descriptors when it is handed its function (Node.js has no dup2):
+	// it writes to a pipe of its own from its start.
+	OwnOutput bool
+}
+
+// StartupVariable reports whether the managed runtime reads the
+// environment variable name only when its interpreter starts, so that a
+// runtime template started with another value cannot run the function:
+// the interpreter's own variables (PYTHON*, NODE_*), the locale, the time
+// zone, the dynamic linker's and the C library's.
+func StartupVariable(name string) bool {
+	switch name {
+	case "LANG", "LANGUAGE", "TZ", "HOME", "GLIBC_TUNABLES", "UV_THREADPOOL_SIZE":
+		return true
+	}
+	for _, p := range []string{"PYTHON", "NODE_", "LC_", "LD_", "MALLOC_", "OPENSSL_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Layout is where the sandbox shows the function's directories, and the
@@ -136,6 +163,8 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 				"PYTHONUNBUFFERED":        "1",
 				"PYTHONDONTWRITEBYTECODE": "1",
 			},
+			// The runtime names the site-packages path of its layers.
+			Template: "python:" + runtime,
 		}, nil
 	case strings.HasPrefix(runtime, "nodejs"):
 		node, err := r.interpreter("node")
@@ -164,6 +193,10 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 			Path: node,
 			Args: append(args, l.RuntimeRoot+"/node/index.mjs"),
 			Env:  map[string]string{"NODE_PATH": strings.Join(paths, ":")},
+			// The heap's size is fixed when V8 starts: a template per
+			// memory size.
+			Template:  fmt.Sprintf("node:%s:%d", runtime, l.MemoryMB),
+			OwnOutput: true,
 		}, nil
 	}
 	return nil, fmt.Errorf("runtime %s is not supported: use provided.al2023, python3.x or nodejs*.x", runtime)

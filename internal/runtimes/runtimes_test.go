@@ -101,3 +101,57 @@ func TestNodeSDKFollowsLayers(t *testing.T) {
 		})
 	}
 }
+
+func TestStartupVariable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"PYTHONPATH", true},
+		{"PYTHONHASHSEED", true},
+		{"NODE_OPTIONS", true},
+		{"NODE_PATH", true},
+		{"LANG", true},
+		{"LC_ALL", true},
+		{"TZ", true},
+		{"LD_LIBRARY_PATH", true},
+		{"LD_PRELOAD", true},
+		{"HOME", true},
+		{"MALLOC_ARENA_MAX", true},
+		{"UV_THREADPOOL_SIZE", true},
+		{"PATH", false},
+		{"AWS_REGION", false},
+		{"_HANDLER", false},
+		{"GREETING", false},
+		{"NODEJS", false},
+	} {
+		if got := StartupVariable(tc.name); got != tc.want {
+			t.Errorf("StartupVariable(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestLaunchTemplates(t *testing.T) {
+	r := &Runtimes{dir: t.TempDir(), lookPath: func(name string) ([]string, error) { return []string{"/bin/true"}, nil }}
+	l := Layout{RuntimeRoot: "/var/runtime", TaskRoot: "/var/task", OptRoot: "/opt", MemoryMB: 128}
+	py, err := r.Launch("python3.12", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node128, err := r.Launch("nodejs20.x", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.MemoryMB = 512
+	node512, err := r.Launch("nodejs20.x", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if py.Template != "python:python3.12" || py.OwnOutput {
+		t.Errorf("python3.12: template %q own output %v", py.Template, py.OwnOutput)
+	}
+	// V8's heap limits come from the memory size: one template each.
+	if node128.Template == node512.Template || !node128.OwnOutput {
+		t.Errorf("nodejs20.x: templates %q and %q, own output %v", node128.Template, node512.Template, node128.OwnOutput)
+	}
+}

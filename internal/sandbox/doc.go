@@ -98,6 +98,25 @@
 // frozen for its lifetime so Freeze and Thaw never pay that. The init runs
 // with GOMAXPROCS=1 so it adds few threads to wake on every Thaw.
 //
+// # Runtime templates
+//
+// [Manager.StartTemplate] keeps further pools of zygotes in which a
+// managed runtime (a [Template]: Python, Node.js) already runs, started
+// by the init in the zygote phase once the root is final and the
+// runtime directory mounted, as uid 65534 with every restriction of a
+// command (from a locked thread of its own, so the init keeps its
+// privileges for the spec's mounts). The runtime says "ready" on a
+// SOCK_SEQPACKET socket ([TemplateFDEnv]) before the init reports ready.
+// A [Spec] naming a template it fits ([Spec.Template]) takes one of those
+// zygotes when one is ready, never waiting for one; the init applies the
+// spec as usual (mounts, cgroup, hostname, the host's root detached),
+// gives the runtime the sandbox's CPU set and normal scheduling, and
+// hands it the main command's environment with its output descriptors
+// instead of starting the command. A template whose runtime cannot take
+// descriptors ([Template].OwnOutput) writes to an output pipe of its
+// zygote from the start, handed out as [Process.Output]. Nothing is
+// forked from a shared interpreter: each runtime serves one sandbox.
+//
 // # Cgroups of dead servers
 //
 // Managers with the same [Config.CgroupName] share that parent cgroup;

@@ -126,21 +126,22 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 		}
 		defer kept.closeDevice() // the mount keeps the device
 	}
-	z, tmp, err := m.launch(ctx, s.ID, lim, &spec, out.files, kept, logger)
+	z, tmp, err := m.launch(ctx, s.ID, lim, &spec, out.files, kept, m.templatePool(&s), logger)
 	if err != nil {
 		return fail(err)
 	}
 	out.closeChildEnds()
 	p := &Process{
-		id:      s.ID,
-		level:   LevelFull,
-		logger:  logger,
-		pid:     z.cmd.Process.Pid,
-		init:    z.cmd,
-		cg:      z.cg,
-		net:     z.net,
-		keepTmp: s.KeepTmp,
-		done:    make(chan struct{}),
+		id:       s.ID,
+		level:    LevelFull,
+		logger:   logger,
+		pid:      z.cmd.Process.Pid,
+		template: spec.Template,
+		init:     z.cmd,
+		cg:       z.cg,
+		net:      z.net,
+		keepTmp:  s.KeepTmp,
+		done:     make(chan struct{}),
 	}
 	if tmp != nil {
 		p.tmpImage, p.tmpLoop = tmp.ImagePath(), tmp.DevicePath()
@@ -150,6 +151,9 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 			// nothing behind.
 			p.dropTmpImage()
 		}
+	}
+	if spec.Template && z.output != nil {
+		p.output, z.output = z.output, nil
 	}
 	p.teardown = func() { m.waitFull(p, z, out) }
 	return p, nil
@@ -163,19 +167,29 @@ func (m *Manager) startFull(ctx context.Context, s Spec, cpus []int) (*Process, 
 // zygote's own. It takes a ready zygote from the pool and starts one
 // itself when none is ready. A pre-started zygote that turns out to be
 // gone (killed while it waited; the spec cannot be sent, or it exits
-// without a word) is replaced by the next. On failure the zygote is killed
-// and reaped and the cgroup removed.
-func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec *initSpec, files []*os.File, kept *scratch, logger *slog.Logger) (*zygote, *scratch, error) {
+// without a word) is replaced by the next. With a template pool tp, a
+// ready zygote of tp is tried first, and its stem runs the main command
+// (spec.Template); without one ready the blank zygotes serve. On failure
+// the zygote is killed and reaped and the cgroup removed.
+func (m *Manager) launch(ctx context.Context, id string, lim cgroupLimits, spec *initSpec, files []*os.File, kept *scratch, tp *zygotePool, logger *slog.Logger) (*zygote, *scratch, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, initStartTimeout)
 		defer cancel()
 	}
 	for attempt := 1; ; attempt++ {
-		z, err := m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, spec.TmpSizeMB, kept == nil, logger)
+		var z *zygote
+		var err error
+		if tp != nil && attempt <= maxPooledAttempts {
+			z, err = m.adoptFrom(tp.takeReady(), id, lim, logger)
+		}
+		if z == nil && err == nil {
+			z, err = m.zygoteFor(ctx, id, lim, attempt <= maxPooledAttempts, spec.TmpSizeMB, kept == nil, logger)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
+		spec.Template = z.template != nil
 		spec.CgroupProcs = nil
 		if !z.entered {
 			spec.CgroupProcs = z.cg.procsFiles()
@@ -235,18 +249,8 @@ const maxPooledAttempts = 3
 // otherwise: the spec brings one).
 func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, pooled bool, tmpSizeMB int, ownTmp bool, logger *slog.Logger) (*zygote, error) {
 	if pooled && m.zygotes != nil {
-		if z := m.zygotes.take(ctx); z != nil {
-			var err error
-			if z.cg != nil {
-				err = z.cg.adopt(id, lim)
-			} else {
-				z.cg, err = m.cgroups.create(id, lim)
-			}
-			if err != nil {
-				z.destroy(logger)
-				return nil, err
-			}
-			return z, nil
+		if z, err := m.adoptFrom(m.zygotes.take(ctx), id, lim, logger); z != nil || err != nil {
+			return z, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -261,6 +265,26 @@ func (m *Manager) zygoteFor(ctx context.Context, id string, lim cgroupLimits, po
 		opts.scratchDir = ""
 	}
 	return spawnZygote(ctx, logger, nil, cg, opts)
+}
+
+// adoptFrom gives z, taken from a pool (nil: none), the sandbox's
+// cgroup: its own renamed to id and limited, or a new one where cgroups
+// cannot be renamed.
+func (m *Manager) adoptFrom(z *zygote, id string, lim cgroupLimits, logger *slog.Logger) (*zygote, error) {
+	if z == nil {
+		return nil, nil
+	}
+	var err error
+	if z.cg != nil {
+		err = z.cg.adopt(id, lim)
+	} else {
+		z.cg, err = m.cgroups.create(id, lim)
+	}
+	if err != nil {
+		z.destroy(logger)
+		return nil, err
+	}
+	return z, nil
 }
 
 // waitFull is the teardown goroutine of a full-mode process: it collects

@@ -63,6 +63,17 @@ type initSetup struct {
 	// TmpDevice says a loop device is attached to the setup line: the
 	// scratch file system to mount at /tmp.
 	TmpDevice bool `json:"tmpDevice,omitempty"`
+	// RuntimeDir is mounted at /var/runtime in the zygote phase, for the
+	// Template; "" leaves it to the spec.
+	RuntimeDir string `json:"runtimeDir,omitempty"`
+	// Template is a runtime template's command (its output to the init's
+	// own), started once the root is final; the spec's main command is
+	// then handed to it (stem.go). nil for a blank zygote.
+	Template *initCommand `json:"template,omitempty"`
+	// TemplateOutput says the write end of the zygote's own output pipe
+	// is attached (after the /tmp device): the stem's stdout and stderr
+	// from its start ([Template].OwnOutput).
+	TemplateOutput bool `json:"templateOutput,omitempty"`
 }
 
 // initSpec is what turns a blank init (a zygote) into one sandbox. It
@@ -83,6 +94,9 @@ type initSpec struct {
 	// file system to mount at /tmp in place of the zygote's.
 	HasTmpDevice bool `json:"hasTmpDevice,omitempty"`
 	TmpDevice    int  `json:"tmpDevice,omitempty"`
+	// Template says the main command goes to the zygote's template stem
+	// (its environment and output) rather than being started.
+	Template bool `json:"template,omitempty"`
 }
 
 // initCommand is one command for an init; Stdout and Stderr index the
@@ -148,12 +162,15 @@ func runInit() int {
 	if err != nil {
 		return fail(fmt.Errorf("read setup: %w", err))
 	}
-	tmpDevice := -1
+	tmpDevice, stemOutput := -1, -1
+	if want := btoi(setup.TmpDevice) + btoi(setup.TemplateOutput); len(setupFDs) != want {
+		return fail(fmt.Errorf("setup: %d descriptors attached, want %d", len(setupFDs), want))
+	}
 	if setup.TmpDevice {
-		if len(setupFDs) != 1 {
-			return fail(fmt.Errorf("setup: %d descriptors attached, want the /tmp device", len(setupFDs)))
-		}
 		tmpDevice = setupFDs[0]
+	}
+	if setup.TemplateOutput {
+		stemOutput = setupFDs[len(setupFDs)-1]
 	}
 	if err := setupZygote(setup.ResolvConf, tmpDevice); err != nil {
 		return fail(err)
@@ -165,11 +182,34 @@ func runInit() int {
 	if err != nil {
 		return fail(fmt.Errorf("open %s: %w", os.DevNull, err))
 	}
+	var st *stem
+	if setup.Template != nil {
+		if setup.RuntimeDir != "" {
+			if err := bindReadOnly(hostPath(setup.RuntimeDir), RuntimeRootFull); err != nil {
+				return fail(err)
+			}
+		}
+		st, err = startStem(setup.Template, devNull, stemOutput)
+		if stemOutput >= 0 {
+			_ = unix.Close(stemOutput) // the stem holds it
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
 	fw := newForwarder()
 	var warm initSpec
 	_ = json.Unmarshal(warmSpec, &warm)
 	report(initMessage{Event: eventReady})
 
+	if st != nil {
+		if err := st.awaitSpec(ctl); err != nil {
+			// Said on stderr only: the server sees the zygote gone and
+			// replaces it (or tries another).
+			fmt.Fprintf(os.Stderr, "sandbox init: %v\n", err)
+			return 1
+		}
+	}
 	var spec initSpec
 	fds, err := receive(ctl, &spec)
 	if errors.Is(err, io.EOF) {
@@ -179,10 +219,27 @@ func runInit() int {
 		return fail(fmt.Errorf("read spec: %w", err))
 	}
 	fw.take()
-	if err := setupSandbox(&spec, fds, tmpDevice >= 0); err != nil {
+	if spec.Template != (st != nil) || (st != nil && spec.RuntimeDir != setup.RuntimeDir) {
+		return fail(errors.New("spec and runtime template disagree"))
+	}
+	var stemPIDs []int
+	if st != nil {
+		stemPIDs = []int{st.pid}
+	}
+	if err := setupSandbox(&spec, fds, tmpDevice >= 0, st != nil, stemPIDs); err != nil {
 		return fail(err)
 	}
+	if st != nil {
+		// While this thread may still change another's scheduling.
+		if err := st.prepare(spec.CPUs); err != nil {
+			return fail(err)
+		}
+	}
 	var pids []int
+	cmds := spec.Commands
+	if st != nil && len(cmds) > 0 {
+		cmds = cmds[:len(cmds)-1]
+	}
 	err = withAffinity(spec.CPUs, func() error {
 		// From here on this thread, and so every command it forks, has
 		// no_new_privs, an empty capability bounding set and the seccomp
@@ -191,9 +248,25 @@ func runInit() int {
 			return err
 		}
 		var err error
-		pids, err = startInitCommands(&spec, fds, devNull)
-		return err
+		pids, err = startInitCommands(&spec, cmds, fds, devNull)
+		if err != nil || st == nil || len(spec.Commands) == 0 {
+			return err
+		}
+		main := spec.Commands[len(spec.Commands)-1]
+		if aerr := st.assign(&main, fds, devNull); aerr != nil {
+			// The stem died after all: start the command as without
+			// a template, in the sandbox that is ready for it.
+			fmt.Fprintf(os.Stderr, "sandbox init: %v; starting the runtime anew\n", aerr)
+			more, err := startInitCommands(&spec, spec.Commands[len(spec.Commands)-1:], fds, devNull)
+			pids = append(pids, more...)
+			return err
+		}
+		pids = append(pids, st.pid)
+		return nil
 	})
+	for _, fd := range fds {
+		_ = unix.Close(fd)
+	}
 	_ = devNull.Close()
 	if err != nil {
 		_ = unix.Kill(-1, unix.SIGKILL)
@@ -222,6 +295,14 @@ func runInit() int {
 			return ws.ExitStatus()
 		}
 	}
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // writeAll writes b to fd, retrying short writes and EINTR.
@@ -375,7 +456,11 @@ func setupZygote(resolvConf string, tmpDevice int) error {
 // setupSandbox applies the spec: the read-only code and layers, /tmp, the
 // hostname and, unless the init entered them as a zygote, the cgroups;
 // then it detaches the host's root.
-func setupSandbox(spec *initSpec, fds []int, zygoteTmp bool) error {
+//
+// With runtimeMounted the runtime directory is in place already (a
+// template's); stemPIDs (the template's stem) enter the cgroups with the
+// init.
+func setupSandbox(spec *initSpec, fds []int, zygoteTmp, runtimeMounted bool, stemPIDs []int) error {
 	if err := bindReadOnly(hostPath(spec.CodeDir), TaskRootFull); err != nil {
 		return err
 	}
@@ -386,7 +471,7 @@ func setupSandbox(spec *initSpec, fds []int, zygoteTmp bool) error {
 	} else if err := unix.Mount("tmpfs", OptRootFull, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=755"); err != nil {
 		return fmt.Errorf("mount empty %s: %w", OptRootFull, err)
 	}
-	if spec.RuntimeDir != "" {
+	if spec.RuntimeDir != "" && !runtimeMounted {
 		if err := bindReadOnly(hostPath(spec.RuntimeDir), RuntimeRootFull); err != nil {
 			return err
 		}
@@ -415,19 +500,25 @@ func setupSandbox(spec *initSpec, fds []int, zygoteTmp bool) error {
 			return fmt.Errorf("set hostname: %w", err)
 		}
 	}
-	if err := enterCgroups(spec.CgroupProcs); err != nil {
+	if err := enterCgroups(spec.CgroupProcs, stemPIDs...); err != nil {
 		return err
 	}
 	return detachHostRoot()
 }
 
-// enterCgroups moves the init into the cgroups of the procs files. It runs
-// only after the init's own start-up, so the memory that needed stays
-// charged to the server; the commands inherit the cgroups.
-func enterCgroups(procs []string) error {
+// enterCgroups moves the init, and the processes pids, into the cgroups of
+// the procs files. It runs only after the init's own start-up, so the
+// memory that needed stays charged to the server; the commands inherit
+// the cgroups.
+func enterCgroups(procs []string, pids ...int) error {
 	for _, f := range procs {
 		if err := os.WriteFile(hostPath(f), []byte("0"), 0); err != nil {
 			return fmt.Errorf("enter cgroup %s: %w", f, err)
+		}
+		for _, pid := range pids {
+			if err := os.WriteFile(hostPath(f), []byte(strconv.Itoa(pid)), 0); err != nil {
+				return fmt.Errorf("move the runtime template into cgroup %s: %w", f, err)
+			}
 		}
 	}
 	return nil
@@ -454,26 +545,25 @@ func bindReadOnly(src, dst string) error {
 	return nil
 }
 
-// startInitCommands starts the commands in order with the unprivileged
-// credentials and returns their pids. fds are the descriptors attached to
-// the spec; they are closed once the commands hold their own copies.
-func startInitCommands(spec *initSpec, fds []int, devNull *os.File) ([]int, error) {
-	defer func() {
-		for _, fd := range fds {
-			_ = unix.Close(fd)
-		}
-	}()
-	fdOr := func(i int) (uintptr, error) {
-		switch {
-		case i < 0:
-			return devNull.Fd(), nil
-		case i >= len(fds):
-			return 0, fmt.Errorf("output descriptor %d of %d missing", i, len(fds))
-		}
-		return uintptr(fds[i]), nil
+// outputFD returns the descriptor of output index i: one of fds, those
+// attached to the spec, or devNull for -1.
+func outputFD(i int, fds []int, devNull *os.File) (uintptr, error) {
+	switch {
+	case i < 0:
+		return devNull.Fd(), nil
+	case i >= len(fds):
+		return 0, fmt.Errorf("output descriptor %d of %d missing", i, len(fds))
 	}
-	pids := make([]int, 0, len(spec.Commands))
-	for _, c := range spec.Commands {
+	return uintptr(fds[i]), nil
+}
+
+// startInitCommands starts cmds in order with the spec's unprivileged
+// credentials and returns their pids. fds are the descriptors attached to
+// the spec; the caller closes them once the commands hold their copies.
+func startInitCommands(spec *initSpec, cmds []initCommand, fds []int, devNull *os.File) ([]int, error) {
+	fdOr := func(i int) (uintptr, error) { return outputFD(i, fds, devNull) }
+	pids := make([]int, 0, len(cmds))
+	for _, c := range cmds {
 		path, err := lookPathIn(c.Path, c.Env, TaskRootFull)
 		if err != nil {
 			return pids, err

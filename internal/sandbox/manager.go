@@ -30,7 +30,9 @@ type Manager struct {
 	mu     sync.Mutex
 	closed bool                // guarded by mu
 	live   map[string]*Process // running sandboxes by ID; guarded by mu
-	wg     sync.WaitGroup      // teardown goroutines
+	// templates are the pools of runtime templates by name; guarded by mu.
+	templates map[string]*zygotePool
+	wg        sync.WaitGroup // teardown goroutines
 }
 
 // New detects the isolation level, prepares the parent cgroups in full mode
@@ -255,6 +257,8 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
+	templates := m.templates
+	m.templates = nil
 	procs := make([]*Process, 0, len(m.live))
 	for _, p := range m.live {
 		if p != nil {
@@ -265,6 +269,9 @@ func (m *Manager) Close() error {
 
 	if m.zygotes != nil {
 		m.zygotes.close()
+	}
+	for _, tp := range templates {
+		tp.close()
 	}
 	var errs []error
 	for _, p := range procs {

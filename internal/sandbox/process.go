@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -25,6 +26,10 @@ type Process struct {
 	level  Level
 	logger *slog.Logger
 	pid    int // host pid of the root process: the init (full) or Main (basic)
+	// template is set when a runtime template's stem runs Main.
+	template bool
+	// output is the read end of Main's own output pipe (Output).
+	output *os.File
 
 	// Full mode.
 	init *exec.Cmd   // the sandbox init; nil in basic mode
@@ -81,6 +86,17 @@ type Process struct {
 // mode (pid 1 of the sandbox's pid namespace), the main command in basic
 // mode.
 func (p *Process) Pid() int { return p.pid }
+
+// FromTemplate reports whether Main is the pre-started runtime of a
+// runtime template ([Spec.Template]) rather than a process started for
+// this sandbox.
+func (p *Process) FromTemplate() bool { return p.template }
+
+// Output returns the read end of the pipe the main command writes its
+// stdout and stderr to when a runtime template with OwnOutput runs it,
+// else nil; the caller owns it (and should read it: the runtime blocks
+// once the pipe is full).
+func (p *Process) Output() *os.File { return p.output }
 
 // RuntimeAPIListener is the socket listening at [Layout.RuntimeAPI] inside
 // a full-mode sandbox's network namespace, for the caller to serve the

@@ -284,6 +284,13 @@ type Spec struct {
 	// PidsLimit caps processes and threads in full mode; 0 means
 	// [DefaultPidsLimit].
 	PidsLimit int
+	// Template names a runtime template ([Manager.StartTemplate]) whose
+	// pre-started runtime may run Main instead of a new process: its
+	// command and RuntimeDir must be the template's, and the caller
+	// vouches that Main.Env changes nothing the runtime fixed at its
+	// start. Main then gets Main.Env on assignment. When no sandbox of the
+	// template is ready (or in basic mode) Main is started as usual.
+	Template string
 	// CPUs is how many of the server's CPUs the processes may run on, the
 	// least used ones at start; 0, or as many as the server has, means
 	// all of them.

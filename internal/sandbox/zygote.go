@@ -41,6 +41,10 @@ type zygoteOptions struct {
 	tmpSizeMB     int // the size of that image
 	// launches bounds how many zygotes start at once; nil: no bound.
 	launches *launchGate
+	// template is the runtime the zygote starts inside its sandbox and
+	// keeps waiting for its assignment (template.go); nil for a blank
+	// zygote.
+	template *Template
 }
 
 // zygote is a sandbox init that was started before it was needed: it was
@@ -75,6 +79,13 @@ type zygote struct {
 	// idle is set when the init was started under SCHED_IDLE (see
 	// sched.go), until the pool gave it normal scheduling back.
 	idle bool
+	// template is the runtime template whose stem waits in the zygote;
+	// nil for a blank zygote.
+	template *Template
+	// output is the read end of the stem's own output pipe
+	// (Template.OwnOutput), nil once a sandbox took it; closed with the
+	// zygote.
+	output *os.File
 
 	dead bool // the init has exited; guarded by pool.mu
 }
@@ -91,7 +102,14 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 		dropCgroup(cg, logger)
 		return nil, err
 	}
-	defer opts.launches.leave()
+	left := false
+	leave := func() {
+		if !left {
+			left = true
+			opts.launches.leave()
+		}
+	}
+	defer leave()
 	// The /tmp image is made while the init re-executes itself: the init
 	// waits for it on its setup line.
 	if pool != nil && pool.idleStart {
@@ -117,7 +135,15 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 			return tmp, err
 		}
 	}
-	z, err := startZygote(logger, pool, cg, opts.net, makeTmp)
+	z, err := startZygote(logger, pool, cg, opts.net, opts.template, makeTmp)
+	if opts.template != nil {
+		// A runtime template's zygote is ready only once its runtime has
+		// started, tens of milliseconds of CPU (far more under
+		// SCHED_IDLE on a busy host) that hold no P of the server:
+		// holding the gate that long would make cold starts wait for
+		// it.
+		leave()
+	}
 	if tmp != nil {
 		// Mounted by the init before it is ready; the mount keeps the
 		// device, and z the image.
@@ -161,7 +187,7 @@ func spawnZygote(ctx context.Context, logger *slog.Logger, pool *zygotePool, cg 
 }
 
 // startZygote starts the init process and its reader goroutine.
-func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, makeTmp func() (*scratch, error)) (*zygote, error) {
+func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPolicy, tmpl *Template, makeTmp func() (*scratch, error)) (*zygote, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: control socket: %w", err)
@@ -215,17 +241,42 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	if cg != nil {
 		setup.CgroupProcs = cg.procsFiles()
 	}
-	var oob []byte
+	var attached []int
 	if tmp != nil {
 		setup.TmpDevice = true
-		oob = unix.UnixRights(int(tmp.Device().Fd()))
+		attached = append(attached, int(tmp.Device().Fd()))
+	}
+	var outR, outW *os.File
+	if tmpl != nil {
+		setup.RuntimeDir = tmpl.RuntimeDir
+		setup.Template = &initCommand{Path: tmpl.Main.Path, Args: tmpl.Main.Args, Env: tmpl.stemEnv(), Stdout: -1, Stderr: -1}
+		if tmpl.OwnOutput {
+			if outR, outW, err = os.Pipe(); err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				conn.Close()
+				return nil, fmt.Errorf("sandbox: runtime template output: %w", err)
+			}
+			setup.TemplateOutput = true
+			attached = append(attached, int(outW.Fd()))
+		}
+	}
+	var oob []byte
+	if len(attached) > 0 {
+		oob = unix.UnixRights(attached...)
 	}
 	b, _ := json.Marshal(setup)
 	_, _, err = conn.WriteMsgUnix(append(b, '\n'), oob, nil)
 	if tmp != nil {
 		runtime.KeepAlive(tmp.Device())
 	}
+	if outW != nil {
+		outW.Close() // the init has its copy
+	}
 	if err != nil {
+		if outR != nil {
+			outR.Close()
+		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		conn.Close()
@@ -234,7 +285,7 @@ func startZygote(logger *slog.Logger, pool *zygotePool, cg envCgroup, np *netPol
 	msgs := make(chan initMessage, 4)
 	z := &zygote{
 		cmd: cmd, conn: conn, msgs: msgs, diag: diag, readerDone: make(chan struct{}),
-		pool: pool, cg: cg, entered: cg != nil, idle: idle,
+		pool: pool, cg: cg, entered: cg != nil, idle: idle, template: tmpl, output: outR,
 	}
 	if tmp != nil {
 		z.tmpSizeMB, z.tmpImage, z.tmpLoop = tmp.SizeMB(), tmp.ImagePath(), tmp.DevicePath()
@@ -337,6 +388,10 @@ func (z *zygote) destroy(logger *slog.Logger) {
 // and closes its network.
 func (z *zygote) release(logger *slog.Logger) {
 	_ = z.cmd.Wait()
+	if z.output != nil {
+		_ = z.output.Close()
+		z.output = nil
+	}
 	z.net.close()
 	dropCgroup(z.cg, logger)
 	z.cg = nil
@@ -579,6 +634,21 @@ func (zp *zygotePool) take(ctx context.Context) *zygote {
 		zp.putBack(z)
 	}
 	return nil
+}
+
+// takeReady returns a ready zygote, or nil without waiting for one; the
+// pool starts topping up either way.
+func (zp *zygotePool) takeReady() *zygote {
+	zp.mu.Lock()
+	zp.lastTake = time.Now()
+	var z *zygote
+	if len(zp.ready) > 0 {
+		z = zp.ready[0]
+		zp.ready = slices.Delete(zp.ready, 0, 1)
+	}
+	zp.mu.Unlock()
+	zp.signal()
+	return z
 }
 
 // putBack returns a zygote handed to a Start that gave up waiting.

@@ -1,5 +1,6 @@
 // updraft's runtime interface client for nodejs* functions, started as
-// `node /var/runtime/node/index.mjs` in /var/task. Written for updraft with
+// `node /var/runtime/node/index.mjs` in /var/task (or ahead of need, as a
+// runtime template: template.mjs). Written for updraft with
 // Node's standard library only; it behaves like Lambda's Node.js runtime:
 // the handler is loaded once per environment (init), then the loop in
 // runtime.mjs serves one invocation at a time over the Runtime API.
@@ -10,6 +11,11 @@ import { patchConsole } from './logging.mjs';
 import { RapidClient } from './rapid.mjs';
 import { Runtime, beforeExit } from './runtime.mjs';
 import { installGlobal } from './stream.mjs';
+
+if (process.env.UPDRAFT_TEMPLATE_FD) {
+  // A runtime template: wait, started, for the function (template.mjs).
+  (await import('./template.mjs')).serve();
+}
 
 const client = new RapidClient(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
 let runtime = null;

@@ -1,0 +1,1 @@
+raise ValueError("init failed on purpose")

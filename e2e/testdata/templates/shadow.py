@@ -1,0 +1,5 @@
+import uuid
+
+
+def handler(event, context):
+    return getattr(uuid, "MARK", "the standard library's uuid")
