@@ -9,9 +9,12 @@ build: ## build ./updraft
 run: ## run the server with the embedded store on 127.0.0.1:9321
 	$(GO) run ./cmd/updraft server
 
+# -parallel 4: the end-to-end tests that call t.Parallel spend their time
+# waiting (servers starting, functions, the aws CLI), not computing; more
+# than four at a time starved servers of CPU on a loaded 2-core machine.
 test: ## vet, every test (unit, integration, end-to-end) with the race detector, benchmarks once, fuzz targets briefly
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -race -count=1 -timeout 25m -parallel 4 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/...
 	$(GO) test -count=1 -v -run '^TestConformanceScenarioCount$$' ./e2e | grep '^conformance:'
 	bash .ci/fuzz

@@ -53,6 +53,11 @@ var forbidden = map[string][]string{
 	// logic that the IAM/STS API and request authorisation build on.
 	"internal/iam/policy":  {"internal/"},
 	"internal/iam/managed": {"internal/"},
+	// Workflows reach functions through an interface and are served by
+	// api; they know nothing of the other services' engines.
+	"internal/sfn": {"internal/api", "internal/daemon", "internal/async", "internal/esm", "internal/queue", "internal/stream"},
+	// The States Language is pure logic the workflow service builds on.
+	"internal/sfn/asl": {"internal/"},
 	// DynamoDB's data model and expression languages are pure: values
 	// and expressions only, no store, no HTTP.
 	"internal/dynamodb/attr": {"internal/"},
@@ -69,6 +74,7 @@ var thirdParty = map[string][]string{
 	"internal/iam/managed":   {},
 	"internal/dynamodb/attr": {},
 	"internal/dynamodb/expr": {},
+	"internal/sfn/asl":       {},
 	// The sandbox talks to the kernel through x/sys alone, except for the
 	// seccomp filter of the commands it starts: go-seccomp-bpf (pure Go,
 	// as the binary is built without cgo, unlike libseccomp-golang)

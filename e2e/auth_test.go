@@ -20,6 +20,7 @@ import (
 )
 
 func TestRequestsMustBeSigned(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 
 	resp, err := http.Get(srv.URL + "/2015-03-31/functions/")
@@ -68,6 +69,7 @@ func TestRequestsMustBeSigned(t *testing.T) {
 }
 
 func TestRequestsMustBeSignedForTheRegionAndService(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	send := func(t *testing.T, service, region, method, path, contentType string, body []byte) (int, http.Header, string) {
 		t.Helper()

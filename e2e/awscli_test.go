@@ -43,6 +43,7 @@ func requireAWSCLI(t *testing.T) {
 // TestAWSCLIFlow drives a function's life with the commands Lambda users
 // type, adding only --endpoint-url.
 func TestAWSCLIFlow(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	dir := t.TempDir()

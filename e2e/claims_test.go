@@ -26,6 +26,7 @@ import (
 // other end-to-end test covers: weighted alias routing, presigned invoke
 // URLs, Kinesis ExplicitHashKey and the error and throttle metrics.
 func TestREADMEClaims(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 

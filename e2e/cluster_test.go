@@ -47,6 +47,7 @@ func flagValue(args []string, flag string) string {
 // a function created on one is invoked on the other, which fetches the
 // code from the shared object store.
 func TestTwoNodesShareOneStore(t *testing.T) {
+	t.Parallel()
 	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0"}})
 	join := joinArgs(t, a)
 	if flagValue(join, "--nats-creds") != filepath.Join(a.DataDir, "nats.creds") {
@@ -71,6 +72,7 @@ func TestTwoNodesShareOneStore(t *testing.T) {
 // a joiner without --nats-creds fails with a message that names it. The
 // data dir, created 0755 beforehand, is tightened to 0700.
 func TestNATSListenerRequiresCredentials(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dataDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -133,6 +135,7 @@ func TestNATSListenerRequiresCredentials(t *testing.T) {
 // TLS, prints a tls:// join command with the credentials and the CA, and
 // a second node joined with it sees the first node's functions.
 func TestTwoNodesJoinOverGeneratedTLS(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIPv4(t)
 	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", ip + ":0"}})
 	join := joinArgs(t, a)

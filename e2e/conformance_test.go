@@ -155,14 +155,19 @@ func allScenarios() []scenario {
 
 // TestConformance replays every scenario against one server.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	e := newConfEnv(t)
 	scenarios := allScenarios()
 	start := time.Now()
 	var matched, known int
+	suiteCtx := e.ctx
 	for _, sc := range scenarios {
 		reason, isKnown := knownDifferences[sc.name]
 		t.Run(sc.name, func(t *testing.T) {
-			e.t = t
+			// Each scenario gets its own deadline: one for the whole
+			// suite ran out on a loaded machine, failing every later
+			// scenario without an answer.
+			e.t, e.ctx = t, testutil.Context(t, 2*time.Minute)
 			got := sc.run(e)
 			// The test function's CodeSha256 (base64 of its zip's SHA-256,
 			// computed here) as LocalStack's snapshots write it.
@@ -181,7 +186,7 @@ func TestConformance(t *testing.T) {
 			}
 		})
 	}
-	e.t = t
+	e.t, e.ctx = t, suiteCtx
 	// Printed to stdout so that it shows in `go test` output run in the
 	// e2e directory; TestConformanceScenarioCount keeps the README true.
 	fmt.Printf("conformance: %d scenarios, %d match AWS's answers, %d known differences (%s)\n",

@@ -43,6 +43,7 @@ func functionErrorType(t *testing.T, res *lambda.InvokeOutput) string {
 }
 
 func TestWarmReuseKeepsTmp(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "warm", fnOpts{})
@@ -79,6 +80,7 @@ func TestFreezeStopsBackgroundWork(t *testing.T) {
 }
 
 func TestTimeoutThenRecovery(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "slow", fnOpts{timeout: 1})
@@ -94,6 +96,7 @@ func TestTimeoutThenRecovery(t *testing.T) {
 }
 
 func TestOutOfMemory(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "hungry", fnOpts{memory: 128, timeout: 30})
@@ -110,6 +113,7 @@ func TestOutOfMemory(t *testing.T) {
 }
 
 func TestCrashAndInitFailures(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "crash", fnOpts{})
@@ -185,6 +189,7 @@ func (g *gate) release() {
 // environments. Then with reserved concurrency 2, two invocations hold the
 // only slots and every further call is throttled.
 func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "parallel", fnOpts{timeout: 120})
@@ -265,6 +270,7 @@ func TestParallelEnvironmentsAndReservedConcurrency(t *testing.T) {
 // used idle environment makes room when the pool is full, and that idle
 // environments go after --idle-ttl.
 func TestIdleEnvironmentsAreBoundedAndEvicted(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--max-concurrency", "2", "--idle-ttl", "1s"}})
 	c := srv.Lambda()
 	for _, name := range []string{"cap-a", "cap-b", "cap-c"} {

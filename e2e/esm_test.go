@@ -36,6 +36,7 @@ func parseESM(t *testing.T, out string) esmConfig {
 // the visibility timeout, disable, partial batch responses, list, get,
 // delete.
 func TestEventSourceMappingWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--queue-visibility-timeout", "2s"}})
 	requireQueues(t, srv)

@@ -35,6 +35,7 @@ func decodeEventInvokeConfig(t *testing.T, out string) eventInvokeConfig {
 // TestEventInvokeConfigWithTheAWSCLI drives the asynchronous invocation
 // settings with the aws CLI commands Lambda users type.
 func TestEventInvokeConfigWithTheAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()

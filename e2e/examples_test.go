@@ -15,6 +15,7 @@ import (
 // TestExamples deploys every example in examples/ with the one command
 // its README gives and checks that it does what it says.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	root := testutil.ModuleRoot(t)
 	deploy := func(t *testing.T, name, runtime, handler, dir string) {
@@ -88,6 +89,39 @@ func TestExamples(t *testing.T) {
 		out := invoke(t, "stream-node", `{"lines":3}`)
 		if !strings.Contains(out, "line 1 of 3") || !strings.Contains(out, "line 3 of 3") {
 			t.Fatalf("streamed answer %q", out)
+		}
+	})
+	t.Run("fan out and fan in with a workflow", func(t *testing.T) {
+		for _, f := range []string{"prepare", "compute", "aggregate"} {
+			deploy(t, "fanout-"+f, "python3.12", "app."+f, "fan-out")
+		}
+		run := func(args ...string) string {
+			t.Helper()
+			out, errOut, err := updraftCLI(t, srv, args...)
+			if err != nil {
+				t.Fatalf("updraft %v: %v\n%s\n%s", args, err, out, errOut)
+			}
+			return out
+		}
+		run("workflow", "create", "fan-out", "--definition", filepath.Join(root, "examples", "fan-out", "workflow.json"))
+		out := run("workflow", "start", "fan-out", "--input", `{"count":40}`, "--wait", "60s")
+		var d struct{ Status, Output, ExecutionArn string }
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("start --wait printed %s: %v", out, err)
+		}
+		total := 0
+		for i := range 40 {
+			total += i * i
+		}
+		if d.Status != "SUCCEEDED" || d.Output != fmt.Sprintf(`{"in_order":true,"items":40,"total":%d}`, total) {
+			t.Fatalf("execution: %s", out)
+		}
+		hist := run("workflow", "history", d.ExecutionArn)
+		if !strings.Contains(hist, "MapIterationSucceeded") || !strings.Contains(hist, "ExecutionSucceeded") || !strings.HasPrefix(hist, "ID") {
+			t.Errorf("history table:\n%s", hist)
+		}
+		if list := run("workflow", "list", "fan-out"); !strings.Contains(list, "SUCCEEDED") {
+			t.Errorf("workflow list fan-out:\n%s", list)
 		}
 	})
 }

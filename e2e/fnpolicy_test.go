@@ -15,6 +15,7 @@ import (
 // back, refuses a duplicate statement id, removes it again, and asks
 // `updraft whoami` who the server's own key is.
 func TestFunctionPolicyWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	zipPath := filepath.Join(t.TempDir(), "function.zip")

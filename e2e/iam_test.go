@@ -11,6 +11,7 @@ import (
 // TestIAMAndSTSWithCLI manages identities with the aws iam and aws sts
 // commands people type, adding only --endpoint-url.
 func TestIAMAndSTSWithCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	run := func(args ...string) map[string]any {

@@ -269,6 +269,7 @@ func TestIsolationProbes(t *testing.T) {
 // TestIsolatedNetworkHasOnlyLoopback checks --function-network isolated: no
 // way out, the platform API still there.
 func TestIsolatedNetworkHasOnlyLoopback(t *testing.T) {
+	t.Parallel()
 	peer := requirePeerNamespace(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{
 		"--function-network", "isolated", "--function-egress-allow", peer.peerIP + "/32",

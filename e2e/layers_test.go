@@ -50,6 +50,7 @@ func decodeJSONOut[T any](t *testing.T, out string) T {
 // missing layer refused at create, and a deleted layer version that keeps
 // working for the function that uses it.
 func TestLayersWithTheAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	dir := t.TempDir()

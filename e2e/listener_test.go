@@ -25,6 +25,7 @@ import (
 // finding the endpoint and CA in the data dir. Metrics are served on
 // their own listener and not on the API.
 func TestTLSSelfSigned(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--tls-self-signed"}})
 	if !strings.HasPrefix(srv.URL, "https://") || srv.CABundle == "" {
@@ -101,6 +102,7 @@ func nonLoopbackIP(t *testing.T) string {
 // serve plain HTTP on a network address unless told to, and warns when
 // told.
 func TestPlainHTTPBeyondLoopbackNeedsInsecureHTTP(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIP(t)
 	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
 	cmd := exec.CommandContext(testutil.Context(t, time.Minute), bin, "server", "--listen", ip+":0",

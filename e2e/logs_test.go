@@ -16,6 +16,7 @@ import (
 // the README shows it: it prints the last 3 lines at once, then the lines
 // of a later invocation as they are written.
 func TestLogsFollowWithLimit(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	c := srv.Lambda()
 	createTestFunction(t, c, "followed", fnOpts{})

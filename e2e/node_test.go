@@ -136,6 +136,7 @@ func decodeNodeError(t *testing.T, r *nodeInvoke) nodeErrorDoc {
 // runtime templates (where full isolation allows them) and on one
 // without.
 func TestNodeRuntime(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	t.Parallel()
 	for _, mode := range []struct {

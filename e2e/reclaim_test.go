@@ -126,6 +126,7 @@ func pruned(srv *testutil.Server, sha string) bool {
 // the layer version: its unpacked code and /opt leave the disk, its zips
 // leave the store after the grace, and the metrics follow.
 func TestDeletedFunctionsStorageIsReclaimed(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--code-prune-grace", reclaimGrace}})
 	c := srv.Lambda()
 	const big = 50 << 20
@@ -233,6 +234,7 @@ func TestDeletedFunctionsStorageIsReclaimed(t *testing.T) {
 // deployed from the same zip: the zip and its unpacked directory stay,
 // past the grace, for the other, which still runs.
 func TestSharedCodeSurvivesDeletingOneFunction(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--code-prune-grace", reclaimGrace}})
 	c := srv.Lambda()
 	shared := testfnZip(t, map[string][]byte{"twin.txt": []byte("twin")})
@@ -274,6 +276,7 @@ func TestSharedCodeSurvivesDeletingOneFunction(t *testing.T) {
 // one store and deletes it on one: each node removes its own unpacked
 // copy, and the shared zip is pruned once, by one of them.
 func TestTwoNodesReclaimTheirOwnCode(t *testing.T) {
+	t.Parallel()
 	a := testutil.StartServer(t, testutil.Options{Args: []string{"--nats-listen", "127.0.0.1:0", "--code-prune-grace", reclaimGrace}})
 	b := testutil.StartServer(t, testutil.Options{Args: append(joinArgs(t, a), "--code-prune-grace", reclaimGrace)})
 	fn := createTestFunction(t, a.Lambda(), "roaming", fnOpts{zip: testfnZip(t, map[string][]byte{"roaming.txt": []byte("two nodes")})})

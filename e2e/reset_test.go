@@ -17,6 +17,7 @@ import (
 // its /tmp with it. Under full isolation /tmp is a disk-backed file system
 // per environment, carried to the environment that replaces a reset one.
 func TestResetKeepsTmp(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--idle-ttl", "2s"}})
 	requireFullIsolation(t, srv)
 	c := srv.Lambda()

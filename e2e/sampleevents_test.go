@@ -17,6 +17,7 @@ import (
 // into `updraft invoke --payload @-` of an aws-lambda-go function taking
 // events.SQSEvent, as the README shows, and checks what the function saw.
 func TestEventGenerateSQSPipedIntoInvoke(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	zip := testutil.FunctionZip(t, "./internal/testutil/sqsfn", "")
 	createTestFunction(t, srv.Lambda(), "worker", fnOpts{zip: zip})
@@ -67,6 +68,7 @@ func TestEventGenerateSQSPipedIntoInvoke(t *testing.T) {
 // with aws-lambda-go's types, the logs event through
 // CloudwatchLogsRawData.Parse, as a Go handler would.
 func TestEventGenerateSESAndCloudWatchLogs(t *testing.T) {
+	t.Parallel()
 	bin := testutil.BuildBinary(t, "./cmd/updraft", "")
 	run := func(args ...string) []byte {
 		t.Helper()

@@ -16,6 +16,7 @@ import (
 // server's test hook (--test-hold-states) keeps a function whose
 // description carries registry.HoldStateMarker in that state.
 func TestFunctionStatesRefusals(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{Args: []string{"--test-hold-states"}})
 	dir := t.TempDir()

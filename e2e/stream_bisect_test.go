@@ -23,6 +23,7 @@ import (
 // where without bisection the whole batch would be dropped after its one
 // attempt.
 func TestKinesisMappingBisectAtTimestamp(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	const fn = "bisect-fn"
 	c := srv.Lambda()

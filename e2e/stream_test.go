@@ -13,6 +13,7 @@ import (
 // TestKinesisStreamWithAWSCLI drives the built-in streams' Kinesis API
 // with `aws kinesis`.
 func TestKinesisStreamWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 
@@ -63,6 +64,7 @@ func TestKinesisStreamWithAWSCLI(t *testing.T) {
 // every record arrives, in order per partition key; a failing record is
 // retried once (MaximumRetryAttempts 1), then its shard moves on.
 func TestKinesisMappingWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	srv := testutil.StartServer(t, testutil.Options{})
 	const fn = "kinesis-fn"

@@ -31,6 +31,7 @@ func updraftCLI(t *testing.T, srv *testutil.Server, args ...string) (string, str
 // TestExampleWithUpdraftCLI deploys examples/hello-go the way the README
 // says, invokes it, reads its logs and checks the metrics it produced.
 func TestExampleWithUpdraftCLI(t *testing.T) {
+	t.Parallel()
 	srv := testutil.StartServer(t, testutil.Options{})
 	root := testutil.ModuleRoot(t)
 

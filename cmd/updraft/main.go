@@ -54,7 +54,8 @@ subcommands (function, invoke, logs).`,
   updraft server --nats-listen 127.0.0.1:4222        # let another node join; prints the join command
   updraft server --nats-url nats://127.0.0.1:4222 --nats-creds ~/.local/share/updraft/nats.creds --listen 127.0.0.1:9322
   updraft server --nats-listen 0.0.0.0:4222          # off loopback: TLS from a generated CA
-  updraft server --nats-url tls://node1:4222 --nats-creds nats.creds --nats-ca nats-ca.pem`,
+  updraft server --nats-url tls://node1:4222 --nats-creds nats.creds --nats-ca nats-ca.pem
+  updraft server --cluster-listen 10.0.0.1:6222 --join 10.0.0.1:6222,10.0.0.2:6222,10.0.0.3:6222   # one of three clustered nodes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			logger := newLogger(cfg.Log)

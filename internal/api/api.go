@@ -31,6 +31,7 @@ import (
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
 	"github.com/updraft/updraft/internal/registry"
+	"github.com/updraft/updraft/internal/sfn"
 	"github.com/updraft/updraft/internal/store"
 )
 
@@ -77,6 +78,9 @@ type Deps struct {
 	// Streams serves the built-in streams with Kinesis's API; nil
 	// refuses their operations.
 	Streams StreamService
+	// StepFunctions serves workflows (the Step Functions API); nil
+	// refuses their operations.
+	StepFunctions *sfn.Service
 	// Tables serves DynamoDB's API (X-Amz-Target DynamoDB_20120810.*);
 	// nil refuses it.
 	Tables *dynamodb.Service
@@ -110,6 +114,8 @@ type Server struct {
 	deps    Deps
 	logger  *slog.Logger
 	handler http.Handler
+	// sfn serves Step Functions requests; nil without StepFunctions.
+	sfn http.Handler
 	// largeBodies are the slots of large JSON bodies (takeLargeBodySlot).
 	largeBodies chan struct{}
 }
@@ -117,6 +123,11 @@ type Server struct {
 // New builds the handler tree.
 func New(deps Deps) *Server {
 	s := &Server{deps: deps, logger: deps.Logger.With("component", "api"), largeBodies: make(chan struct{}, maxLargeBodies)}
+	if deps.StepFunctions != nil {
+		s.sfn = deps.StepFunctions.Handler(func(r *http.Request, action, resource string) error {
+			return s.authorize(r, action, resource, nil)
+		})
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var authed http.Handler = mux

@@ -49,11 +49,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("GET /updraft/v1/code/{sha}", s.getCode)
 	h("GET /updraft/v1/functions/{name}/logs", s.getLogs)
 
-	// Kinesis's JSON protocol posts every operation to "/", and so do
-	// IAM's and STS's query protocol (a form naming the Version).
+	// Kinesis's and Step Functions' JSON protocol post every operation
+	// to "/", and so do IAM's and STS's query protocol (a form naming the Version).
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if isKinesis(r) {
 			s.kinesis(w, r)
+			return
+		}
+		if isStepFunctions(r) {
+			s.stepFunctions(w, r)
 			return
 		}
 		if isDynamoDB(r) {

@@ -17,6 +17,7 @@ const globalRegion = "us-east-1"
 // [auth.WithScope] and the server's region. It reads no body:
 //
 //   - POST / with a Kinesis X-Amz-Target: "kinesis";
+//   - POST / with a Step Functions X-Amz-Target: "states";
 //   - POST / with a DynamoDB X-Amz-Target: "dynamodb";
 //   - any other POST /: IAM's or STS's query protocol, "iam" or "sts",
 //     also signed for us-east-1. Which of the two is decided by the
@@ -31,6 +32,8 @@ func SigningScope(r *http.Request) auth.Allowed {
 	switch {
 	case p == "/" && r.Method == http.MethodPost && isKinesis(r):
 		return auth.Allowed{Services: []string{"kinesis"}}
+	case p == "/" && r.Method == http.MethodPost && isStepFunctions(r):
+		return auth.Allowed{Services: []string{"states"}}
 	case p == "/" && r.Method == http.MethodPost && isDynamoDB(r):
 		return auth.Allowed{Services: []string{"dynamodb"}}
 	case p == "/" && r.Method == http.MethodPost:

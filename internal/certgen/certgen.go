@@ -54,15 +54,31 @@ type Generated struct {
 // ([Paths]); name goes into the certificates' common names ("updraft
 // NATS" gives "updraft NATS CA" and "updraft NATS server").
 func Ensure(dir, prefix, name string, hosts []string, now time.Time) (Generated, error) {
-	g := Paths(dir, prefix)
-	ca, caKey, err := loadOrCreateCA(g.CAFile, g.CAKeyFile, name, now)
+	return ensure(dir, dir, prefix, name, hosts, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now)
+}
+
+// EnsurePeer is Ensure for the members of a cluster that authenticate
+// one another with certificates from one shared CA: the CA is kept in
+// caDir (generated there when missing; every member holds a copy of it
+// and its key), the member's certificate in certDir, valid both to serve
+// and to dial (server and client authentication).
+func EnsurePeer(caDir, certDir, prefix, name string, hosts []string, now time.Time) (Generated, error) {
+	return ensure(caDir, certDir, prefix, name, hosts,
+		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, now)
+}
+
+func ensure(caDir, certDir, prefix, name string, hosts []string, usages []x509.ExtKeyUsage, now time.Time) (Generated, error) {
+	g := Paths(certDir, prefix)
+	ca := Paths(caDir, prefix)
+	g.CAFile, g.CAKeyFile = ca.CAFile, ca.CAKeyFile
+	caCert, caKey, err := loadOrCreateCA(g.CAFile, g.CAKeyFile, name, now)
 	if err != nil {
 		return Generated{}, err
 	}
-	if serverCertUsable(g.CertFile, g.KeyFile, ca, hosts, now) {
+	if serverCertUsable(g.CertFile, g.KeyFile, caCert, hosts, usages, now) {
 		return g, nil
 	}
-	if err := issueServerCert(g.CertFile, g.KeyFile, name, ca, caKey, hosts, now); err != nil {
+	if err := issueServerCert(g.CertFile, g.KeyFile, name, caCert, caKey, hosts, usages, now); err != nil {
 		return Generated{}, err
 	}
 	g.Issued = true
@@ -130,10 +146,15 @@ func loadOrCreateCA(certPath, keyPath, name string, now time.Time) (*x509.Certif
 // serverCertUsable reports whether the server certificate on disk can be
 // served again: readable, issued by ca, valid for every host for at least
 // serverRenewBefore.
-func serverCertUsable(certPath, keyPath string, ca *x509.Certificate, hosts []string, now time.Time) bool {
+func serverCertUsable(certPath, keyPath string, ca *x509.Certificate, hosts []string, usages []x509.ExtKeyUsage, now time.Time) bool {
 	cert, _, err := readPair(certPath, keyPath)
 	if err != nil || cert.CheckSignatureFrom(ca) != nil {
 		return false
+	}
+	for _, u := range usages {
+		if !slices.Contains(cert.ExtKeyUsage, u) {
+			return false
+		}
 	}
 	if now.Before(cert.NotBefore) || now.Add(serverRenewBefore).After(cert.NotAfter) {
 		return false
@@ -148,7 +169,7 @@ func serverCertUsable(certPath, keyPath string, ca *x509.Certificate, hosts []st
 
 // issueServerCert writes a new key and a certificate for hosts signed by
 // the CA, replacing any previous pair.
-func issueServerCert(certPath, keyPath, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) error {
+func issueServerCert(certPath, keyPath, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, usages []x509.ExtKeyUsage, now time.Time) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return fmt.Errorf("certgen: generate server key: %w", err)
@@ -159,7 +180,7 @@ func issueServerCert(certPath, keyPath, name string, ca *x509.Certificate, caKey
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(serverValidity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  usages,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
@@ -271,6 +292,27 @@ func ServerConfig(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("certgen: tls certificate: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// PeerConfig is the mutual TLS of a cluster member: it presents the
+// certificate of g when accepting and when dialing, and requires and
+// verifies the other side's against g's CA only, TLS 1.2 or later.
+func PeerConfig(g Generated) (*tls.Config, error) {
+	tc, err := ServerConfig(g.CertFile, g.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := os.ReadFile(g.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("certgen: read CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("certgen: %s holds no PEM certificate", g.CAFile)
+	}
+	tc.RootCAs, tc.ClientCAs = pool, pool
+	tc.ClientAuth = tls.RequireAndVerifyClientCert
+	return tc, nil
 }
 
 // createExclusive writes data to a new file at path with mode 0600. It

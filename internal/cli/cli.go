@@ -2,8 +2,9 @@
 // to deploy and manage functions, `updraft invoke` to call one (or queue
 // it with --async), `updraft invocation get` to read an asynchronous
 // invocation's record, `updraft logs` to read a function's output,
-// `updraft queue ...` for the built-in queues and `updraft whoami` to
-// show whom the credentials stand for. They talk to a running
+// `updraft queue ...` for the built-in queues, `updraft whoami` to
+// show whom the credentials stand for and `updraft cluster status` to show
+// the nodes of an embedded NATS cluster. They talk to a running
 // `updraft server` through internal/client (the AWS SDK's Lambda client
 // plus signed requests to updraft's own /updraft/v1 endpoints), exactly as
 // the aws CLI would, so anything they do can also be done with `aws
@@ -40,7 +41,7 @@ import (
 )
 
 // Commands returns the client's top-level commands (function, invoke,
-// logs, invocation, queue, event, whoami); all but event, which needs no server,
+// logs, invocation, queue, event, whoami, cluster); all but event, which needs no server,
 // have the persistent flags --endpoint-url, --region and --data-dir.
 // Results (JSON, response payloads, log lines, events) and --help go to
 // stdout; errors, warnings, build progress and --log tails go to stderr.
@@ -51,8 +52,10 @@ func Commands(stdout, stderr io.Writer) []*cobra.Command {
 		logsCommand(newEnv(stdout, stderr)),
 		invocationCommand(newEnv(stdout, stderr)),
 		queueCommand(newEnv(stdout, stderr)),
+		workflowCommand(newEnv(stdout, stderr)),
 		eventCommand(newEnv(stdout, stderr)),
 		whoamiCommand(newEnv(stdout, stderr)),
+		clusterCommand(newEnv(stdout, stderr)),
 	}
 	for _, c := range cmds {
 		c.SetOut(stdout)

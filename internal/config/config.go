@@ -125,8 +125,32 @@ type Store struct {
 	// the NATS server's certificate is verified against, in place of the
 	// system roots.
 	NatsCA string
-	// Replicas is the replica count of every JetStream object (cluster mode).
+	// Replicas is the replica count of every JetStream object; 0 (the
+	// default) means automatic: min(3, the nodes of the embedded NATS
+	// cluster), raised as nodes join, and 1 with an external NATS.
 	Replicas int
+	// ClusterListen, when set, is the address of the embedded NATS's
+	// cluster (route) listener: the nodes started with it and Join form
+	// one NATS cluster with JetStream in clustered mode.
+	ClusterListen string
+	// Join lists the cluster addresses (host:port) of the cluster's
+	// nodes, this one's may be included (nats-server skips a route to
+	// itself). At least one other node is needed: JetStream elects a new
+	// cluster's first meta leader once every node listed is up, and later
+	// ones with a majority.
+	Join []string
+	// ClusterName names the NATS cluster; every node must give the same.
+	ClusterName string
+	// NodeName is this node's NATS server name, unique in the cluster
+	// and stable across restarts (JetStream's Raft peer id is derived from
+	// it). Empty: the name kept in <DataDir>/node-name, generated on the
+	// first start.
+	NodeName string
+	// ClusterKey is the file holding the routes' shared secret, the
+	// same on every node. Empty: <DataDir>/cluster.key, generated (mode
+	// 0600) on the first start when missing, to be copied to the other
+	// nodes before their first start.
+	ClusterKey string
 	// CodePruneGrace is how long a code or layer zip that no function
 	// version or layer version references stays in the object store
 	// before it is deleted. It covers an upload on another node and the
@@ -230,6 +254,11 @@ type Async struct {
 	RetryDelay time.Duration
 	// RecordTTL is how long invocation records and batch results are kept.
 	RecordTTL time.Duration
+	// AckWait is how long an event a worker holds may go without a sign
+	// of life (a running event's worker sends one every third of it)
+	// before JetStream hands it to another worker: after a node dies, the
+	// events it held run elsewhere this much later.
+	AckWait time.Duration
 	// ReleaseAfter is how long a function's async workers and JetStream
 	// consumer stay after its last event; a function without events has
 	// neither.
@@ -293,7 +322,7 @@ func Default() Config {
 		},
 		Store: Store{
 			DataDir:        DefaultDataDir(),
-			Replicas:       1,
+			ClusterName:    "updraft",
 			CodePruneGrace: 15 * time.Minute,
 			WriteTimeout:   5 * time.Second,
 			MinFreeMB:      64,
@@ -311,6 +340,7 @@ func Default() Config {
 			RetryDelay:      time.Minute,
 			RecordTTL:       12 * time.Hour,
 			ReleaseAfter:    5 * time.Minute,
+			AckWait:         30 * time.Second,
 		},
 		Queue:  Queue{VisibilityTimeout: 30 * time.Second},
 		Tables: Tables{TTLInterval: time.Minute},
@@ -367,6 +397,13 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 		}
 		fs.BoolVar(p, name, b, usage+" (env "+env+")")
 	}
+	list := func(p *[]string, name, env, usage string) {
+		def := *p
+		if v := envString(env, ""); v != "" {
+			def = splitList(v)
+		}
+		fs.StringSliceVar(p, name, def, usage+" (env "+env+")")
+	}
 	num := func(p *int, name, env, usage string) {
 		n, err := envInt(env, *p)
 		if err != nil {
@@ -389,7 +426,12 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Store.NatsTLSKey, "nats-tls-key", "UPDRAFT_NATS_TLS_KEY", "PEM private key of --nats-tls-cert")
 	str(&cfg.Store.NatsCreds, "nats-creds", "UPDRAFT_NATS_CREDS", "credentials file for --nats-url: another node's nats.creds or a NATS .creds file")
 	str(&cfg.Store.NatsCA, "nats-ca", "UPDRAFT_NATS_CA", "PEM CA file that verifies the --nats-url server's certificate (e.g. another node's nats-ca.pem)")
-	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count for every object (cluster mode)")
+	num(&cfg.Store.Replicas, "replicas", "UPDRAFT_REPLICAS", "JetStream replica count of every stream, bucket and object store; 0 = min(3, nodes of the embedded cluster), raised as nodes join (1 with --nats-url)")
+	str(&cfg.Store.ClusterListen, "cluster-listen", "UPDRAFT_CLUSTER_LISTEN", "address of the embedded NATS's cluster route listener; with --join, the nodes form one NATS cluster with replicated JetStream")
+	list(&cfg.Store.Join, "join", "UPDRAFT_JOIN", "comma-separated cluster addresses (host:port of --cluster-listen) of the cluster's nodes, this one's may be included")
+	str(&cfg.Store.ClusterName, "cluster-name", "UPDRAFT_CLUSTER_NAME", "NATS cluster name, the same on every node")
+	str(&cfg.Store.NodeName, "node-name", "UPDRAFT_NODE_NAME", "this node's name in the cluster, unique and stable (default: generated once and kept in <data-dir>/node-name)")
+	str(&cfg.Store.ClusterKey, "cluster-key", "UPDRAFT_CLUSTER_KEY", "file with the routes' shared secret, the same on every node (default: <data-dir>/cluster.key, generated when missing; copy it to the other nodes)")
 	dur(&cfg.Store.CodePruneGrace, "code-prune-grace", "UPDRAFT_CODE_PRUNE_GRACE", "how long a code or layer zip no version references stays in the store before it is deleted")
 	dur(&cfg.Store.WriteTimeout, "store-write-timeout", "UPDRAFT_STORE_WRITE_TIMEOUT", "deadline of every store write; a write that misses it fails with a 5xx and the store is reported degraded until a probe write succeeds")
 	num(&cfg.Store.MinFreeMB, "store-min-free-mb", "UPDRAFT_STORE_MIN_FREE_MB", "free MiB the embedded store keeps on the data dir's file system (at most 5% of its size): below it writes are refused and /healthz says degraded")
@@ -414,6 +456,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Sandbox.EgressAllow, "function-egress-allow", "UPDRAFT_FUNCTION_EGRESS_ALLOW", "comma-separated private IPv4 CIDRs that egress mode may reach")
 	num(&cfg.Async.MaxPayloadBytes, "async-max-payload", "UPDRAFT_ASYNC_MAX_PAYLOAD", "Event invocation payload limit in bytes")
 	dur(&cfg.Async.RetryDelay, "async-retry-delay", "UPDRAFT_ASYNC_RETRY_DELAY", "first retry delay after an async function error (doubles after)")
+	dur(&cfg.Async.AckWait, "async-ack-wait", "UPDRAFT_ASYNC_ACK_WAIT", "how long an Event held by a worker may go without a sign of life before another worker, on any node, takes it (the delay before the events of a node that died run elsewhere)")
 	dur(&cfg.Async.ReleaseAfter, "async-release-after", "UPDRAFT_ASYNC_RELEASE_AFTER", "stop a function's async workers and drop its consumer after this long without events")
 	dur(&cfg.Async.RecordTTL, "record-ttl", "UPDRAFT_RECORD_TTL", "how long async invocation records and batch results are kept")
 	dur(&cfg.Tables.TTLInterval, "table-ttl-interval", "UPDRAFT_TABLE_TTL_INTERVAL", "how often expired DynamoDB TTL items are swept")
@@ -426,6 +469,17 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Log.Format, "log-format", "UPDRAFT_LOG_FORMAT", "server log format: text or json")
 	cfg.Server.AccessKeyID = os.Getenv("UPDRAFT_ACCESS_KEY_ID")
 	cfg.Server.SecretAccessKey = os.Getenv("UPDRAFT_SECRET_ACCESS_KEY")
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func envString(key, def string) string {
@@ -491,6 +545,9 @@ func (c Config) Validate() error {
 		if c.Store.NatsListen != "" && !IsLoopback(c.Store.NatsListen) {
 			errs = append(errs, fmt.Errorf("--auth none is refused: --nats-listen %s is not a loopback address", c.Store.NatsListen))
 		}
+		if c.Store.ClusterListen != "" && !IsLoopback(c.Store.ClusterListen) {
+			errs = append(errs, fmt.Errorf("--auth none is refused: --cluster-listen %s is not a loopback address", c.Store.ClusterListen))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Server.Auth))
 	}
@@ -524,9 +581,10 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Store.validateNatsSecurity()...)
-	if c.Store.Replicas < 1 || c.Store.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5", c.Store.Replicas))
+	if c.Store.Replicas < 0 || c.Store.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("--replicas %d: want 1 to 5, or 0 for automatic", c.Store.Replicas))
 	}
+	errs = append(errs, c.Store.validateCluster()...)
 	if c.Store.CodePruneGrace <= 0 {
 		errs = append(errs, fmt.Errorf("--code-prune-grace %s: want a positive duration", c.Store.CodePruneGrace))
 	}
@@ -576,6 +634,9 @@ func (c Config) Validate() error {
 	}
 	if c.Async.RetryDelay <= 0 {
 		errs = append(errs, fmt.Errorf("--async-retry-delay %s: want a positive duration", c.Async.RetryDelay))
+	}
+	if c.Async.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("--async-ack-wait %s: want at least 1s", c.Async.AckWait))
 	}
 	if c.Async.ReleaseAfter < time.Second {
 		errs = append(errs, fmt.Errorf("--async-release-after %s: want at least 1s", c.Async.ReleaseAfter))
@@ -670,6 +731,47 @@ func (s Store) validateNatsSecurity() []error {
 			errs = append(errs, fmt.Errorf("%s %s: %w", f.flag, f.path, err))
 		} else if fi.IsDir() {
 			errs = append(errs, fmt.Errorf("%s %s: is a directory, want a file", f.flag, f.path))
+		}
+	}
+	return errs
+}
+
+// validateCluster checks the embedded cluster's flags.
+func (s Store) validateCluster() []error {
+	var errs []error
+	if s.ClusterListen == "" {
+		if len(s.Join) > 0 {
+			errs = append(errs, errors.New("--join needs --cluster-listen: a node joins the cluster with its own route listener"))
+		}
+		return errs
+	}
+	if _, _, err := net.SplitHostPort(s.ClusterListen); err != nil {
+		errs = append(errs, fmt.Errorf("--cluster-listen %q: %w", s.ClusterListen, err))
+	}
+	if s.NatsURL != "" {
+		errs = append(errs, errors.New("--cluster-listen and --nats-url exclude each other: an external NATS is clustered by its own configuration"))
+	}
+	if len(s.Join) == 0 {
+		errs = append(errs, errors.New("--cluster-listen needs --join with the other nodes' cluster addresses"))
+	}
+	for _, j := range s.Join {
+		if _, port, err := net.SplitHostPort(j); err != nil {
+			errs = append(errs, fmt.Errorf("--join %q: %w", j, err))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			errs = append(errs, fmt.Errorf("--join %q: want host:port with a port from 1 to 65535", j))
+		}
+	}
+	if s.ClusterName == "" || strings.ContainsAny(s.ClusterName, " \t.*>") {
+		errs = append(errs, fmt.Errorf("--cluster-name %q: want a name without spaces, dots or wildcards", s.ClusterName))
+	}
+	if strings.ContainsAny(s.NodeName, " \t.*>") {
+		errs = append(errs, fmt.Errorf("--node-name %q: want a name without spaces, dots or wildcards", s.NodeName))
+	}
+	if s.ClusterKey != "" {
+		if fi, err := os.Stat(s.ClusterKey); err != nil {
+			errs = append(errs, fmt.Errorf("--cluster-key %s: %w", s.ClusterKey, err))
+		} else if fi.IsDir() {
+			errs = append(errs, fmt.Errorf("--cluster-key %s: is a directory, want a file", s.ClusterKey))
 		}
 	}
 	return errs

@@ -272,14 +272,62 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.Store.NatsURL = "nats://10.0.0.1:4222" },
 		},
 		{
-			name:   "zero replicas are refused",
+			name:   "negative replicas are refused",
+			mutate: func(c *Config) { c.Store.Replicas = -1 },
+			want:   []string{"--replicas -1: want 1 to 5, or 0 for automatic"},
+		},
+		{
+			name:   "zero replicas (automatic) are accepted",
 			mutate: func(c *Config) { c.Store.Replicas = 0 },
-			want:   []string{"--replicas 0: want 1 to 5"},
+		},
+		{
+			name: "a cluster listener with seeds is accepted",
+			mutate: func(c *Config) {
+				c.Store.ClusterListen = "127.0.0.1:6222"
+				c.Store.Join = []string{"10.0.0.2:6222", "10.0.0.3:6222"}
+			},
+		},
+		{
+			name:   "a cluster listener without seeds is refused",
+			mutate: func(c *Config) { c.Store.ClusterListen = "127.0.0.1:6222" },
+			want:   []string{"--cluster-listen needs --join with the other nodes' cluster addresses"},
+		},
+		{
+			name:   "seeds without a cluster listener are refused",
+			mutate: func(c *Config) { c.Store.Join = []string{"10.0.0.2:6222"} },
+			want:   []string{"--join needs --cluster-listen: a node joins the cluster with its own route listener"},
+		},
+		{
+			name: "bad cluster flags are refused",
+			mutate: func(c *Config) {
+				c.Store.ClusterListen = "6222"
+				c.Store.Join = []string{"10.0.0.2", "h:0"}
+				c.Store.ClusterName = "a.b"
+				c.Store.NodeName = "n 1"
+				c.Store.NatsURL = "nats://10.0.0.1:4222"
+			},
+			want: []string{
+				`--cluster-listen "6222": address 6222: missing port in address`,
+				"--cluster-listen and --nats-url exclude each other: an external NATS is clustered by its own configuration",
+				`--join "10.0.0.2": address 10.0.0.2: missing port in address`,
+				`--join "h:0": want host:port with a port from 1 to 65535`,
+				`--cluster-name "a.b": want a name without spaces, dots or wildcards`,
+				`--node-name "n 1": want a name without spaces, dots or wildcards`,
+			},
+		},
+		{
+			name: "auth none with a cluster listener off loopback is refused",
+			mutate: func(c *Config) {
+				c.Server.Auth = AuthNone
+				c.Store.ClusterListen = "10.0.0.1:6222"
+				c.Store.Join = []string{"10.0.0.2:6222"}
+			},
+			want: []string{"--auth none is refused: --cluster-listen 10.0.0.1:6222 is not a loopback address"},
 		},
 		{
 			name:   "six replicas are refused",
 			mutate: func(c *Config) { c.Store.Replicas = 6 },
-			want:   []string{"--replicas 6: want 1 to 5"},
+			want:   []string{"--replicas 6: want 1 to 5, or 0 for automatic"},
 		},
 		{
 			name:   "five replicas are accepted",
@@ -415,7 +463,7 @@ func TestValidate(t *testing.T) {
 				"--data-dir must not be empty",
 				`--nats-listen "nats": address nats: missing port in address`,
 				"--nats-listen and --nats-url exclude each other: only the embedded server can listen",
-				"--replicas 9: want 1 to 5",
+				"--replicas 9: want 1 to 5, or 0 for automatic",
 				"--max-concurrency -1: want at least 1",
 				"--idle-ttl 0s: want a positive duration",
 				`--isolation "": want auto, full or basic`,
@@ -449,7 +497,8 @@ func TestDefault(t *testing.T) {
 		{"account id", c.Server.AccountID, "000000000000"},
 		{"auth", c.Server.Auth, AuthSigV4},
 		{"shutdown grace", c.Server.ShutdownGrace, 30 * time.Second},
-		{"replicas", c.Store.Replicas, 1},
+		{"replicas (automatic)", c.Store.Replicas, 0},
+		{"cluster name", c.Store.ClusterName, "updraft"},
 		{"code prune grace", c.Store.CodePruneGrace, 15 * time.Minute},
 		{"idle ttl", c.Pool.IdleTTL, 10 * time.Minute},
 		{"max environments", c.Pool.MaxEnvironments, 1000},

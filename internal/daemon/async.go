@@ -38,3 +38,11 @@ func (a asyncQueues) Send(ctx context.Context, queueARN, dedupID string, body []
 	_, err = a.q.SendWithID(ctx, name, dedupID, body, queue.SanitizeAttributes(qa))
 	return err
 }
+
+// workflowQueues gives the workflow service the built-in queues.
+type workflowQueues struct{ q *queue.Service }
+
+// Send implements sfn.Queues.
+func (w workflowQueues) Send(ctx context.Context, name, id string, body []byte) (string, error) {
+	return w.q.SendWithID(ctx, name, id, body, nil)
+}

@@ -47,6 +47,7 @@ import (
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
+	"github.com/updraft/updraft/internal/sfn"
 	"github.com/updraft/updraft/internal/store"
 	"github.com/updraft/updraft/internal/stream"
 	"github.com/updraft/updraft/internal/sts"
@@ -276,6 +277,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		RetryDelay:       cfg.Async.RetryDelay,
 		RecordTTL:        cfg.Async.RecordTTL,
 		ReleaseAfter:     cfg.Async.ReleaseAfter,
+		AckWait:          cfg.Async.AckWait,
 		Replicas:         st.Replicas(),
 		ConcurrencyLimit: cfg.Pool.MaxEnvironments,
 	}, async.Deps{
@@ -320,6 +322,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		return fmt.Errorf("daemon: event source mappings: %w", err)
 	}
 
+	workflowAuth := &lateAuthorizer{enabled: cfg.Server.Auth == config.AuthSigV4}
+	workflows, err := sfn.New(ctx, sfn.Config{Region: cfg.Server.Region, AccountID: cfg.Server.AccountID, Replicas: st.Replicas()},
+		sfn.Deps{JetStream: st.JetStream(), Invoker: inv, Queues: workflowQueues{queues}, Authorizer: workflowAuth, Metrics: metrics.NewWorkflows(promReg), Logger: logger})
+	if err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: workflows: %w", err)
+	}
+	// Closed before the pool: work items in flight finish or go back to
+	// the queue for the next start or another node.
+	closers = append(closers, workflows.Close)
+	if err := workflows.Start(ctx); err != nil {
+		pl.Close(ctx)
+		ln.Close()
+		return fmt.Errorf("daemon: workflows: %w", err)
+	}
+
 	policies, err := fnpolicy.New(ctx, fnpolicy.Config{Replicas: st.Replicas()},
 		fnpolicy.Deps{JetStream: st.JetStream(), Functions: reg, Logger: logger})
 	if err != nil {
@@ -335,6 +354,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		ln.Close()
 		return fmt.Errorf("daemon: authoriser: %w", err)
 	}
+	workflowAuth.a.Store(authorizer)
 	var authn api.Authenticator
 	var apiAuthorizer api.Authorizer
 	if cfg.Server.Auth == config.AuthSigV4 {
@@ -365,26 +385,27 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 		authn = v
 	}
 	handler := api.New(api.Deps{
-		Logger:     logger,
-		Registry:   reg,
-		Invoker:    inv,
-		Async:      engine,
-		Queues:     queues,
-		ESM:        mappings,
-		Policies:   policies,
-		Streams:    streams,
-		Tables:     tables,
-		Auth:       authn,
-		Authorizer: apiAuthorizer,
-		Roles:      definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},
-		AccountID:  cfg.Server.AccountID,
-		Region:     cfg.Server.Region,
-		IAM:        iam.NewHandler(identities, logger),
-		STS:        stsHandler,
-		Root:       identities.Root(),
-		Logs:       &logReader{js: st.JetStream()},
+		Logger:        logger,
+		Registry:      reg,
+		Invoker:       inv,
+		Async:         engine,
+		Queues:        queues,
+		ESM:           mappings,
+		StepFunctions: workflows,
+		Policies:      policies,
+		Streams:       streams,
+		Tables:        tables,
+		Auth:          authn,
+		Authorizer:    apiAuthorizer,
+		Roles:         definedRoles{ids: identities, refuse: cfg.Server.UnknownRoles == "refuse"},
+		AccountID:     cfg.Server.AccountID,
+		Region:        cfg.Server.Region,
+		IAM:           iam.NewHandler(identities, logger),
+		STS:           stsHandler,
+		Root:          identities.Root(),
+		Logs:          &logReader{js: st.JetStream()},
 		Health: func(ctx context.Context) (any, bool) {
-			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
+			return healthDoc(st.Healthy(ctx), st.Status(), st.Mode(), st.Cluster(), sb.Status(), poolHealth{pl.Stats(), pl.TemplateStats()})
 		},
 	})
 	pl.SetPlatformAPI(handler)
@@ -422,7 +443,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	logger.Info("updraft started", "listen", endpoint, "max_connections", maxConns, "metrics", metricsURL, "isolation", string(sb.Level()), "store", st.Mode(), "data_dir", cfg.Store.DataDir)
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
-		StoreMode: st.Mode(), Join: st.Join(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
+		StoreMode: st.Mode(), Join: st.Join(), Cluster: st.Cluster(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
 		Creds: creds, CredsCreated: created, NodeSDK: rts.NodeSDK(), NodeSDKDir: cfg.Pool.NodeSDKDir,
 		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
@@ -451,6 +472,7 @@ type banner struct {
 	MetricsURL   string
 	Status       sandbox.Status
 	Join         store.Join
+	Cluster      *store.ClusterStatus
 	Creds        auth.Credentials
 	CredsCreated bool
 	// NodeSDK is the node_modules nodejs functions import the AWS SDK
@@ -468,6 +490,10 @@ func printBanner(out io.Writer, b banner) {
 	}
 	fmt.Fprintf(out, "store: %s JetStream, data dir %s\n", b.StoreMode, b.DataDir)
 	printJoin(out, b.Join)
+	if c := b.Cluster; c != nil {
+		fmt.Fprintf(out, "cluster: %s, node %s, %d node(s), JetStream leader %s, %d replica(s) (updraft cluster status shows more)\n",
+			c.Name, c.Node, c.Size, c.Leader, c.Replicas)
+	}
 	switch {
 	case b.NodeSDK != "":
 		fmt.Fprintf(out, "nodejs functions import the AWS SDK from %s\n", b.NodeSDK)

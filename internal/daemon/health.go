@@ -27,14 +27,20 @@ type poolHealth struct {
 //
 // The healthy answer keeps its shape: status, store (mode, healthy),
 // isolation, pool; a degraded one adds store.writable, store.reason,
-// store.since and a top-level reason.
-func healthDoc(reachErr error, ws store.Status, mode string, isolation, pool any) (map[string]any, bool) {
+// store.since and a top-level reason. A clustered node adds "cluster":
+// the JetStream meta group's peers and leader and this node's routes, as
+// its nats-server sees them (store.ClusterStatus); a cluster without a
+// leader makes the store unanswering, so it shows as degraded (503).
+func healthDoc(reachErr error, ws store.Status, mode string, cluster *store.ClusterStatus, isolation, pool any) (map[string]any, bool) {
 	st := map[string]any{"mode": mode, "healthy": reachErr == nil && ws.Writable}
 	doc := map[string]any{
 		"status":    "ok",
 		"store":     st,
 		"isolation": isolation,
 		"pool":      pool,
+	}
+	if cluster != nil {
+		doc["cluster"] = cluster
 	}
 	switch {
 	case reachErr != nil:

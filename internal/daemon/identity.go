@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/updraft/updraft/internal/authz"
@@ -169,3 +170,24 @@ func (d definedRoles) Defined(arn string) bool {
 }
 
 func (d definedRoles) RefuseUnknown() bool { return d.refuse }
+
+// lateAuthorizer gives the workflow service the authoriser, which is
+// built after it (it needs the function policies); it allows everything
+// when requests are not authenticated (--auth none), as the API does.
+type lateAuthorizer struct {
+	a       atomic.Pointer[authz.Authorizer]
+	enabled bool
+}
+
+// Authorize implements sfn.Authorizer. Until the authoriser is set,
+// nothing is allowed.
+func (l *lateAuthorizer) Authorize(p iam.Principal, action, resource string, c authz.Context) error {
+	if !l.enabled {
+		return nil
+	}
+	a := l.a.Load()
+	if a == nil {
+		return &authz.Denied{Message: "User: " + p.ARN + " is not authorized to perform: " + action + " on resource: " + resource + " (the server is starting)", Principal: p}
+	}
+	return a.Authorize(p, action, resource, c)
+}

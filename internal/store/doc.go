@@ -26,6 +26,18 @@
 // names or dates no longer fit). [Store.Join] gives the flags another
 // node joins with: the tls:// or nats:// URL, the creds file and the CA.
 //
+// # A cluster
+//
+// With config.Store.ClusterListen and Join the embedded server is a
+// member of a NATS cluster with JetStream clustered (cluster.go): routes
+// authenticated with the shared cluster key, mutual TLS off loopback, a
+// stable node name kept in the data dir. Open waits for JetStream's meta
+// leader before it creates objects. With automatic replicas (Replicas 0)
+// the count is min(3, cluster size) and rises as nodes join: the meta
+// leader's node raises every stream's replicas (replicas.go).
+// [Store.Cluster] reports the peers, leader and routes from nats-server's
+// own monitoring (clusterstatus.go).
+//
 // A [Store] hands out the JetStream context, the raw connection and typed
 // handles to the well-known objects. It does not interpret what is stored:
 // the registry owns the layout of the functions bucket, fnlog owns the log

@@ -22,6 +22,8 @@ import (
 type gatedJS struct {
 	jetstream.JetStream
 	h *health
+	// clustered makes creates ask again when unanswered (retryCreate).
+	clustered bool
 }
 
 // Publish implements jetstream.Publisher.
@@ -66,7 +68,7 @@ func (g gatedJS) CreateStream(ctx context.Context, cfg jetstream.StreamConfig) (
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	s, err := g.JetStream.CreateStream(ctx, cfg)
+	s, err := retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.Stream, error) { return g.JetStream.CreateStream(ctx, cfg) })
 	return s, g.h.observe(err)
 }
 
@@ -84,7 +86,7 @@ func (g gatedJS) CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamC
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	s, err := g.JetStream.CreateOrUpdateStream(ctx, cfg)
+	s, err := retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.Stream, error) { return g.JetStream.CreateOrUpdateStream(ctx, cfg) })
 	return s, g.h.observe(err)
 }
 
@@ -98,7 +100,7 @@ func (g gatedJS) CreateKeyValue(ctx context.Context, cfg jetstream.KeyValueConfi
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	return g.kv(g.JetStream.CreateKeyValue(ctx, cfg))
+	return g.kv(retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.KeyValue, error) { return g.JetStream.CreateKeyValue(ctx, cfg) }))
 }
 
 // UpdateKeyValue implements jetstream.KeyValueManager.
@@ -114,7 +116,9 @@ func (g gatedJS) CreateOrUpdateKeyValue(ctx context.Context, cfg jetstream.KeyVa
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	return g.kv(g.JetStream.CreateOrUpdateKeyValue(ctx, cfg))
+	return g.kv(retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return g.JetStream.CreateOrUpdateKeyValue(ctx, cfg)
+	}))
 }
 
 func (g gatedJS) kv(kv jetstream.KeyValue, err error) (jetstream.KeyValue, error) {
@@ -134,7 +138,9 @@ func (g gatedJS) CreateObjectStore(ctx context.Context, cfg jetstream.ObjectStor
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	return g.obj(g.JetStream.CreateObjectStore(ctx, cfg))
+	return g.obj(retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.ObjectStore, error) {
+		return g.JetStream.CreateObjectStore(ctx, cfg)
+	}))
 }
 
 // UpdateObjectStore implements jetstream.ObjectStoreManager.
@@ -150,7 +156,9 @@ func (g gatedJS) CreateOrUpdateObjectStore(ctx context.Context, cfg jetstream.Ob
 	if err := g.h.check(); err != nil {
 		return nil, err
 	}
-	return g.obj(g.JetStream.CreateOrUpdateObjectStore(ctx, cfg))
+	return g.obj(retryCreate(ctx, g.clustered, func(ctx context.Context) (jetstream.ObjectStore, error) {
+		return g.JetStream.CreateOrUpdateObjectStore(ctx, cfg)
+	}))
 }
 
 func (g gatedJS) obj(o jetstream.ObjectStore, err error) (jetstream.ObjectStore, error) {

@@ -28,6 +28,20 @@ func ensureTLS(dataDir string, hosts []string, now time.Time) (generatedTLS, err
 // certHosts lists the names a server certificate for host must cover.
 func certHosts(host string) []string { return certgen.Hosts(host) }
 
+// tlsConfig is crypto/tls's Config.
+type tlsConfig = tls.Config
+
+// peerTLS returns the mutual TLS of a cluster member (certgen.EnsurePeer)
+// and the CA file.
+func peerTLS(caDir, certDir, prefix, name string, hosts []string, now time.Time) (*tls.Config, string, error) {
+	g, err := certgen.EnsurePeer(caDir, certDir, prefix, name, hosts, now)
+	if err != nil {
+		return nil, "", err
+	}
+	tc, err := certgen.PeerConfig(g)
+	return tc, g.CAFile, err
+}
+
 // serverTLSConfig loads the certificate a listener serves.
 func serverTLSConfig(certFile, keyFile string) (*tls.Config, error) {
 	return certgen.ServerConfig(certFile, keyFile)

@@ -94,7 +94,9 @@ func objectStores(replicas int) []jetstream.ObjectStoreConfig {
 // ensureObjects creates or updates every object and records the handles
 // of the buckets on s.
 func (s *Store) ensureObjects(ctx context.Context, replicas int) error {
-	probe, err := s.raw.CreateOrUpdateKeyValue(ctx, healthBucket(replicas))
+	probe, err := retryCreate(ctx, s.clustered(), func(ctx context.Context) (jetstream.KeyValue, error) {
+		return s.raw.CreateOrUpdateKeyValue(ctx, healthBucket(replicas))
+	})
 	if err != nil {
 		return fmt.Errorf("store: create or update kv %s: %w", BucketHealth, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -50,7 +51,11 @@ type Store struct {
 	mode      string
 	clientURL string
 	join      Join
-	replicas  int
+	// replicas is the replica count objects are created with; with
+	// autoReplicas it rises as the cluster grows (replicas.go).
+	replicas     atomic.Int32
+	autoReplicas bool
+	cluster      clusterInfo // zero unless the embedded server is clustered
 
 	ns     *server.Server  // embedded server; nil in external mode
 	nsOpts *server.Options // the embedded server's options; nil in external mode
@@ -122,11 +127,14 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Op
 	var err error
 	if cfg.NatsURL == "" {
 		s.mode = ModeEmbedded
-		if replicas > 1 {
+		if replicas > 1 && cfg.ClusterListen == "" {
 			s.logger.Warn("embedded JetStream is a single server: using 1 replica", "replicas", replicas)
 			replicas = 1
 		}
 		err = s.startEmbedded(ctx, cfg)
+		if err == nil && s.clustered() {
+			err = s.waitForCluster(ctx)
+		}
 	} else {
 		s.mode = ModeExternal
 		err = s.connectExternal(ctx, cfg)
@@ -139,25 +147,36 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Op
 	// the write timeout, and so do asynchronous publishes (without it a
 	// publish nats-server never answers, as it does not once a file
 	// store failed a write, is awaited forever).
+	apiTimeout := s.writeTimeout
+	if s.clustered() {
+		// Creating a replicated stream or consumer forms a Raft group
+		// across nodes and takes seconds on a busy machine; publishes
+		// keep the write timeout.
+		apiTimeout = max(apiTimeout, clusterAPITimeout)
+	}
 	s.raw, err = jetstream.New(s.nc,
-		jetstream.WithDefaultTimeout(s.writeTimeout),
+		jetstream.WithDefaultTimeout(apiTimeout),
 		jetstream.WithPublishAsyncTimeout(s.writeTimeout),
 		jetstream.WithPublishAsyncErrHandler(s.health.observeAsync))
 	if err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("store: jetstream context: %w", err)
 	}
-	s.js = gatedJS{JetStream: s.raw, h: s.health}
+	s.js = gatedJS{JetStream: s.raw, h: s.health, clustered: s.clustered()}
 	if err := s.requireJetStream(ctx); err != nil {
 		s.shutdown()
 		return nil, err
 	}
-	s.replicas = replicas
+	if s.clustered() && cfg.Replicas == 0 {
+		s.autoReplicas = true
+		replicas = min(maxAutoReplicas, s.clusterSize())
+	}
+	s.replicas.Store(int32(replicas))
 	if s.nc.MaxPayload() < MinMaxPayload {
 		s.logger.Warn("the NATS server's max_payload is below what async payloads and results need; set max_payload to 8MB",
 			"max_payload", s.nc.MaxPayload(), "want", MinMaxPayload)
 	}
-	if err := s.ensureObjects(ctx, replicas); err != nil {
+	if err := s.ensureObjectsRetrying(ctx, replicas); err != nil {
 		s.shutdown()
 		return nil, err
 	}
@@ -165,9 +184,19 @@ func Open(ctx context.Context, cfg config.Store, logger *slog.Logger, opts ...Op
 	s.stopMonitor, s.monitorDone = stop, make(chan struct{})
 	go func() {
 		defer close(s.monitorDone)
+		var wg sync.WaitGroup
+		if s.autoReplicas {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.raiseReplicas(mctx)
+			}()
+		}
 		s.monitor(mctx)
+		wg.Wait()
 	}()
-	s.logger.Info("store open", "mode", s.mode, "replicas", replicas, "client_url", s.clientURL)
+	s.logger.Info("store open", "mode", s.mode, "replicas", replicas, "client_url", s.clientURL,
+		"cluster", s.cluster.name, "node", s.cluster.node)
 	return s, nil
 }
 
@@ -197,11 +226,25 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		// refused a second queue. The limits are caps, not reservations;
 		// the free space itself is watched (monitor.go).
 		JetStreamMaxStore: server.JetStreamMaxStoreDefault,
-		// The HTTP monitor, cluster and leafnode ports stay off.
+		// The HTTP monitor and leafnode ports stay off; the cluster port
+		// too unless configureCluster opens it.
+	}
+	if cfg.ClusterListen != "" {
+		if err := s.configureCluster(opts, cfg); err != nil {
+			return err
+		}
 	}
 	var inProcess []nats.Option
-	if cfg.NatsListen != "" {
-		host, port, err := splitListen(cfg.NatsListen)
+	listen, implicit := cfg.NatsListen, false
+	if listen == "" && cfg.ClusterListen != "" {
+		// nats-server starts routing only once its client listener is
+		// up, so a cluster member needs one: on loopback, on a port of
+		// the OS's choosing, with the same credentials as --nats-listen.
+		// It is not advertised (no join line, no client URLs gossiped).
+		listen, implicit = "127.0.0.1:0", true
+	}
+	if listen != "" {
+		host, port, err := splitListen(listen)
 		if err != nil {
 			return err
 		}
@@ -226,9 +269,14 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 		}
 		inProcess = append(inProcess, auth)
 		s.join.CredsFile = credsPath
-		if err := s.listenerTLS(opts, cfg, host); err != nil {
+		lcfg := cfg
+		lcfg.NatsListen = listen
+		if err := s.listenerTLS(opts, lcfg, host); err != nil {
 			return err
 		}
+	}
+	if implicit {
+		opts.Cluster.NoAdvertise = true
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -238,11 +286,16 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 	s.ns, s.nsOpts = ns, opts
 	ns.Start()
 	wait := readyTimeout
+	if s.clustered() {
+		// A clustered server's start recovers its Raft groups before it
+		// listens, slow on a loaded machine.
+		wait = clusterFormTimeout
+	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = time.Until(dl)
 	}
 	if !ns.ReadyForConnections(wait) {
-		return fmt.Errorf("store: embedded server in %s not ready after %s", storeDir, wait)
+		return fmt.Errorf("store: embedded server in %s not ready after %s (is --cluster-listen's or --nats-listen's port taken? see the nats-server errors above)", storeDir, wait)
 	}
 	if !ns.JetStreamEnabled() {
 		return fmt.Errorf("store: embedded server in %s started without JetStream", storeDir)
@@ -250,10 +303,15 @@ func (s *Store) startEmbedded(ctx context.Context, cfg config.Store) error {
 	if cfg.NatsListen != "" {
 		s.clientURL = advertisedURL(opts.Host, ns.Addr(), s.join.TLS)
 		s.join.URL = s.clientURL
+	} else if implicit {
+		s.join = Join{}
 	}
 	// The server's own connection needs no network, nor TLS: nats-server
 	// lets an in-process client stay plain. It authenticates like any.
-	nc, err := nats.Connect("", s.connOptions(append(inProcess, nats.InProcessServer(ns))...)...)
+	// Its handshake gets the start-up's time, not nats.go's 2 s default,
+	// which a loaded machine exceeded ("read pipe: i/o timeout").
+	inProcess = append(inProcess, nats.InProcessServer(ns), nats.Timeout(max(wait, 2*time.Second)))
+	nc, err := nats.Connect("", s.connOptions(inProcess...)...)
 	if err != nil {
 		return fmt.Errorf("store: connect to embedded server: %w", err)
 	}
@@ -385,6 +443,9 @@ func (s *Store) connOptions(extra ...nats.Option) []nats.Option {
 
 // requireJetStream fails unless the account has JetStream.
 func (s *Store) requireJetStream(ctx context.Context) error {
+	if s.clustered() {
+		return s.awaitClusterAPI(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	if _, err := s.js.AccountInfo(ctx); err != nil {
@@ -440,7 +501,7 @@ func advertisedURL(host string, addr net.Addr, withTLS bool) string {
 const MinMaxPayload = 8 << 20
 
 // Replicas is the replica count objects are created with.
-func (s *Store) Replicas() int { return s.replicas }
+func (s *Store) Replicas() int { return int(s.replicas.Load()) }
 
 // JetStream returns the JetStream context.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }

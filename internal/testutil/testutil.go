@@ -9,6 +9,7 @@
 package testutil
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bufio"
 	"bytes"
@@ -98,16 +99,37 @@ func RemoveBuiltBinaries() {
 }
 
 // FunctionZip builds the Go function package pkg as `bootstrap` and
-// returns a deployment zip holding it.
+// returns a deployment zip holding it. The zip is made once per pkg and
+// ldflags in a test process; each call gets its own copy.
 func FunctionZip(t testing.TB, pkg string, ldflags string) []byte {
 	t.Helper()
+	key := pkg + "|" + ldflags
+	zipMu.Lock()
+	defer zipMu.Unlock()
+	if z, ok := zipCache[key]; ok {
+		return bytes.Clone(z)
+	}
 	bin := BuildBinary(t, pkg, ldflags)
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatalf("testutil: %v", err)
 	}
-	return ZipFiles(t, map[string]ZipEntry{"bootstrap": {Data: data, Mode: 0o755}})
+	z := ZipFiles(t, map[string]ZipEntry{"bootstrap": {Data: data, Mode: 0o755}})
+	zipCache[key] = z
+	return bytes.Clone(z)
 }
+
+var (
+	zipMu    sync.Mutex
+	zipCache = map[string][]byte{} // FunctionZip's zips by pkg|ldflags
+)
+
+// bigZip is the size of file data from which ZipFiles deflates in a
+// child process: under the race detector (the tests run with -race)
+// compress/flate is instrumented, and the 19 MB test function took 10 to
+// 45 seconds to deflate on a loaded 2-core machine, against about one in
+// the uninstrumented internal/testutil/zipcmd.
+const bigZip = 1 << 20
 
 // ZipEntry is one file of a zip made by ZipFiles.
 type ZipEntry struct {
@@ -115,18 +137,21 @@ type ZipEntry struct {
 	Mode os.FileMode
 }
 
-// ZipFiles makes a zip archive in memory.
+// ZipFiles makes a zip archive in memory, each file deflated.
 func ZipFiles(t testing.TB, files map[string]ZipEntry) []byte {
 	t.Helper()
+	size := 0
+	for _, f := range files {
+		size += len(f.Data)
+	}
+	if size >= bigZip {
+		return zipInChild(t, files)
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for name, f := range files {
 		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-		mode := f.Mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		h.SetMode(mode)
+		h.SetMode(entryMode(f))
 		w, err := zw.CreateHeader(h)
 		if err != nil {
 			t.Fatalf("testutil: zip: %v", err)
@@ -139,6 +164,78 @@ func ZipFiles(t testing.TB, files map[string]ZipEntry) []byte {
 		t.Fatalf("testutil: zip: %v", err)
 	}
 	return buf.Bytes()
+}
+
+// entryMode is f's mode, 0644 when unset.
+func entryMode(f ZipEntry) os.FileMode {
+	if f.Mode == 0 {
+		return 0o644
+	}
+	return f.Mode
+}
+
+// zipInChild makes the archive ZipFiles would with zipcmd: the files go
+// to it as a tar stream, the zip comes back on its stdout.
+func zipInChild(t testing.TB, files map[string]ZipEntry) []byte {
+	t.Helper()
+	return zipCmd(t, func(tw *tar.Writer) error {
+		for name, f := range files {
+			h := &tar.Header{Name: name, Mode: int64(entryMode(f)), Size: int64(len(f.Data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+			if err := tw.WriteHeader(h); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+			if _, err := tw.Write(f.Data); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ZipZeros returns a zip holding one file, name, of size zero bytes,
+// deflated: a zip bomb when size is large (300 MB deflate to about
+// 300 KB). It is made in zipcmd, as ZipFiles makes large archives.
+func ZipZeros(t testing.TB, name string, size int64) []byte {
+	t.Helper()
+	return zipCmd(t, func(tw *tar.Writer) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return fmt.Errorf("tar %s: %w", name, err)
+		}
+		chunk := make([]byte, 1<<20)
+		for left := size; left > 0; left -= int64(len(chunk)) {
+			if _, err := tw.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
+				return fmt.Errorf("tar %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// zipCmd runs zipcmd, streams it the tar archive that write makes and
+// returns the zip it prints.
+func zipCmd(t testing.TB, write func(*tar.Writer) error) []byte {
+	t.Helper()
+	bin := BuildBinary(t, "./internal/testutil/zipcmd", "")
+	var out, stderr bytes.Buffer
+	cmd := exec.Command(bin)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatalf("testutil: zipcmd: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testutil: zipcmd: %v", err)
+	}
+	tw := tar.NewWriter(stdin)
+	werr := write(tw)
+	if werr == nil {
+		werr = tw.Close()
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil || werr != nil {
+		t.Fatalf("testutil: zipcmd: %v %v\n%s", werr, err, stderr.String())
+	}
+	return out.Bytes()
 }
 
 // Server is a running updraft process.
@@ -174,7 +271,38 @@ type Options struct {
 // when the test ends.
 func StartServer(t testing.TB, opts Options) *Server {
 	t.Helper()
+	return StartServers(t, opts)[0]
+}
+
+// StartServers starts one server per Options at once and waits until
+// every one listens: the nodes of a cluster, none of which is ready
+// before a majority of them is up.
+func StartServers(t testing.TB, opts ...Options) []*Server {
+	t.Helper()
 	bin := BuildBinary(t, "./cmd/updraft", "")
+	servers := make([]*Server, len(opts))
+	ready := make([]chan [3]string, len(opts))
+	for i, o := range opts {
+		servers[i], ready[i] = launch(t, bin, o)
+	}
+	deadline := time.After(60 * time.Second)
+	for i, s := range servers {
+		select {
+		case got := <-ready[i]:
+			s.URL, s.MetricsURL, s.CABundle = got[0], got[1], got[2]
+		case <-s.done:
+			t.Fatalf("testutil: server exited early:\n%s", s.Output.String())
+		case <-deadline:
+			t.Fatalf("testutil: server did not start within 60s:\n%s", s.Output.String())
+		}
+	}
+	return servers
+}
+
+// launch starts one server process and returns it with the channel its
+// URL, metrics URL and CA bundle arrive on once it listens.
+func launch(t testing.TB, bin string, opts Options) (*Server, chan [3]string) {
+	t.Helper()
 	dataDir := opts.DataDir
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -223,15 +351,7 @@ func StartServer(t testing.TB, opts Options) *Server {
 		_, _ = io.Copy(io.Discard, pr)
 	}()
 	t.Cleanup(func() { s.Stop(t) })
-	select {
-	case got := <-urlCh:
-		s.URL, s.MetricsURL, s.CABundle = got[0], got[1], got[2]
-	case <-s.done:
-		t.Fatalf("testutil: server exited early:\n%s", out.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("testutil: server did not start within 60s:\n%s", out.String())
-	}
-	return s
+	return s, urlCh
 }
 
 // Stop sends SIGTERM and waits up to 30 s, then SIGKILLs the process group.
