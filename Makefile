@@ -1,7 +1,7 @@
 # Plain go commands are the interface; these targets only name them.
 GO ?= go
 
-.PHONY: run test check bench soak build fuzz
+.PHONY: run test check bench soak build fuzz node-sdk
 
 build: ## build ./updraft
 	CGO_ENABLED=0 $(GO) build -o updraft ./cmd/updraft
@@ -31,3 +31,17 @@ bench: ## the performance benchmark: ratios against a loopback HTTP floor
 
 soak: ## the soak test (root): mixed load for 2 minutes while the server is killed, its disk filled, its connections exhausted; DURATION=10m for longer
 	$(GO) run ./bench/soak -duration $(or $(DURATION),2m)
+
+# The AWS SDK for JavaScript v3 clients nodejs functions may import without
+# shipping them (Lambda's nodejs18.x and later include the whole SDK): the
+# services updraft serves. NODE_SDK_DIR must be under /usr (the sandbox
+# shows the host's /usr) and match the server's --node-sdk-dir.
+NODE_SDK_DIR ?= /usr/local/lib/updraft/nodejs
+NODE_SDK_PACKAGES ?= @aws-sdk/client-lambda @aws-sdk/client-sts @aws-sdk/client-iam \
+	@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-dynamodb-streams \
+	@aws-sdk/client-sqs @aws-sdk/client-kinesis @aws-sdk/client-sfn
+
+node-sdk: ## install the AWS SDK for JavaScript v3 for nodejs functions (npm registry) in NODE_SDK_DIR
+	mkdir -p $(NODE_SDK_DIR)
+	cd $(NODE_SDK_DIR) && npm install --no-audit --no-fund --omit=dev $(NODE_SDK_PACKAGES)
+	chmod -R a+rX $(NODE_SDK_DIR)

@@ -46,6 +46,7 @@ var forbidden = map[string][]string{
 	"internal/lambdaapi": {"internal/"},
 	"internal/config":    {"internal/"},
 	"internal/jsname":    {"internal/"},
+	"internal/rawheader": {"internal/"},
 	// Sample events are built from aws-lambda-go's types alone.
 	"internal/sampleevents": {"internal/"},
 	// Any package's tests may use testutil: it must import none of them.
@@ -71,6 +72,7 @@ var forbidden = map[string][]string{
 var thirdParty = map[string][]string{
 	// The policy language is the standard library alone.
 	"internal/iam/policy":    {},
+	"internal/rawheader":     {},
 	"internal/iam/managed":   {},
 	"internal/dynamodb/attr": {},
 	"internal/dynamodb/expr": {},

@@ -46,6 +46,13 @@ type invocationRecord struct {
 // aws CLI signs "lambda"; remote-service callers sign "execute-api").
 func signedDo(t *testing.T, srv *testutil.Server, service, method, path string, body []byte, header http.Header) (int, http.Header, []byte) {
 	t.Helper()
+	return signedDoIn(t, srv, "us-east-1", service, method, path, body, header)
+}
+
+// signedDoIn is signedDo signing for region (a server started with
+// --region).
+func signedDoIn(t *testing.T, srv *testutil.Server, region, service, method, path string, body []byte, header http.Header) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,7 @@ func signedDo(t *testing.T, srv *testutil.Server, service, method, path string, 
 	}
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, region, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -20,6 +20,7 @@ import (
 	"github.com/updraft/updraft/internal/invoke"
 	"github.com/updraft/updraft/internal/lambdaapi"
 	"github.com/updraft/updraft/internal/lambdaerr"
+	"github.com/updraft/updraft/internal/rawheader"
 )
 
 // The HTTP proxy plays one API Gateway REST API whose resources "/" and
@@ -149,9 +150,10 @@ func extendedRequestID() string {
 // API Gateway does ("Input format of a Lambda function for proxy
 // integration"): single-value maps hold the last value of a repeated
 // header or parameter, the multi-value maps all of them in order, and
-// maps with nothing in them are null. Header names are Go's canonical
-// form of what was received; the Host header is included. body is r's
-// body, already read.
+// maps with nothing in them are null. Header names are as the client
+// sent them, as API Gateway keeps them (rawheader; Go's canonical form
+// where they are not known, e.g. over TLS); the Host header is included.
+// body is r's body, already read.
 func proxyEvent(r *http.Request, body []byte, m proxyMeta) *events.APIGatewayProxyRequest {
 	rest := r.PathValue("path")
 	ev := &events.APIGatewayProxyRequest{
@@ -189,7 +191,7 @@ func proxyEvent(r *http.Request, body []byte, m proxyMeta) *events.APIGatewayPro
 	if r.Host != "" {
 		header.Set("Host", r.Host)
 	}
-	ev.Headers, ev.MultiValueHeaders = singleAndMulti(header)
+	ev.Headers, ev.MultiValueHeaders = singleAndMulti(spelled(header, rawheader.Names(r)))
 	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = singleAndMulti(r.URL.Query())
 	if len(body) > 0 {
 		if isTextBody(r.Header.Get("Content-Type"), body) {
@@ -200,6 +202,23 @@ func proxyEvent(r *http.Request, body []byte, m proxyMeta) *events.APIGatewayPro
 		}
 	}
 	return ev
+}
+
+// spelled renames the canonical names of header to the client's
+// spellings in raw (canonical → as sent); names raw lacks, and all of
+// them when raw is nil, stay canonical.
+func spelled(header http.Header, raw map[string]string) map[string][]string {
+	if raw == nil {
+		return header
+	}
+	out := make(map[string][]string, len(header))
+	for k, vs := range header {
+		if name, ok := raw[k]; ok {
+			k = name
+		}
+		out[k] = vs
+	}
+	return out
 }
 
 // singleAndMulti splits headers or query parameters into the two maps of

@@ -167,6 +167,10 @@ type Store struct {
 	MinFreeMB int
 }
 
+// DefaultNodeSDKDir is where `make node-sdk` installs the AWS SDK for
+// JavaScript v3 for nodejs functions.
+const DefaultNodeSDKDir = "/usr/local/lib/updraft/nodejs"
+
 // Pool configures execution environments.
 type Pool struct {
 	// IdleTTL is how long a warm environment may sit unused before eviction.
@@ -179,6 +183,11 @@ type Pool struct {
 	// FreezeDelay is how long a parked runtime stays thawed before it is
 	// frozen; see pool.Config.
 	FreezeDelay time.Duration
+	// NodeSDKDir holds the AWS SDK for JavaScript v3 that nodejs*
+	// functions may import without shipping it, as Lambda's runtimes
+	// include it: its node_modules follows the layers' on NODE_PATH.
+	// It must be under /usr, which full isolation shows the sandbox.
+	NodeSDKDir string
 }
 
 // Sandbox configures process isolation.
@@ -323,6 +332,7 @@ func Default() Config {
 			MaxEnvironments: 1000,
 			InitTimeout:     10 * time.Second,
 			FreezeDelay:     2 * time.Millisecond,
+			NodeSDKDir:      DefaultNodeSDKDir,
 		},
 		Sandbox: Sandbox{Isolation: "auto", Zygotes: 2, RuntimeTemplates: true, FunctionNetwork: "auto", EphemeralStorage: "reserved"},
 		Async: Async{
@@ -435,6 +445,7 @@ func BindServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	str(&cfg.Server.Auth, "auth", "UPDRAFT_AUTH", "request authentication: sigv4 or none (none only on loopback)")
 	dur(&cfg.Server.ShutdownGrace, "shutdown-grace", "UPDRAFT_SHUTDOWN_GRACE", "how long in-flight invocations may finish on shutdown")
 	dur(&cfg.Pool.FreezeDelay, "freeze-delay", "UPDRAFT_FREEZE_DELAY", "how long an idle environment stays thawed before it is frozen")
+	str(&cfg.Pool.NodeSDKDir, "node-sdk-dir", "UPDRAFT_NODE_SDK_DIR", "directory under /usr whose node_modules (npm install --prefix DIR @aws-sdk/client-...) nodejs functions may import, after their own and their layers'; empty for none")
 	dur(&cfg.Pool.IdleTTL, "idle-ttl", "UPDRAFT_IDLE_TTL", "evict an execution environment after this long unused")
 	num(&cfg.Pool.MaxEnvironments, "max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "account concurrency limit (busy environments across all functions)")
 	num(&cfg.Sandbox.Zygotes, "zygotes", "UPDRAFT_ZYGOTES", "pre-started sandboxes kept ready for cold starts (full isolation); 0 = none")
@@ -582,6 +593,9 @@ func (c Config) Validate() error {
 	}
 	if c.Pool.MaxEnvironments < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrency %d: want at least 1", c.Pool.MaxEnvironments))
+	}
+	if d := c.Pool.NodeSDKDir; d != "" && (!filepath.IsAbs(d) || !strings.HasPrefix(filepath.Clean(d)+"/", "/usr/")) {
+		errs = append(errs, fmt.Errorf("--node-sdk-dir %q: want a directory under /usr, which functions see (or empty)", d))
 	}
 	if c.Tables.TTLInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--table-ttl-interval %s: want a positive duration", c.Tables.TTLInterval))

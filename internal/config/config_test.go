@@ -343,6 +343,20 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.Pool.MaxEnvironments = 1 },
 		},
 		{
+			name:   "a Node SDK dir outside /usr is refused: the sandbox would not show it",
+			mutate: func(c *Config) { c.Pool.NodeSDKDir = "/opt/sdk" },
+			want:   []string{`--node-sdk-dir "/opt/sdk": want a directory under /usr, which functions see (or empty)`},
+		},
+		{
+			name:   "a relative Node SDK dir is refused",
+			mutate: func(c *Config) { c.Pool.NodeSDKDir = "usr/lib/sdk" },
+			want:   []string{`--node-sdk-dir "usr/lib/sdk": want a directory under /usr, which functions see (or empty)`},
+		},
+		{
+			name:   "no Node SDK dir is accepted",
+			mutate: func(c *Config) { c.Pool.NodeSDKDir = "" },
+		},
+		{
 			name:   "a zero idle TTL is refused",
 			mutate: func(c *Config) { c.Pool.IdleTTL = 0 },
 			want:   []string{"--idle-ttl 0s: want a positive duration"},
@@ -551,6 +565,7 @@ var bindings = []binding{
 	{"auth", "UPDRAFT_AUTH", "none", "sigv4", func(c *Config) string { return c.Server.Auth }},
 	{"shutdown-grace", "UPDRAFT_SHUTDOWN_GRACE", "5s", "1m0s", func(c *Config) string { return c.Server.ShutdownGrace.String() }},
 	{"freeze-delay", "UPDRAFT_FREEZE_DELAY", "10ms", "0s", func(c *Config) string { return c.Pool.FreezeDelay.String() }},
+	{"node-sdk-dir", "UPDRAFT_NODE_SDK_DIR", "/usr/lib/env-sdk", "/usr/lib/flag-sdk", func(c *Config) string { return c.Pool.NodeSDKDir }},
 	{"idle-ttl", "UPDRAFT_IDLE_TTL", "1m0s", "2h0m0s", func(c *Config) string { return c.Pool.IdleTTL.String() }},
 	{"max-concurrency", "UPDRAFT_MAX_CONCURRENCY", "10", "20", func(c *Config) string { return fmt.Sprint(c.Pool.MaxEnvironments) }},
 	{"isolation", "UPDRAFT_ISOLATION", "basic", "full", func(c *Config) string { return c.Sandbox.Isolation }},

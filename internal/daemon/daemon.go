@@ -43,6 +43,7 @@ import (
 	"github.com/updraft/updraft/internal/metrics"
 	"github.com/updraft/updraft/internal/pool"
 	"github.com/updraft/updraft/internal/queue"
+	"github.com/updraft/updraft/internal/rawheader"
 	"github.com/updraft/updraft/internal/registry"
 	"github.com/updraft/updraft/internal/runtimes"
 	"github.com/updraft/updraft/internal/sandbox"
@@ -211,7 +212,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	// The cap counts TCP connections, beneath TLS, so that handshakes
 	// that never finish count too.
 	limiter := connlimit.New(connlimit.Config{Max: maxConns})
-	ln := limiter.Listener(rawLn)
+	// Plaintext connections record their requests' header names as sent,
+	// for the HTTP proxy's events (TLS ones cannot: see rawheader).
+	var recorded net.Listener = rawLn
+	if tlsConfig == nil {
+		recorded = rawheader.Listener(rawLn)
+	}
+	ln := limiter.Listener(recorded)
 	scheme := "http"
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -220,7 +227,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	endpoint := localEndpoint(scheme, rawLn.Addr())
 	reg.SetCodeBaseURL(endpoint)
 
-	rts, err := runtimes.New(cfg.Store.DataDir)
+	rts, err := runtimes.New(cfg.Store.DataDir, runtimes.WithNodeSDK(cfg.Pool.NodeSDKDir))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("daemon: runtimes: %w", err)
@@ -442,7 +449,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Wri
 	printBanner(out, banner{
 		Endpoint: endpoint, Isolation: string(sb.Level()), Status: status, IsolationLimits: limits,
 		StoreMode: st.Mode(), Join: st.Join(), Cluster: st.Cluster(), DataDir: cfg.Store.DataDir, Auth: cfg.Server.Auth,
-		Creds: creds, CredsCreated: created,
+		Creds: creds, CredsCreated: created, NodeSDK: rts.NodeSDK(), NodeSDKDir: cfg.Pool.NodeSDKDir,
 		CAFile: caFile, OwnCert: cfg.Server.TLSCert != "", Insecure: insecure, MetricsURL: metricsURL,
 	})
 
@@ -473,6 +480,9 @@ type banner struct {
 	Cluster      *store.ClusterStatus
 	Creds        auth.Credentials
 	CredsCreated bool
+	// NodeSDK is the node_modules nodejs functions import the AWS SDK
+	// from ("" when none), NodeSDKDir where it was looked for.
+	NodeSDK, NodeSDKDir string
 }
 
 // printBanner prints the banner. The lines about TLS and metrics come
@@ -488,6 +498,12 @@ func printBanner(out io.Writer, b banner) {
 	if c := b.Cluster; c != nil {
 		fmt.Fprintf(out, "cluster: %s, node %s, %d node(s), JetStream leader %s, %d replica(s) (updraft cluster status shows more)\n",
 			c.Name, c.Node, c.Size, c.Leader, c.Replicas)
+	}
+	switch {
+	case b.NodeSDK != "":
+		fmt.Fprintf(out, "nodejs functions import the AWS SDK from %s\n", b.NodeSDK)
+	case b.NodeSDKDir != "":
+		fmt.Fprintf(out, "nodejs functions have no AWS SDK to import: make node-sdk installs it in %s\n", b.NodeSDKDir)
 	}
 	if b.Auth == config.AuthNone {
 		fmt.Fprintln(out, "WARNING: --auth none: requests are not authenticated (loopback only)")

@@ -15,6 +15,7 @@ import (
 	"github.com/updraft/updraft/internal/certgen"
 	"github.com/updraft/updraft/internal/config"
 	"github.com/updraft/updraft/internal/connlimit"
+	"github.com/updraft/updraft/internal/rawheader"
 )
 
 // Limits of the API's HTTP server. They bound what a client that holds a
@@ -151,13 +152,15 @@ func newAPIServer(h http.Handler, limiter *connlimit.Limiter, logger *slog.Logge
 			// The body deadline (withBodyDeadline) and the idle timeout
 			// apply per stream and per connection as for HTTP/1.1.
 		},
-		Handler:           limiter.Handler(withBodyDeadline(h, apiBodyTimeout)),
+		Handler:           limiter.Handler(rawheader.Handler(withBodyDeadline(h, apiBodyTimeout))),
 		ReadHeaderTimeout: apiReadHeaderTimeout,
 		IdleTimeout:       apiIdleTimeout,
 		MaxHeaderBytes:    apiMaxHeaderBytes,
 		ConnState:         limiter.ConnState,
-		ConnContext:       limiter.ConnContext,
-		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelDebug),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return rawheader.ConnContext(limiter.ConnContext(ctx, c), c)
+		},
+		ErrorLog: slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelDebug),
 	}
 }
 

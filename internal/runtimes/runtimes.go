@@ -39,7 +39,35 @@ type Runtimes struct {
 	// server runs.
 	mu    sync.Mutex
 	found map[string]string
+
+	// nodeSDK is the node_modules directory of the AWS SDK for
+	// JavaScript that nodejs functions may import, or "".
+	nodeSDK string
 }
+
+// Option configures New.
+type Option func(*Runtimes)
+
+// WithNodeSDK makes dir/node_modules, when it exists, the place nodejs
+// functions find the AWS SDK for JavaScript v3 (and whatever else was
+// installed there) that they do not ship: on NODE_PATH after their
+// layers', as Lambda's /var/runtime/node_modules. dir must be visible
+// inside the sandbox at the same path (under /usr).
+func WithNodeSDK(dir string) Option {
+	return func(r *Runtimes) {
+		if dir == "" {
+			return
+		}
+		nm := filepath.Join(dir, "node_modules")
+		if st, err := os.Stat(nm); err == nil && st.IsDir() {
+			r.nodeSDK = nm
+		}
+	}
+}
+
+// NodeSDK is the node_modules directory nodejs functions import the AWS
+// SDK from, or "" when there is none.
+func (r *Runtimes) NodeSDK() string { return r.nodeSDK }
 
 // Launch is how to start one runtime inside a sandbox.
 type Launch struct {
@@ -87,7 +115,7 @@ type Layout struct {
 
 // New writes the embedded clients under dataDir/runtimes and returns the
 // resolver.
-func New(dataDir string) (*Runtimes, error) {
+func New(dataDir string, opts ...Option) (*Runtimes, error) {
 	sum, err := contentHash()
 	if err != nil {
 		return nil, err
@@ -96,7 +124,11 @@ func New(dataDir string) (*Runtimes, error) {
 	if err := extract(dir); err != nil {
 		return nil, err
 	}
-	return &Runtimes{dir: dir, lookPath: candidates}, nil
+	r := &Runtimes{dir: dir, lookPath: candidates}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
 
 // Dir is the host directory to mount at the runtime root.
@@ -142,6 +174,12 @@ func (r *Runtimes) Launch(runtime string, l Layout) (*Launch, error) {
 		var paths []string
 		if l.OptRoot != "" {
 			paths = append(paths, l.OptRoot+"/nodejs/node_modules", l.OptRoot+"/nodejs/"+strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")+"/node_modules")
+		}
+		// The SDK follows the layers, as on Lambda (NODE_PATH
+		// /opt/nodejs/...:/var/runtime/node_modules:...); require finds
+		// the function's own node_modules before any of these.
+		if r.nodeSDK != "" {
+			paths = append(paths, r.nodeSDK)
 		}
 		paths = append(paths, l.RuntimeRoot+"/node/node_modules", l.TaskRoot+"/node_modules")
 		// Lambda's Node bootstrap sizes V8's heap from the memory size, so

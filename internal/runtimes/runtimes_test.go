@@ -74,6 +74,34 @@ func TestNodeHeapFollowsMemorySize(t *testing.T) {
 	}
 }
 
+func TestNodeSDKFollowsLayers(t *testing.T) {
+	sdk := t.TempDir()
+	if err := os.Mkdir(filepath.Join(sdk, "node_modules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir, want string
+	}{
+		{"installed", sdk, "/opt/nodejs/node_modules:/opt/nodejs/20/node_modules:" + sdk + "/node_modules:/var/runtime/node/node_modules:/var/task/node_modules"},
+		{"not installed", filepath.Join(sdk, "missing"), "/opt/nodejs/node_modules:/opt/nodejs/20/node_modules:/var/runtime/node/node_modules:/var/task/node_modules"},
+		{"turned off", "", "/opt/nodejs/node_modules:/opt/nodejs/20/node_modules:/var/runtime/node/node_modules:/var/task/node_modules"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New(t.TempDir(), WithNodeSDK(tc.dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := r.Launch("nodejs20.x", Layout{RuntimeRoot: "/var/runtime", TaskRoot: "/var/task", OptRoot: "/opt"})
+			if err != nil {
+				t.Skipf("no node here: %v", err)
+			}
+			if got := l.Env["NODE_PATH"]; got != tc.want {
+				t.Errorf("NODE_PATH = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestStartupVariable(t *testing.T) {
 	for _, tc := range []struct {
 		name string

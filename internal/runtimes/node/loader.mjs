@@ -7,7 +7,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import {
   HandlerNotFound, ImportModuleError, MalformedHandlerName, UserCodeSyntaxError,
@@ -23,8 +23,25 @@ function tryRequire(file) {
   return fs.existsSync(file) ? require(file) : undefined;
 }
 
+// hookImports makes import() read NODE_PATH as require does
+// (resolve.mjs), once, before the first ES module is imported: a
+// CommonJS handler never pays for it.
+let hooked = false;
+async function hookImports() {
+  if (hooked || !process.env.NODE_PATH) return;
+  hooked = true;
+  if (typeof module.registerHooks === 'function') {
+    const { resolveSync } = await import('./resolve.mjs');
+    module.registerHooks({ resolve: resolveSync });
+  } else if (typeof module.register === 'function') {
+    module.register('./resolve.mjs', import.meta.url);
+  }
+}
+
 async function tryImport(file) {
-  return fs.existsSync(file) ? import(pathToFileURL(file).href) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  await hookImports();
+  return import(pathToFileURL(file).href);
 }
 
 // typeModule reports whether the package.json nearest to dir declares

@@ -23,12 +23,18 @@ is logged and posted to /error as Lambda's error document
 (updraft_ric_errors). SystemExit and KeyboardInterrupt are not caught: a
 handler that exits, or crashes the interpreter, ends the process, and
 updraft reports Runtime.ExitError. Logging: updraft_ric_log.
+
+AWS SDK. boto3 is not shipped here: the host's (Debian's python3-boto3)
+is found on the interpreter's own path, after the function's code and
+layers, so a function's own copy wins. updraft_ric_endpoints makes a
+botocore too old for AWS_ENDPOINT_URL honour it.
 """
 
 import importlib
 import os
 import sys
 
+import updraft_ric_endpoints as endpoints
 import updraft_ric_errors as errors
 import updraft_ric_json as rjson
 import updraft_ric_log as rlog
@@ -123,6 +129,7 @@ def main():
     sink = rlog.setup()
     api = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     _fix_sys_path()
+    endpoints.install()
     try:
         handler = _init(api, sink)
         while True:
