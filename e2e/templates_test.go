@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -118,11 +119,19 @@ func (s *templateServer) createRuntime(t *testing.T, runtime types.Runtime, name
 func (s *templateServer) fromTemplate(t *testing.T, name string) bool {
 	t.Helper()
 	var found []bool
-	for _, line := range strings.Split(s.srv.Output.String(), "\n") {
-		if strings.Contains(line, `msg="environment started"`) && strings.Contains(line, " function="+name+" ") {
-			found = append(found, strings.Contains(line, "runtime_template=true"))
+	// The server may log the start a moment after the invoke answered.
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		found = found[:0]
+		for _, line := range strings.Split(s.srv.Output.String(), "\n") {
+			if strings.Contains(line, `msg="environment started"`) && strings.Contains(line, " function="+name+" ") {
+				found = append(found, strings.Contains(line, "runtime_template=true"))
+			}
 		}
-	}
+		if len(found) == 0 {
+			return fmt.Errorf("no environment start of %s in the log yet", name)
+		}
+		return nil
+	})
 	if len(found) != 1 {
 		t.Fatalf("%d environment starts of %s in the log, want 1", len(found), name)
 	}
