@@ -138,7 +138,6 @@ func decodeNodeError(t *testing.T, r *nodeInvoke) nodeErrorDoc {
 func TestNodeRuntime(t *testing.T) {
 	t.Parallel()
 	requireAWSCLI(t)
-	t.Parallel()
 	for _, mode := range []struct {
 		name string
 		args []string
