@@ -61,7 +61,7 @@ func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
 		err := s.update(ctx, w, func(c *commit, f *frame) {
 			later = c.checkTimeout(f)
 		})
-		return later, ignoreStale(err)
+		return later, s.settleStale(ctx, w, err)
 	}
 	switch f.Phase {
 	case phaseTask:
@@ -69,7 +69,7 @@ func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, ignoreStale(s.update(ctx, w, func(c *commit, f *frame) {
+		return 0, s.settleStale(ctx, w, s.update(ctx, w, func(c *commit, f *frame) {
 			switch {
 			case f.Phase != phaseTask:
 			case res.WaitsForKey:
@@ -85,14 +85,14 @@ func (s *Service) process(ctx context.Context, w work) (time.Duration, error) {
 			}
 		}))
 	case phaseEnter:
-		return 0, ignoreStale(s.update(ctx, w, func(c *commit, f *frame) { c.enter = append(c.enter, f) }))
+		return 0, s.settleStale(ctx, w, s.update(ctx, w, func(c *commit, f *frame) { c.enter = append(c.enter, f) }))
 	case phaseRetry:
-		return 0, ignoreStale(s.update(ctx, w, func(c *commit, f *frame) {
+		return 0, s.settleStale(ctx, w, s.update(ctx, w, func(c *commit, f *frame) {
 			f.Phase = phaseEnter
 			c.enter = append(c.enter, f)
 		}))
 	case phaseWait:
-		return 0, ignoreStale(s.update(ctx, w, func(c *commit, f *frame) {
+		return 0, s.settleStale(ctx, w, s.update(ctx, w, func(c *commit, f *frame) {
 			st, err := c.state(f)
 			if err != nil {
 				c.failFrame(f, asl.ErrRuntime, err.Error())
@@ -122,6 +122,26 @@ func (s *Service) timeOut(ctx context.Context, key string) error {
 		c.x.emit(nil, c.now, "ExecutionTimedOut", map[string]any{"error": c.x.Error, "cause": c.x.Cause})
 		c.x.Frames = nil
 	})
+}
+
+// settleStale is what process makes of an update's error: a work item
+// found stale once its execution was read from the store (this node's
+// cached copy may have been behind another node's commits) makes sure
+// what the commit that overtook it published went out — its node may
+// have died between storing and publishing, and nothing else would
+// publish it again.
+func (s *Service) settleStale(ctx context.Context, w work, err error) error {
+	if !errors.Is(err, errStale) {
+		return err
+	}
+	x, _, lerr := s.loadExec(ctx, w.Exec)
+	if errors.Is(lerr, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if lerr != nil {
+		return lerr
+	}
+	return s.republish(ctx, x)
 }
 
 func ignoreStale(err error) error {
