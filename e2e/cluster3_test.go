@@ -316,8 +316,14 @@ func TestThreeNodeEmbeddedCluster(t *testing.T) {
 			}
 		}
 		for _, name := range []string{"after-kill-0", "after-kill-1"} {
-			if _, err := a2.Lambda().GetFunction(ctx(t), getFunctionInput(name)); err != nil {
+			out, err := a2.Lambda().GetFunction(ctx(t), getFunctionInput(name))
+			if err != nil {
 				return err
+			}
+			// Invoked next: as a client would (aws lambda wait
+			// function-active), wait for its state to be Active here.
+			if out.Configuration.State != types.StateActive {
+				return fmt.Errorf("%s on restarted A is %s", name, out.Configuration.State)
 			}
 		}
 		return nil

@@ -25,12 +25,22 @@ import sys
 from updraft_ric_errors import MARSHAL_ERROR, UNMARSHAL_ERROR, FaultError
 
 
-def _ensure_ascii():
-    m = re.fullmatch(r"AWS_Lambda_python3\.(\d+)", os.environ.get("AWS_EXECUTION_ENV", ""))
+def _ensure_ascii_for(execution_env):
+    m = re.fullmatch(r"AWS_Lambda_python3\.(\d+)", execution_env)
     return not (m and int(m.group(1)) >= 12)
 
 
-_ENSURE_ASCII = _ensure_ascii()
+# Read when a result is encoded, not at import: a runtime template imports
+# this module before it is handed its function's environment.
+_ascii_for_env = ("", _ensure_ascii_for(""))
+
+
+def _ensure_ascii():
+    global _ascii_for_env
+    env = os.environ.get("AWS_EXECUTION_ENV", "")
+    if _ascii_for_env[0] != env:
+        _ascii_for_env = (env, _ensure_ascii_for(env))
+    return _ascii_for_env[1]
 
 
 class _DecimalNumber(float):
@@ -92,7 +102,7 @@ def dumps(obj, ensure_ascii=None):
     """Encodes obj like Lambda's runtime; raises TypeError, ValueError or
     RecursionError when it cannot."""
     if ensure_ascii is None:
-        ensure_ascii = _ENSURE_ASCII
+        ensure_ascii = _ensure_ascii()
     try:
         return _ENCODERS[ensure_ascii].encode(obj)
     except _FoundDecimal:
