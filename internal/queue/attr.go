@@ -74,7 +74,7 @@ func (a Attribute) validate(name string) error {
 	if len(a.DataType) > maxAttrNameLen {
 		return invalid("Message attribute %q has a DataType longer than %d characters.", trunc(name), maxAttrNameLen)
 	}
-	if _, label, ok := strings.Cut(a.DataType, "."); ok && (label == "" || !validText(label)) {
+	if _, label, ok := strings.Cut(a.DataType, "."); ok && (label == "" || !ValidText(label)) {
 		return invalid("Message attribute %q has DataType %q with an invalid custom label.", trunc(name), trunc(a.DataType))
 	}
 	switch a.BaseType() {
@@ -96,7 +96,7 @@ func (a Attribute) validate(name string) error {
 	default:
 		return invalid("Message attribute %q has DataType %q: only String, Number and Binary, optionally with a custom label, are supported.", trunc(name), trunc(a.DataType))
 	}
-	if a.BaseType() == TypeString && !validText(a.StringValue) {
+	if a.BaseType() == TypeString && !ValidText(a.StringValue) {
 		return invalid("Message attribute %q has a StringValue with characters outside the allowed set (valid UTF-8 without control characters other than tab, line feed and carriage return).", trunc(name))
 	}
 	if a.BaseType() == TypeNumber && !validNumber(a.StringValue) {
@@ -105,9 +105,10 @@ func (a Attribute) validate(name string) error {
 	return nil
 }
 
-// validText is SQS's character set for strings: #x9 | #xA | #xD |
+// ValidText reports whether s is in SQS's character set for message
+// bodies and attribute strings: #x9 | #xA | #xD |
 // #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF, as valid UTF-8.
-func validText(s string) bool {
+func ValidText(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
@@ -136,9 +137,9 @@ func SanitizeAttributes(attrs map[string]Attribute) map[string]Attribute {
 		if a.StringValue == "" && len(a.BinaryValue) == 0 {
 			continue
 		}
-		if !validText(a.StringValue) {
+		if !ValidText(a.StringValue) {
 			a.StringValue = strings.Map(func(r rune) rune {
-				if !validText(string(r)) {
+				if !ValidText(string(r)) {
 					return utf8.RuneError
 				}
 				return r

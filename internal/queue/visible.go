@@ -123,7 +123,7 @@ func (s *Service) SendMessage(ctx context.Context, name string, body []byte, att
 		msg.Header.Set(hdrGroup, o.Group)
 	}
 	if o.Trace != "" {
-		if !validText(o.Trace) || strings.ContainsAny(o.Trace, "\r\n") {
+		if !ValidText(o.Trace) || strings.ContainsAny(o.Trace, "\r\n") {
 			return Sent{}, invalid("The AWSTraceHeader system attribute holds characters that are not allowed.")
 		}
 		msg.Header.Set(hdrTrace, o.Trace)

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/updraft/updraft/internal/queue"
 )
@@ -401,7 +400,7 @@ func (h *Handler) send(ctx context.Context, st *queue.State, in *sendEntry) (sen
 		return sendMessageOutput{}, missing("MessageBody"), nil
 	}
 	body := *in.MessageBody
-	if !validText(body) {
+	if !queue.ValidText(body) {
 		return sendMessageOutput{}, errMessageContents.err("Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"), nil
 	}
 	size := len(body)
@@ -493,21 +492,6 @@ func checkFIFOID(param, v string) *Error {
 		}
 	}
 	return nil
-}
-
-// validText is SQS's character set for message bodies.
-func validText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-		case r < 0x20, r >= 0xD800 && r < 0xE000, r == 0xFFFE || r == 0xFFFF:
-			return false
-		}
-	}
-	return true
 }
 
 func (h *Handler) sendMessage(ctx context.Context, c *call, in *sendMessageInput) (any, error) {
