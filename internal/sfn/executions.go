@@ -200,14 +200,20 @@ func (s *Service) findExecution(ctx context.Context, arn string) (*execution, er
 	return x, nil
 }
 
-func (s *Service) describeExecution(r *http.Request, body []byte) (any, error) {
+// executionIn reads a request naming one execution by executionArn and
+// finds it.
+func (s *Service) executionIn(r *http.Request, body []byte) (*execution, error) {
 	var in struct {
 		ARN string `json:"executionArn"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := s.findExecution(r.Context(), in.ARN)
+	return s.findExecution(r.Context(), in.ARN)
+}
+
+func (s *Service) describeExecution(r *http.Request, body []byte) (any, error) {
+	x, err := s.executionIn(r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -233,13 +239,7 @@ func (s *Service) describeExecution(r *http.Request, body []byte) (any, error) {
 }
 
 func (s *Service) describeMachineForExecution(r *http.Request, body []byte) (any, error) {
-	var in struct {
-		ARN string `json:"executionArn"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := s.findExecution(r.Context(), in.ARN)
+	x, err := s.executionIn(r, body)
 	if err != nil {
 		return nil, err
 	}
